@@ -1,0 +1,238 @@
+"""The bootstrap's pure parts; nothing here runs apt, pip or venv."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+import watcher.bootstrap as bootstrap
+
+BOOTSTRAP_FILE = Path(bootstrap.__file__)
+
+
+def test_imports_only_the_standard_library() -> None:
+    tree = ast.parse(BOOTSTRAP_FILE.read_text(encoding="utf-8"))
+    modules: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, "relative imports would pull in watcher's own modules"
+            modules.add(node.module or "")
+    tops = {name.split(".")[0] for name in modules}
+    assert tops - sys.stdlib_module_names - {"__future__"} == set()
+
+
+def test_watcher_package_init_is_stdlib_only() -> None:
+    # `python3 -m watcher.bootstrap` runs watcher/__init__.py first, before any install.
+    tree = ast.parse((BOOTSTRAP_FILE.parent / "__init__.py").read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
+            for name in names:
+                assert (name or "").split(".")[0] in sys.stdlib_module_names | {"__future__"}
+
+
+def test_root_is_the_repository() -> None:
+    assert (bootstrap.ROOT / "pyproject.toml").is_file()
+    assert (bootstrap.ROOT / "watcher" / "bootstrap.py").is_file()
+
+
+@pytest.mark.parametrize(
+    ("status", "installed"),
+    [
+        ("install ok installed", True),
+        ("hold ok installed", True),
+        ("deinstall ok config-files", False),
+        ("install ok half-installed", False),
+        ("install ok unpacked", False),
+        ("unknown ok not-installed", False),
+        ("", False),
+    ],
+)
+def test_dpkg_status_parsing(status: str, installed: bool) -> None:
+    assert bootstrap.is_installed_status(status) is installed
+
+
+def test_missing_packages_keeps_order_and_counts_unknown_as_missing() -> None:
+    statuses = {
+        "ffmpeg": "install ok installed",
+        "libgl1": "deinstall ok config-files",
+        "python3-venv": None,
+        "zstd": "install ok installed",
+    }
+    missing = bootstrap.missing_packages(statuses, statuses.get)
+    assert missing == ["libgl1", "python3-venv"]
+
+
+def test_no_apt_packages_means_no_apt_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("must not be called")
+
+    monkeypatch.setattr(bootstrap, "missing_packages", forbidden)
+    monkeypatch.setattr(bootstrap, "apt_install", forbidden)
+    bootstrap.ensure_apt_packages(())
+
+
+def test_missing_apt_packages_without_root_only_warn(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def forbidden(packages: Sequence[str]) -> None:
+        raise AssertionError("must not install")
+
+    monkeypatch.setattr(bootstrap.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(bootstrap, "missing_packages", lambda packages: list(packages))
+    monkeypatch.setattr(bootstrap, "can_use_apt", lambda: False)
+    monkeypatch.setattr(bootstrap, "apt_install", forbidden)
+    bootstrap.ensure_apt_packages(("libfoo1",))
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "warning" in err and "libfoo1" in err
+
+
+def test_stamp_digest_depends_on_pyproject_and_python() -> None:
+    base = bootstrap.stamp_digest(b"[project]\n", "3.11.7")
+    assert len(base) == 64
+    assert base == bootstrap.stamp_digest(b"[project]\n", "3.11.7")
+    assert base != bootstrap.stamp_digest(b"[project]\nx = 1\n", "3.11.7")
+    assert base != bootstrap.stamp_digest(b"[project]\n", "3.12.1")
+
+
+def test_stamp_round_trip(tmp_path: Path) -> None:
+    stamp = bootstrap.stamp_path(tmp_path, "test")
+    assert stamp == tmp_path / ".watcher-test.stamp"
+    digest = bootstrap.stamp_digest(b"x", "3.11.7")
+    assert not bootstrap.stamp_is_current(stamp, digest)
+    bootstrap.write_stamp(stamp, digest)
+    assert bootstrap.stamp_is_current(stamp, digest)
+    assert not bootstrap.stamp_is_current(stamp, bootstrap.stamp_digest(b"y", "3.11.7"))
+    assert not bootstrap.stamp_is_current(bootstrap.stamp_path(tmp_path, "demo"), digest)
+    assert [p.name for p in tmp_path.iterdir()] == [stamp.name]
+
+
+def test_current_digest_follows_pyproject_and_venv_python(tmp_path: Path) -> None:
+    venv = tmp_path / ".venv"
+    venv.mkdir()
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.11.7\n")
+    assert bootstrap.venv_python_version(venv) == "3.11.7"
+    first = bootstrap.current_digest(tmp_path, venv)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\nversion_info = 3.12.3.final.0\n")
+    assert bootstrap.venv_python_version(venv) == "3.12.3.final.0"
+    second = bootstrap.current_digest(tmp_path, venv)
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'y'\n")
+    third = bootstrap.current_digest(tmp_path, venv)
+    assert len({first, second, third}) == 3
+
+
+def test_install_is_skipped_when_the_stamp_is_current(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("pip must not run")
+
+    venv = tmp_path / ".venv"
+    venv.mkdir()
+    (tmp_path / "pyproject.toml").write_text("[project]\n")
+    (venv / "pyvenv.cfg").write_text("version = 3.11.7\n")
+    bootstrap.write_stamp(
+        bootstrap.stamp_path(venv, "test"), bootstrap.current_digest(tmp_path, venv)
+    )
+    monkeypatch.setattr(bootstrap.subprocess, "run", forbidden)
+    bootstrap.ensure_installed(tmp_path, venv, "test")
+
+
+def test_venv_ok_needs_config_python_and_pip(tmp_path: Path) -> None:
+    venv = tmp_path / ".venv"
+    (venv / "bin").mkdir(parents=True)
+    assert not bootstrap.venv_ok(venv)
+    (venv / "pyvenv.cfg").write_text("version = 3.11.7\n")
+    (venv / "bin" / "python").symlink_to(sys.executable)
+    # What a failed `python3 -m venv` leaves on Debian without python3-venv.
+    assert not bootstrap.venv_ok(venv)
+    (venv / "bin" / "pip").write_text("#!/bin/sh\n")
+    assert bootstrap.venv_ok(venv)
+    (venv / "bin" / "python").unlink()
+    (venv / "bin" / "python").symlink_to(tmp_path / "gone")  # the interpreter was removed
+    assert not bootstrap.venv_ok(venv)
+
+
+def test_ensurepip_error_is_recognised() -> None:
+    debian = (
+        "The virtual environment was not created successfully because ensurepip is not\n"
+        "available.  On Debian/Ubuntu systems, you need to install the python3-venv\n"
+        "package using the following command.\n"
+    )
+    assert bootstrap.is_ensurepip_error(debian)
+    assert not bootstrap.is_ensurepip_error("Error: [Errno 13] Permission denied: '.venv'")
+
+
+def test_exit_status_maps_signals_like_a_shell() -> None:
+    assert bootstrap.exit_status(0) == 0
+    assert bootstrap.exit_status(3) == 3
+    assert bootstrap.exit_status(-9) == 137
+
+
+def test_check_steps_order(tmp_path: Path) -> None:
+    steps = bootstrap.check_steps(tmp_path, ["-x", "-k", "demo"])
+    names = [[Path(step[0]).name, *step[1:]] for step in steps]
+    assert names == [
+        ["ruff", "check", "."],
+        ["ruff", "format", "--check", "."],
+        ["mypy"],
+        ["pytest", "-x", "-k", "demo"],
+    ]
+    assert all(Path(step[0]).parent == tmp_path / "bin" for step in steps)
+
+
+def test_run_steps_stops_at_the_first_failure(tmp_path: Path) -> None:
+    ran: list[str] = []
+
+    def run(command: Sequence[str], cwd: Path) -> int:
+        ran.append(command[0])
+        return 4 if command[0] == "b" else 0
+
+    assert bootstrap.run_steps([["a"], ["b"], ["c"]], tmp_path, run) == 4
+    assert ran == ["a", "b"]
+    ran.clear()
+    assert bootstrap.run_steps([["a"], ["c"]], tmp_path, run) == 0
+    assert ran == ["a", "c"]
+
+
+@pytest.mark.parametrize("argv", [["frobnicate"], [], ["--run"]])
+def test_unknown_command_prints_usage_and_exits_2(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert bootstrap.main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "usage:" in captured.err
+
+
+def test_help_goes_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    assert bootstrap.main(["--help"]) == 0
+    assert "usage:" in capsys.readouterr().out
+
+
+def test_setup_errors_become_one_line_and_a_status(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def failing(root: Path, args: Sequence[str]) -> int:
+        raise bootstrap.BootstrapError("pip install -e '.[test]' failed", 3)
+
+    monkeypatch.setitem(bootstrap.COMMANDS, "test", failing)
+    assert bootstrap.main(["test"]) == 3
+    assert capsys.readouterr().err == "watcher: error: pip install -e '.[test]' failed\n"
+
+
+def test_ci_script_calls_the_bootstrap() -> None:
+    script = bootstrap.ROOT / ".ci" / "run"
+    lines = script.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "#!/usr/bin/env bash"
+    assert "set -euo pipefail" in lines
+    assert lines[-1] == "python3 -m watcher.bootstrap test"
+    assert script.stat().st_mode & 0o111

@@ -1,0 +1,350 @@
+"""The README's two commands: set up `.venv` and run the demo, or run every check.
+
+    python3 -m watcher.bootstrap run [ARGS...]    # `watcher run ARGS...` on the demo camera
+    python3 -m watcher.bootstrap test [ARGS...]   # ruff, ruff format, mypy, pytest ARGS...
+
+This runs under the system python3 before anything is installed, so it imports
+only the standard library. Each step is skipped when already done, so a second
+run starts the checks (or the daemon) within a second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Final
+
+ROOT: Final = Path(__file__).resolve().parent.parent
+VENV_NAME: Final = ".venv"
+KNOWN_FACES_DIR: Final = "known_faces"
+
+# System packages the test suite needs; the lead fills this in.
+APT_TEST_PACKAGES: tuple[str, ...] = ()
+
+PIP_FLAGS: Final = ("-q", "--disable-pip-version-check", "--no-input")
+NONINTERACTIVE: Final = {"DEBIAN_FRONTEND": "noninteractive"}
+
+USAGE: Final = """\
+usage: python3 -m watcher.bootstrap COMMAND [ARGS...]
+
+commands:
+  run [ARGS...]    set up .venv with the demo extra, then `watcher run ARGS...`
+  test [ARGS...]   set up .venv with the test extra, then ruff check, ruff format
+                   --check, mypy and pytest ARGS... (stops at the first failure)
+"""
+
+
+class BootstrapError(Exception):
+    """A setup step failed; the message is the one line to show."""
+
+    def __init__(self, message: str, status: int = 1) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def say(message: str) -> None:
+    """Print a short progress line to stderr."""
+    print(f"watcher: {message}", file=sys.stderr, flush=True)
+
+
+def exit_status(returncode: int) -> int:
+    """A child's return code as a shell would report it (signal N -> 128 + N)."""
+    return 128 - returncode if returncode < 0 else returncode
+
+
+def venv_bin(venv: Path, name: str) -> Path:
+    """Path of an executable inside the venv."""
+    return venv / "bin" / name
+
+
+# ---------------------------------------------------------------- apt packages
+
+
+def is_installed_status(status: str) -> bool:
+    """Whether a `dpkg-query -W -f='${Status}'` line means the package is installed."""
+    # "install ok installed"; anything else ("deinstall ok config-files",
+    # "install ok half-installed", "unknown ok not-installed") needs an install.
+    return status.split()[-1:] == ["installed"]
+
+
+def dpkg_status(package: str) -> str | None:
+    """The package's dpkg status line, or None when dpkg does not know it."""
+    result = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Status}", package],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def missing_packages(
+    packages: Iterable[str], status: Callable[[str], str | None] = dpkg_status
+) -> list[str]:
+    """The packages that are not installed, in the given order."""
+    missing = []
+    for package in packages:
+        line = status(package)
+        if line is None or not is_installed_status(line):
+            missing.append(package)
+    return missing
+
+
+def can_use_apt() -> bool:
+    """Whether we may install system packages: root, on a system with apt-get."""
+    return os.geteuid() == 0 and shutil.which("apt-get") is not None
+
+
+def apt_install(packages: Sequence[str]) -> None:
+    """`apt-get update` and install the packages, without questions or recommends."""
+    env = {**os.environ, **NONINTERACTIVE}
+    say(f"installing system packages: {' '.join(packages)}")
+    for command in (
+        ["apt-get", "update", "-q"],
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages],
+    ):
+        status = subprocess.run(command, env=env, stdin=subprocess.DEVNULL, check=False)
+        if status.returncode != 0:
+            raise BootstrapError(f"`{' '.join(command)}` failed", exit_status(status.returncode))
+
+
+def ensure_apt_packages(packages: Sequence[str]) -> None:
+    """Install the missing system packages, or warn when we cannot."""
+    if not packages:
+        return
+    if shutil.which("dpkg-query") is None:
+        # Not Debian-like: we cannot tell, and the checks may well pass anyway.
+        say(f"warning: no dpkg here; make sure these are installed: {' '.join(packages)}")
+        return
+    missing = missing_packages(packages)
+    if not missing:
+        return
+    if not can_use_apt():
+        say(f"warning: not root or no apt-get; missing system packages: {' '.join(missing)}")
+        return
+    apt_install(missing)
+
+
+# ---------------------------------------------------------------- venv
+
+
+def venv_ok(venv: Path) -> bool:
+    """Whether the venv looks complete: its config, a working python link, and pip."""
+    # A failed `python3 -m venv` (no ensurepip) leaves python but no pip behind.
+    return (
+        (venv / "pyvenv.cfg").is_file()
+        and venv_bin(venv, "python").exists()
+        and venv_bin(venv, "pip").exists()
+    )
+
+
+def is_ensurepip_error(output: str) -> bool:
+    """Whether `python3 -m venv` failed because ensurepip is missing (Debian w/o python3-venv)."""
+    return "ensurepip" in output
+
+
+def create_venv(venv: Path) -> subprocess.CompletedProcess[str]:
+    """Run `python3 -m venv --clear`, capturing its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "venv", "--clear", str(venv)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def ensure_venv(venv: Path) -> None:
+    """Create the venv unless it exists; install python3-venv once if that is what it takes."""
+    if venv_ok(venv):
+        return
+    say(f"creating {venv.name}")
+    result = create_venv(venv)
+    if result.returncode != 0 and is_ensurepip_error(result.stdout + result.stderr):
+        if not can_use_apt():
+            shutil.rmtree(venv, ignore_errors=True)
+            raise BootstrapError(
+                "python3 cannot create a venv (no ensurepip): "
+                "install python3-venv (sudo apt-get install python3-venv) and retry"
+            )
+        apt_install(["python3-venv"])
+        result = create_venv(venv)
+    if result.returncode != 0 or not venv_ok(venv):
+        # Leave nothing half-made that the next run would take for a venv.
+        shutil.rmtree(venv, ignore_errors=True)
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        reason = detail[-1] if detail else f"exit status {result.returncode}"
+        raise BootstrapError(f"could not create {venv}: {reason}")
+
+
+def venv_python_version(venv: Path) -> str:
+    """The venv's Python version, read from pyvenv.cfg (empty if unreadable)."""
+    try:
+        lines = (venv / "pyvenv.cfg").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return ""
+    for line in lines:
+        key, sep, value = line.partition("=")
+        if sep and key.strip() in ("version", "version_info"):
+            return value.strip()
+    return ""
+
+
+# ---------------------------------------------------------------- pip, with a stamp
+
+
+def stamp_path(venv: Path, extra: str) -> Path:
+    """Where the stamp of a finished `pip install -e .[extra]` lives."""
+    return venv / f".watcher-{extra}.stamp"
+
+
+def stamp_digest(pyproject: bytes, python_version: str) -> str:
+    """The sha256 that says which pyproject.toml and Python the install was made for."""
+    digest = hashlib.sha256(pyproject)
+    digest.update(b"\0python " + python_version.encode())
+    return digest.hexdigest()
+
+
+def current_digest(root: Path, venv: Path) -> str:
+    """The digest the stamp must hold for the install to be up to date."""
+    return stamp_digest((root / "pyproject.toml").read_bytes(), venv_python_version(venv))
+
+
+def stamp_is_current(stamp: Path, digest: str) -> bool:
+    """Whether the stamp file exists and holds this digest."""
+    try:
+        return stamp.read_text(encoding="utf-8").strip() == digest
+    except OSError:
+        return False
+
+
+def write_stamp(stamp: Path, digest: str) -> None:
+    """Record a finished install (atomically, so a crash cannot leave half a stamp)."""
+    tmp = stamp.with_name(stamp.name + ".tmp")
+    tmp.write_text(digest + "\n", encoding="utf-8")
+    os.replace(tmp, stamp)
+
+
+def ensure_installed(root: Path, venv: Path, extra: str) -> None:
+    """`pip install -e .[extra]` into the venv unless the stamp says it is done."""
+    stamp = stamp_path(venv, extra)
+    digest = current_digest(root, venv)
+    if stamp_is_current(stamp, digest):
+        return
+    say(f"installing watcher[{extra}]")
+    command = [str(venv_bin(venv, "python")), "-m", "pip", "install", *PIP_FLAGS]
+    result = subprocess.run(
+        [*command, "-e", f".[{extra}]"], cwd=root, stdin=subprocess.DEVNULL, check=False
+    )
+    if result.returncode != 0:
+        raise BootstrapError(f"pip install -e '.[{extra}]' failed", exit_status(result.returncode))
+    write_stamp(stamp, digest)
+
+
+# ---------------------------------------------------------------- commands
+
+
+def activate(venv: Path) -> None:
+    """Make child processes see the venv first on PATH, like `source .venv/bin/activate`."""
+    os.environ["VIRTUAL_ENV"] = str(venv)
+    os.environ["PATH"] = os.pathsep.join([str(venv / "bin"), os.environ.get("PATH", "")])
+    os.environ.pop("PYTHONHOME", None)
+
+
+def check_steps(venv: Path, pytest_args: Sequence[str]) -> list[list[str]]:
+    """The checks `test` runs, in order."""
+    ruff = str(venv_bin(venv, "ruff"))
+    return [
+        [ruff, "check", "."],
+        [ruff, "format", "--check", "."],
+        [str(venv_bin(venv, "mypy"))],
+        [str(venv_bin(venv, "pytest")), *pytest_args],
+    ]
+
+
+def run_steps(
+    steps: Iterable[Sequence[str]],
+    cwd: Path,
+    run: Callable[[Sequence[str], Path], int] | None = None,
+) -> int:
+    """Run each command in turn; stop at the first failure and return its exit status."""
+    runner = run or _run_command
+    for step in steps:
+        say("running " + " ".join([Path(step[0]).name, *step[1:]]))
+        status = runner(step, cwd)
+        if status != 0:
+            say(f"{Path(step[0]).name} failed (exit status {status})")
+            return status
+    return 0
+
+
+def _run_command(command: Sequence[str], cwd: Path) -> int:
+    """Run a command in cwd without stdin; return its exit status."""
+    result = subprocess.run(list(command), cwd=cwd, stdin=subprocess.DEVNULL, check=False)
+    return exit_status(result.returncode)
+
+
+def cmd_test(root: Path, args: Sequence[str]) -> int:
+    """Set up for the tests and run ruff, ruff format, mypy and pytest."""
+    venv = root / VENV_NAME
+    ensure_apt_packages(APT_TEST_PACKAGES)
+    ensure_venv(venv)
+    ensure_installed(root, venv, "test")
+    activate(venv)
+    return run_steps(check_steps(venv, args), root)
+
+
+def cmd_run(root: Path, args: Sequence[str]) -> int:
+    """Set up for the demo and replace this process with `watcher run ARGS...`."""
+    venv = root / VENV_NAME
+    ensure_venv(venv)
+    ensure_installed(root, venv, "demo")
+    faces = root / KNOWN_FACES_DIR
+    install = [str(venv_bin(venv, "python")), "-m", "watcher.source.demo_scene"]
+    status = _run_command([*install, "--install-resident", str(faces)], root)
+    if status != 0:
+        raise BootstrapError("could not install the demo resident", status)
+    activate(venv)
+    # Relative paths in the default config (config/watcher.yaml) are from the root.
+    os.chdir(root)
+    watcher = str(venv_bin(venv, "watcher"))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(watcher, [watcher, "run", *args])
+
+
+COMMANDS: Final[dict[str, Callable[[Path, Sequence[str]], int]]] = {
+    "run": cmd_run,
+    "test": cmd_test,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Dispatch `run` or `test`; return the exit status."""
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] in (["-h"], ["--help"]):
+        print(USAGE, end="")
+        return 0
+    command = COMMANDS.get(args[0]) if args else None
+    if command is None:
+        print(USAGE, end="", file=sys.stderr)
+        if args:
+            print(f"watcher.bootstrap: unknown command {args[0]!r}", file=sys.stderr)
+        return 2
+    try:
+        return command(ROOT, args[1:])
+    except BootstrapError as exc:
+        say(f"error: {exc}")
+        return exc.status or 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The pre-roll buffer: the last seconds of compressed packets."""

@@ -1,0 +1,85 @@
+"""The `watcher` command: thin argument parsing over the pipeline, store and config."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from watcher import __version__
+from watcher.config import ConfigError, load_config
+from watcher.constants import EXIT_CONFIG, EXIT_FAILURE
+from watcher.log import setup_logging
+
+log = logging.getLogger("watcher")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="watcher", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"watcher {__version__}")
+    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (default: the config's)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_config(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument(
+            "-c",
+            "--config",
+            type=Path,
+            help="config file (default: $WATCHER_CONFIG or config/watcher.yaml)",
+        )
+        return p
+
+    with_config(sub.add_parser("run", help="watch the configured cameras (the daemon)"))
+    with_config(sub.add_parser("check-config", help="validate the config and summarise it"))
+    replay = with_config(
+        sub.add_parser("replay", help="run the pipeline over a video file; print JSON")
+    )
+    replay.add_argument("video", type=Path)
+    replay.add_argument("--camera", help="whose settings to use (default: the first camera)")
+    events = sub.add_parser("events", help="recorded events")
+    events_sub = events.add_subparsers(dest="events_command", required=True)
+    listing = with_config(events_sub.add_parser("list", help="list events, newest first"))
+    listing.add_argument("--json", action="store_true", help="one JSON array on stdout")
+    listing.add_argument("--camera")
+    listing.add_argument("--since", type=_iso_datetime, help="ISO 8601 date or time")
+    listing.add_argument("--limit", type=int)
+    return parser
+
+
+def _iso_datetime(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date/time: {text!r}") from None
+    return value if value.tzinfo else value.astimezone()  # naive means local time
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `watcher` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        cfg = load_config(getattr(args, "config", None))
+    except ConfigError as exc:
+        setup_logging(args.log_level or "INFO")
+        print(f"watcher: invalid config:\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    setup_logging(args.log_level or cfg.log_level)
+    # Heavy imports (dlib, PyAV) only once the config is known to be good.
+    from watcher import commands
+
+    handlers = {
+        "run": commands.run,
+        "check-config": commands.check_config,
+        "replay": commands.replay,
+        "events": commands.events_list,
+    }
+    try:
+        return handlers[args.command](cfg, args)
+    except KeyboardInterrupt:
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,152 @@
+"""The subcommands behind the CLI: each takes the validated config and parsed arguments."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from watcher.config import CameraConfig, WatcherConfig, summary
+from watcher.constants import EXIT_FAILURE, EXIT_OK
+from watcher.faces.engine import FaceEngine, ModelsMissing
+from watcher.faces.gallery import Gallery, load_gallery
+from watcher.source.base import SourceError
+from watcher.store import StoreWriter, init_db, list_events, make_engine
+
+log = logging.getLogger("watcher")
+
+
+class CommandFailed(RuntimeError):
+    """A command cannot go on; its message is the one line the user sees."""
+
+
+def _faces(cfg: WatcherConfig) -> tuple[FaceEngine, Gallery]:
+    try:
+        engine = FaceEngine()
+    except ModelsMissing as exc:
+        raise CommandFailed(str(exc)) from None
+    return engine, load_gallery(engine, cfg.known_faces_dir)
+
+
+@contextmanager
+def _store(cfg: WatcherConfig) -> Iterator[StoreWriter]:
+    try:
+        engine = make_engine(cfg.database_url)
+        init_db(engine)
+    except (SQLAlchemyError, OSError) as exc:
+        raise CommandFailed(f"database unavailable: {_one_line(exc)}") from None
+    writer = StoreWriter(engine).start()
+    try:
+        yield writer
+    finally:
+        writer.stop()
+        engine.dispose()
+
+
+def _one_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _guard(
+    func: Callable[[WatcherConfig, argparse.Namespace], int],
+) -> Callable[[WatcherConfig, argparse.Namespace], int]:
+    """Turn a CommandFailed into one line on stderr and exit status 1."""
+
+    def wrapper(cfg: WatcherConfig, args: argparse.Namespace) -> int:
+        try:
+            return int(func(cfg, args))
+        except CommandFailed as exc:
+            print(f"watcher: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
+
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
+@_guard
+def check_config(cfg: WatcherConfig, args: argparse.Namespace) -> int:
+    """Print a one-screen summary: cameras, known people and their image counts."""
+    _, gallery = _faces(cfg)
+    print(summary(cfg))
+    people = gallery.people
+    images, rejected = len(gallery.names), len(gallery.rejected)
+    print(f"known people: {len(people)} ({images} images, {rejected} rejected)")
+    for name, count in people.items():
+        print(f"  {name}: {count} image{'s' if count != 1 else ''}")
+    for item in gallery.rejected:
+        print(f"  rejected {item.path}: {item.reason}")
+    return EXIT_OK
+
+
+def _pick_camera(cfg: WatcherConfig, name: str | None) -> CameraConfig:
+    cameras = {c.name: c for c in cfg.cameras.values()}
+    if name is None:
+        return next(iter(cameras.values()))
+    if name not in cameras:
+        raise CommandFailed(f"no camera named {name!r} (have: {', '.join(cameras)})")
+    return cameras[name]
+
+
+@_guard
+def replay(cfg: WatcherConfig, args: argparse.Namespace) -> int:
+    """Run the pipeline over a video file and print one JSON document."""
+    from watcher.pipeline.replay import replay as run_replay
+    from watcher.progress import ProgressBar
+
+    camera = _pick_camera(cfg, args.camera)
+    if not args.video.is_file():
+        raise CommandFailed(f"{args.video}: no such video file")
+    engine, gallery = _faces(cfg)
+    bar = ProgressBar(sys.stderr, label=args.video.name)
+    with _store(cfg) as store:
+        try:
+            doc = run_replay(cfg, camera, args.video, engine, gallery, store, progress=bar.update)
+        except SourceError as exc:
+            raise CommandFailed(str(exc)) from None
+        finally:
+            bar.done()
+        if not store.flush():
+            log.error("some database writes did not complete in time")
+    json.dump(doc, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return EXIT_OK
+
+
+@_guard
+def events_list(cfg: WatcherConfig, args: argparse.Namespace) -> int:
+    """List recorded events, newest first."""
+    try:
+        engine = make_engine(cfg.database_url)
+        init_db(engine)
+        records = list_events(engine, camera=args.camera, since=args.since, limit=args.limit)
+    except (SQLAlchemyError, OSError) as exc:
+        raise CommandFailed(f"database unavailable: {_one_line(exc)}") from None
+    if args.json:
+        json.dump([r.to_json() for r in records], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    if not records:
+        print("no events")
+    for r in records:
+        ended = r.ended_at.astimezone().strftime("%H:%M:%S") if r.ended_at else "recording"
+        dist = "-" if r.closest_distance is None else f"{r.closest_distance:.2f}"
+        print(
+            f"{r.started_at.astimezone():%Y-%m-%d %H:%M:%S}–{ended}  {r.camera:<12} {r.id}  "
+            f"faces={r.faces} closest={dist} {r.status}  {r.clip_path or '(no clip)'}"
+        )
+    return EXIT_OK
+
+
+@_guard
+def run(cfg: WatcherConfig, args: argparse.Namespace) -> int:
+    """The daemon: watch every enabled camera until SIGTERM or SIGINT."""
+    from watcher.pipeline.daemon import Daemon
+
+    engine, gallery = _faces(cfg)
+    with _store(cfg) as store:
+        return Daemon(cfg, engine, gallery, store).run()

@@ -1,0 +1,29 @@
+"""The config: one typed, validated tree loaded from config/watcher.yaml."""
+
+from watcher.config.loader import (
+    ConfigError,
+    default_config_path,
+    load_config,
+    mask_url,
+    summary,
+)
+from watcher.config.models import (
+    CameraConfig,
+    FacesConfig,
+    RecordConfig,
+    WatcherConfig,
+    is_url,
+)
+
+__all__ = [
+    "CameraConfig",
+    "ConfigError",
+    "FacesConfig",
+    "RecordConfig",
+    "WatcherConfig",
+    "default_config_path",
+    "is_url",
+    "load_config",
+    "mask_url",
+    "summary",
+]

@@ -1,0 +1,343 @@
+"""The config tree: one pydantic model per concern, every value bounded and described."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from watcher.constants import DEMO_SOURCE
+
+# Validation context key: the loader passes the config file's absolute path under it.
+CONTEXT_CONFIG_FILE = "config_file"
+
+URL_SCHEMES = frozenset({"rtsp", "rtsps", "http", "https"})
+CAMERA_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$"
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+def is_url(source: str) -> bool:
+    """Tell whether a camera source is a URL (`scheme://...`) rather than a path or `demo`."""
+    return _SCHEME.match(source) is not None
+
+
+def _absolute(path: Path, base: Path) -> Path:
+    """Make `path` absolute against absolute `base`, expanding `~` and collapsing `..`."""
+    with contextlib.suppress(RuntimeError):  # ~user that does not exist: keep it literal
+        path = path.expanduser()
+    # normpath, not resolve(): no disk access, and /dev/v4l/by-id/... links stay links.
+    return Path(os.path.normpath(path if path.is_absolute() else base / path))
+
+
+def _check_camera_name(name: str) -> str:
+    """Refuse camera names that would not make a safe folder or log name."""
+    if not re.match(CAMERA_NAME_PATTERN, name):
+        raise PydanticCustomError(
+            "camera_name",
+            "camera name must be 1-63 letters, digits, '_' or '-', starting with a letter or digit",
+        )
+    return name
+
+
+CameraName = Annotated[str, AfterValidator(_check_camera_name)]
+
+
+class _Refused:
+    """Stands for a key the loader fills in that the config file wrote itself."""
+
+    __slots__ = ("hint",)
+
+    def __init__(self, hint: str) -> None:
+        self.hint = hint
+
+
+def _refuse(value: Any) -> Any:
+    """Raise an unknown-key error for a `_Refused` value, pass anything else through."""
+    if isinstance(value, _Refused):
+        raise PydanticCustomError("extra_forbidden", "unknown key ({hint})", {"hint": value.hint})
+    return value
+
+
+class FacesConfig(BaseModel):
+    """How faces are found and judged known or unknown."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tolerance: float = Field(
+        default=0.6,
+        gt=0,
+        le=1.2,
+        description="Embedding distance at or under which a face is that known person; "
+        "lower is stricter.",
+    )
+    min_face_px: int = Field(
+        default=60,
+        ge=20,
+        le=2000,
+        description="Smallest face height, in source pixels, that is detected and judged.",
+    )
+    confirm_frames: int = Field(
+        default=2,
+        ge=1,
+        le=50,
+        description="Consecutive analysed frames a face must stay unknown before an event starts.",
+    )
+    analyse_fps: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="Frames per second analysed for faces.",
+    )
+
+
+class RecordConfig(BaseModel):
+    """How much video an event's clip holds around the unknown face."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pre_capture_s: float = Field(
+        default=3.0,
+        ge=0,
+        le=60,
+        description="Seconds of video kept from before the unknown face appeared.",
+    )
+    post_capture_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=600,
+        description="Seconds recording goes on after the last unknown face left.",
+    )
+    max_clip_s: float = Field(
+        default=300.0,
+        ge=10,
+        le=86400,
+        description="Longest clip in seconds; a longer event is cut at this length.",
+    )
+
+
+class CameraConfig(BaseModel):
+    """One camera: where its video comes from and its effective faces/record settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        default="",
+        description="The camera's key under `cameras`; filled in by the loader, "
+        "never written in the file.",
+    )
+    source: str = Field(
+        description="`demo`, an rtsp://, rtsps://, http:// or https:// URL, a USB camera "
+        "such as /dev/video0, or a video file path (relative to base_dir).",
+    )
+    enabled: bool = Field(default=True, description="Whether the daemon watches this camera.")
+    faces: FacesConfig = Field(
+        default_factory=FacesConfig,
+        description="Face settings: the global `faces` merged with this camera's overrides.",
+    )
+    record: RecordConfig = Field(
+        default_factory=RecordConfig,
+        description="Recording settings: the global `record` merged with this camera's overrides.",
+    )
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name_not_written(cls, value: Any) -> Any:
+        """Refuse a `name` the config file wrote: the name is the key under `cameras`."""
+        return _refuse(value)
+
+    @field_validator("source")
+    @classmethod
+    def _check_source(cls, value: str) -> str:
+        """Accept demo, a URL with a supported scheme and a host, or any path."""
+        value = value.strip()
+        if not value:
+            raise PydanticCustomError(
+                "source_empty",
+                "must not be empty: use demo, a URL, /dev/videoN or a video file path",
+            )
+        match = _SCHEME.match(value)
+        if match is None:
+            return value
+        scheme = match.group(1).lower()
+        if scheme not in URL_SCHEMES:
+            raise PydanticCustomError(
+                "source_scheme",
+                "unsupported URL scheme '{scheme}': use rtsp://, rtsps://, http:// or https://",
+                {"scheme": scheme},
+            )
+        try:
+            host = urlsplit(value).hostname
+        except ValueError:
+            host = None
+        if not host:
+            raise PydanticCustomError("source_url", "the URL has no valid host")
+        return value
+
+
+def _merge_camera(key: Any, camera: Any, data: dict[str, Any], from_file: bool) -> Any:
+    """Fill in a raw camera's name and merge the global faces/record under its overrides."""
+    if isinstance(camera, CameraConfig):
+        return camera if camera.name else camera.model_copy(update={"name": str(key)})
+    if camera is None:
+        camera = {}
+    if not isinstance(camera, dict):
+        return camera
+    camera = dict(camera)
+    if "name" in camera and (from_file or camera["name"] != key):
+        camera["name"] = _Refused("a camera's name is its key under cameras")
+    else:
+        camera["name"] = key if isinstance(key, str) else str(key)
+    for section in ("faces", "record"):
+        own = camera.get(section)
+        own = {} if own is None else own
+        base = data.get(section)
+        if isinstance(base, BaseModel):
+            base = base.model_dump()
+        if isinstance(own, dict):
+            camera[section] = {**base, **own} if isinstance(base, dict) else own
+    return camera
+
+
+class WatcherConfig(BaseModel):
+    """The whole config: paths, database, logging, global defaults and the cameras."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_dir: Path = Field(
+        default=Path("."),
+        description="Folder the relative paths below resolve against; itself relative to "
+        "the config file's folder. Absolute after loading.",
+    )
+    known_faces_dir: Path = Field(
+        default=Path("known_faces"),
+        description="Gallery of known people: one sub-folder of photos per person.",
+    )
+    recordings_dir: Path = Field(
+        default=Path("recordings"),
+        description="Where clips, snapshots and face crops of events are written.",
+    )
+    database_url: str = Field(
+        default="sqlite:///recordings/watcher.db",
+        description="SQLAlchemy URL of the events database; a relative sqlite file path "
+        "resolves against base_dir.",
+    )
+    log_level: LogLevel = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    faces: FacesConfig = Field(
+        default_factory=FacesConfig, description="Face settings every camera inherits."
+    )
+    record: RecordConfig = Field(
+        default_factory=RecordConfig, description="Recording settings every camera inherits."
+    )
+    cameras: dict[CameraName, CameraConfig] = Field(
+        default_factory=dict,
+        validate_default=True,
+        description="The cameras by name; at least one.",
+    )
+    config_path: Path | None = Field(
+        default=None,
+        description="The file this config was loaded from; set by the loader, never written.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prepare(cls, data: Any, info: ValidationInfo) -> Any:
+        """Take config_path from the loader, name each camera and merge its overrides."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        config_file = (info.context or {}).get(CONTEXT_CONFIG_FILE)
+        from_file = config_file is not None
+        if from_file:
+            written = "config_path" in data
+            data["config_path"] = _Refused("set by the loader") if written else config_file
+        for section in ("faces", "record", "cameras"):
+            if section in data and data[section] is None:
+                data[section] = {}
+        cameras = data.get("cameras")
+        if isinstance(cameras, dict):
+            data["cameras"] = {
+                key: _merge_camera(key, camera, data, from_file) for key, camera in cameras.items()
+            }
+        return data
+
+    @field_validator("config_path", mode="before")
+    @classmethod
+    def _config_path_not_written(cls, value: Any) -> Any:
+        """Refuse a `config_path` the config file wrote."""
+        return _refuse(value)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        """Accept the level in any case."""
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        """Refuse what SQLAlchemy cannot parse as a URL (without echoing it: passwords)."""
+        try:
+            make_url(value)
+        except (ArgumentError, ValueError):
+            raise PydanticCustomError(
+                "database_url", "not a SQLAlchemy database URL (e.g. sqlite:///file.db)"
+            ) from None
+        return value
+
+    @field_validator("cameras")
+    @classmethod
+    def _at_least_one(cls, value: dict[str, CameraConfig]) -> dict[str, CameraConfig]:
+        """Refuse a config without cameras."""
+        if not value:
+            raise PydanticCustomError("no_cameras", "at least one camera is required")
+        return value
+
+    @model_validator(mode="after")
+    def _resolve_paths(self) -> WatcherConfig:
+        """Make every path absolute: base_dir against the config's folder, the rest against it."""
+        if self.config_path is not None:
+            self.config_path = _absolute(self.config_path, Path.cwd())
+        folder = self.config_path.parent if self.config_path is not None else Path.cwd()
+        self.base_dir = _absolute(self.base_dir, folder)
+        self.known_faces_dir = _absolute(self.known_faces_dir, self.base_dir)
+        self.recordings_dir = _absolute(self.recordings_dir, self.base_dir)
+        self.database_url = _absolute_sqlite(self.database_url, self.base_dir)
+        for camera in self.cameras.values():
+            source = camera.source
+            if source != DEMO_SOURCE and not is_url(source) and not Path(source).is_absolute():
+                camera.source = str(_absolute(Path(source), self.base_dir))
+        return self
+
+    def enabled_cameras(self) -> list[CameraConfig]:
+        """Return the cameras to watch, in config order."""
+        return [camera for camera in self.cameras.values() if camera.enabled]
+
+
+def _absolute_sqlite(url: str, base: Path) -> str:
+    """Rewrite a sqlite URL's relative file path against `base`; leave any other URL as is."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database:
+        return url
+    if database == ":memory:" or database.startswith("file:") or Path(database).is_absolute():
+        return url
+    absolute = parsed.set(database=str(_absolute(Path(database), base)))
+    return absolute.render_as_string(hide_password=False)

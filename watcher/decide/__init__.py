@@ -1,0 +1,1 @@
+"""The tracker and decider: known, unknown, debounce."""

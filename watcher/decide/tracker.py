@@ -1,0 +1,120 @@
+"""Follows faces across analysed frames and decides when a face is a confirmed stranger.
+
+A face must stay unknown over `confirm_frames` consecutive analyses of the same
+track before it counts: one frame's bad embedding never starts a recording. A
+track that matched a known person once stays that person (a known resident
+turning their head must not become a stranger).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+from watcher.faces.engine import Box
+from watcher.faces.gallery import Match
+
+# Boxes of one face in consecutive analyses overlap at least this much (IoU).
+# Low on purpose: HOG boxes jump between pyramid levels.
+_MIN_IOU = 0.2
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """One face in one analysed frame, and what the gallery said of it."""
+
+    t: float
+    box: Box
+    name: str | None
+    distance: float | None
+    track_id: int
+
+
+@dataclass
+class Track:
+    """One face followed across analysed frames."""
+
+    id: int
+    box: Box
+    last_t: float
+    name: str | None = None  # the known person, once matched
+    unknown_run: int = 0  # consecutive unknown analyses
+    confirmed: bool = False  # a confirmed stranger
+    pending: list[Sighting] = field(default_factory=list)  # unknown sightings before confirmation
+
+    @property
+    def first_unknown_t(self) -> float:
+        """When this track's current run of unknown sightings began."""
+        return self.pending[0].t if self.pending else self.last_t
+
+
+@dataclass
+class Decision:
+    """What one analysed frame changed."""
+
+    sightings: list[Sighting]
+    confirmed: list[Track]  # tracks that just became confirmed strangers
+    stranger_in_view: bool  # some confirmed stranger is in this frame
+
+
+def iou(a: Box, b: Box) -> float:
+    """Intersection over union of two (top, right, bottom, left) boxes."""
+    top, bottom = max(a[0], b[0]), min(a[2], b[2])
+    left, right = max(a[3], b[3]), min(a[1], b[1])
+    inter = max(0, bottom - top) * max(0, right - left)
+    area_a = (a[2] - a[0]) * (a[1] - a[3])
+    area_b = (b[2] - b[0]) * (b[1] - b[3])
+    union = area_a + area_b - inter
+    return inter / union if union > 0 else 0.0
+
+
+class Decider:
+    """Turns per-frame matches into confirmed strangers."""
+
+    def __init__(self, confirm_frames: int, track_timeout_s: float = 2.0) -> None:
+        self.confirm_frames = confirm_frames
+        self.track_timeout_s = track_timeout_s
+        self.tracks: list[Track] = []
+        self._ids = itertools.count(1)
+
+    def update(self, t: float, faces: list[tuple[Box, Match]]) -> Decision:
+        """Feed one analysed frame at media time `t`; return what it decided."""
+        self.tracks = [tr for tr in self.tracks if t - tr.last_t <= self.track_timeout_s]
+        sightings: list[Sighting] = []
+        confirmed: list[Track] = []
+        stranger = False
+        free = list(self.tracks)
+        for box, match in faces:
+            track = self._claim(free, box)
+            if track is None:
+                track = Track(next(self._ids), box, t)
+                self.tracks.append(track)
+            else:
+                free.remove(track)
+            track.box, track.last_t = box, t
+            sighting = Sighting(t, box, match.name, match.distance, track.id)
+            sightings.append(sighting)
+            if match.name is not None:
+                track.name = match.name
+            if track.name is not None:
+                track.unknown_run, track.pending = 0, []
+                continue
+            track.unknown_run += 1
+            if track.confirmed:
+                stranger = True
+            elif track.unknown_run >= self.confirm_frames:
+                track.confirmed = True
+                confirmed.append(track)
+                stranger = True
+            else:
+                track.pending.append(sighting)
+        return Decision(sightings, confirmed, stranger)
+
+    @staticmethod
+    def _claim(tracks: list[Track], box: Box) -> Track | None:
+        best, best_iou = None, _MIN_IOU
+        for track in tracks:
+            score = iou(track.box, box)
+            if score >= best_iou:
+                best, best_iou = track, score
+        return best

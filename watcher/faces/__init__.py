@@ -1,0 +1,1 @@
+"""Faces: the dlib engine and the gallery of known people."""

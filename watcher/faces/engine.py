@@ -1,0 +1,111 @@
+"""The face engine: dlib's HOG detector and 128-d ResNet embedding; the only dlib importer."""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import dlib
+import numpy as np
+import numpy.typing as npt
+
+from watcher.constants import EMBEDDING_SIZE, HOG_WINDOW_PX
+
+# A face box in face_recognition's order: (top, right, bottom, left), in source pixels.
+Box = tuple[int, int, int, int]
+Embeddings = npt.NDArray[np.float64]
+RGBImage = npt.NDArray[np.uint8]
+
+_MODELS_PACKAGE = "face_recognition_models"
+_SHAPE_MODEL = "shape_predictor_5_face_landmarks.dat"  # the 5-point model suffices for embedding
+_EMBED_MODEL = "dlib_face_recognition_resnet_model_v1.dat"
+
+
+class ModelsMissing(RuntimeError):
+    """The dlib weights (package face_recognition_models) are not installed."""
+
+
+def model_path(filename: str) -> Path:
+    """Path of a weights file shipped by face_recognition_models.
+
+    The package is located, not imported: its __init__ imports pkg_resources,
+    which setuptools >= 81 no longer provides.
+    """
+    spec = importlib.util.find_spec(_MODELS_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelsMissing(f"{_MODELS_PACKAGE} is not installed: pip install {_MODELS_PACKAGE}")
+    path = Path(next(iter(spec.submodule_search_locations))) / "models" / filename
+    if not path.is_file():
+        raise ModelsMissing(f"model file missing: {path}")
+    return path
+
+
+@dataclass(frozen=True)
+class DetectedFace:
+    """A face found in a frame, with its embedding."""
+
+    box: Box
+    embedding: Embeddings
+
+
+def box_height(box: Box) -> int:
+    """Height in pixels of a (top, right, bottom, left) box."""
+    return box[2] - box[0]
+
+
+class FaceEngine:
+    """Detects faces and embeds them. Thread-safe: dlib calls are serialised."""
+
+    def __init__(self) -> None:
+        self._detector = dlib.get_frontal_face_detector()
+        self._shapes = dlib.shape_predictor(str(model_path(_SHAPE_MODEL)))
+        self._net = dlib.face_recognition_model_v1(str(model_path(_EMBED_MODEL)))
+        # dlib objects are not documented thread-safe; one lock keeps two
+        # cameras from sharing a network at the same instant.
+        self._lock = threading.Lock()
+
+    def detect(self, rgb: RGBImage, min_face_px: int, upsample: int = 0) -> list[Box]:
+        """Boxes of faces at least about `min_face_px` tall, in source pixels.
+
+        The HOG detector sees faces of about HOG_WINDOW_PX and up, so the grey
+        frame is scaled to make `min_face_px` land on that window: smaller than
+        the source when only big faces matter (cheaper), larger when small ones do.
+        """
+        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        scale = HOG_WINDOW_PX / float(min_face_px)
+        if abs(scale - 1.0) > 0.02:
+            interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+            grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=interp)
+        with self._lock:
+            rects = self._detector(grey, upsample)
+        height, width = rgb.shape[:2]
+        boxes = []
+        for r in rects:
+            top = max(0, round(r.top() / scale))
+            left = max(0, round(r.left() / scale))
+            bottom = min(height, round(r.bottom() / scale))
+            right = min(width, round(r.right() / scale))
+            if bottom > top and right > left:
+                boxes.append((top, right, bottom, left))
+        return boxes
+
+    def embed(self, rgb: RGBImage, boxes: list[Box]) -> Embeddings:
+        """128-d embeddings of the faces at `boxes`, computed on the full-resolution frame."""
+        if not boxes:
+            return np.empty((0, EMBEDDING_SIZE))
+        image = np.ascontiguousarray(rgb)  # dlib wants contiguous RGB
+        with self._lock:
+            shapes = dlib.full_object_detections()
+            for top, right, bottom, left in boxes:
+                shapes.append(self._shapes(image, dlib.rectangle(left, top, right, bottom)))
+            vectors = self._net.compute_face_descriptor(image, shapes)
+        return np.asarray([np.asarray(v) for v in vectors], dtype=np.float64)
+
+    def analyse(self, rgb: RGBImage, min_face_px: int) -> list[DetectedFace]:
+        """Detect faces of at least `min_face_px` and embed each one."""
+        boxes = [b for b in self.detect(rgb, min_face_px) if box_height(b) >= min_face_px * 0.8]
+        embeddings = self.embed(rgb, boxes)
+        return [DetectedFace(b, e) for b, e in zip(boxes, embeddings, strict=True)]

@@ -1,0 +1,1 @@
+"""The pipeline: wires a source through the buffer, faces and decider to the recorder and store."""

@@ -1,0 +1,243 @@
+"""One camera's pipeline: packets feed the pre-roll and the clip; analysed frames drive events.
+
+Packets and frames may arrive on different threads (capture and analysis); one
+lock guards the event state they share. Every decision uses media time, so a
+live camera and `watcher replay` of the same footage decide the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from watcher.buffer.preroll import PrerollBuffer
+from watcher.config import CameraConfig
+from watcher.constants import EVENT_CLOSED, EVENT_NO_CLIP
+from watcher.decide.tracker import Decider, Sighting, Track
+from watcher.faces.engine import FaceEngine, RGBImage
+from watcher.faces.gallery import Gallery
+from watcher.pipeline.clock import MediaClock
+from watcher.pipeline.events import ActiveEvent, FinishedEvent, new_event_id
+from watcher.record.clip import ClipError, ClipWriter
+from watcher.record.paths import event_paths
+from watcher.record.snapshot import boxed, crop, write_jpeg
+from watcher.source.base import Frame, Packet, StreamInfo
+from watcher.store.writer import SightingData, StoreWriter
+
+# Packets kept beyond pre_capture_s: analysis may lag the capture by this much
+# and still find the arrival in the buffer.
+_PREROLL_SLACK_S = 5.0
+_HOST = socket.gethostname()
+
+
+class CameraPipeline:
+    """Turns one camera's packets and analysed frames into events, clips and rows."""
+
+    def __init__(
+        self,
+        camera: CameraConfig,
+        recordings: Path,
+        engine: FaceEngine,
+        gallery: Callable[[], Gallery],
+        store: StoreWriter,
+        on_finished: Callable[[FinishedEvent], None] | None = None,
+    ) -> None:
+        self.camera = camera
+        self.name = camera.name
+        self.recordings = recordings
+        self.engine = engine
+        self.gallery = gallery
+        self.store = store
+        self.on_finished = on_finished
+        self.log = logging.getLogger(f"watcher.camera.{self.name}")
+        self.clock = MediaClock()
+        self.preroll = PrerollBuffer(camera.record.pre_capture_s + _PREROLL_SLACK_S)
+        self.decider = Decider(camera.faces.confirm_frames)
+        self.info: StreamInfo | None = None
+        self.event: ActiveEvent | None = None
+        self.analysed = 0
+        self._lock = threading.RLock()
+
+    # -- stream ---------------------------------------------------------
+    def start_stream(self, info: StreamInfo, clock: MediaClock | None = None) -> None:
+        """A (new) connection: old packets cannot be joined to the new stream."""
+        with self._lock:
+            self.info = info
+            self.preroll.clear()
+            self.clock = clock or MediaClock()
+
+    def end_stream(self) -> None:
+        """The stream ended or dropped: the open event ends at its last frame."""
+        with self._lock:
+            if self.event is not None:
+                self._finish(self.event)
+
+    # -- packets (capture side) -------------------------------------------
+    def on_packets(self, packets: list[Packet]) -> None:
+        """Buffer packets and append them to the clip in progress."""
+        with self._lock:
+            for packet in packets:
+                self.preroll.push(packet)
+                event = self.event
+                if event is None:
+                    continue
+                if packet.t > event.deadline_t:
+                    self._finish(event)
+                    continue
+                clip = event.clip
+                if clip and packet.keyframe and clip.duration_s >= self.camera.record.max_clip_s:
+                    self._roll_over(event, packet)
+                    continue
+                self._write(event, packet)
+
+    def _write(self, event: ActiveEvent, packet: Packet) -> None:
+        if event.clip is None:
+            return
+        try:
+            event.clip.write(packet)
+            event.clip_last_t = event.clip.last_t
+        except ClipError as exc:
+            self.log.error("%s; the event goes on without more video", exc)
+            event.clip_error = str(exc)
+            event.clip.close()
+            event.clip = None
+
+    def _roll_over(self, event: ActiveEvent, keyframe: Packet) -> None:
+        """At max_clip_s: close this clip and continue in a new event from this keyframe."""
+        deadline = event.deadline_t
+        self._finish(event)
+        successor = self._open_event(keyframe.t, deadline, [])
+        self._write(successor, keyframe)
+
+    # -- frames (analysis side) -------------------------------------------
+    def analyse(self, frame: Frame) -> None:
+        """Find, embed and judge the faces of one frame; start or extend an event."""
+        rgb: RGBImage = np.ascontiguousarray(frame.image.to_ndarray(format="rgb24"))
+        faces = self.camera.faces
+        found = self.engine.analyse(rgb, faces.min_face_px)
+        matches = self.gallery().match(
+            np.asarray([f.embedding for f in found]).reshape(-1, 128), faces.tolerance
+        )
+        decision = self.decider.update(
+            frame.t, [(f.box, m) for f, m in zip(found, matches, strict=True)]
+        )
+        self.analysed += 1
+        with self._lock:
+            event = self.event
+            if event is None and decision.confirmed:
+                first = min(tr.first_unknown_t for tr in decision.confirmed)
+                earlier = [s for tr in decision.confirmed for s in tr.pending]
+                event = self._open_event(first, frame.t, earlier)
+                self._snapshot(event, rgb, decision.confirmed)
+            if event is None:
+                return
+            if decision.stranger_in_view:
+                event.deadline_t = max(
+                    event.deadline_t, frame.t + self.camera.record.post_capture_s
+                )
+                if event.snapshot is None and event.face is None:
+                    strangers = [
+                        tr for tr in self.decider.tracks if tr.confirmed and tr.last_t == frame.t
+                    ]
+                    self._snapshot(event, rgb, strangers)
+            self._add_sightings(event, decision.sightings)
+
+    # -- events -----------------------------------------------------------
+    def _open_event(self, start_t: float, seen_t: float, earlier: list[Sighting]) -> ActiveEvent:
+        started_at = self.clock.wall(start_t)
+        event_id = new_event_id()
+        event = ActiveEvent(
+            id=event_id,
+            camera=self.name,
+            start_t=start_t,
+            started_at=started_at,
+            paths=event_paths(self.recordings, self.name, started_at, event_id),
+            deadline_t=seen_t + self.camera.record.post_capture_s,
+        )
+        self.event = event
+        self.store.open_event(event_id, self.name, started_at, host=_HOST)
+        self.log.info("event %s: unknown face at %.1f s, recording", event_id, start_t)
+        if self.info is not None:
+            try:
+                event.clip = ClipWriter(event.paths.clip, self.info)
+            except ClipError as exc:
+                self.log.error("%s; the event is kept without a clip", exc)
+                event.clip_error = str(exc)
+        for packet in self.preroll.since(start_t - self.camera.record.pre_capture_s):
+            self._write(event, packet)
+        self._add_sightings(event, earlier)
+        return event
+
+    def _snapshot(self, event: ActiveEvent, rgb: RGBImage, strangers: list[Track]) -> None:
+        if not strangers:
+            return
+        try:
+            write_jpeg(event.paths.snapshot, boxed(rgb, [tr.box for tr in strangers]))
+            event.snapshot = event.paths.snapshot
+            biggest = max(strangers, key=lambda tr: tr.box[2] - tr.box[0])
+            write_jpeg(event.paths.face, crop(rgb, biggest.box))
+            event.face = event.paths.face
+        except OSError as exc:
+            self.log.error("event %s: snapshot not written: %s", event.id, exc)
+            return
+        self.store.update_event(
+            event.id, snapshot_path=str(event.snapshot), face_path=str(event.face)
+        )
+
+    def _add_sightings(self, event: ActiveEvent, sightings: list[Sighting]) -> None:
+        if not sightings:
+            return
+        event.add(sightings)
+        self.store.add_sightings(
+            event.id,
+            [
+                SightingData(
+                    at=self.clock.wall(s.t),
+                    offset_s=s.t - event.start_t,
+                    box=s.box,
+                    name=s.name,
+                    distance=s.distance,
+                )
+                for s in sightings
+            ],
+        )
+
+    def _finish(self, event: ActiveEvent) -> None:
+        """Close the clip and the event row; the event ends at its clip's last frame."""
+        self.event = None
+        if event.clip is not None:
+            event.clip.close()
+            event.clip = None
+        if event.clip_last_t is not None:
+            end_t = max(event.start_t, event.clip_last_t)
+        else:
+            end_t = max([event.start_t, *(s.t for s in event.sightings)])
+        status = EVENT_CLOSED if event.clip_error is None else EVENT_NO_CLIP
+        clip_path = str(event.paths.clip) if event.clip_last_t is not None else None
+        self.store.close_event(
+            event.id,
+            self.clock.wall(end_t),
+            status=status,
+            clip_path=clip_path,
+            faces=event.faces,
+            closest_distance=event.closest,
+        )
+        self.log.info("event %s: ended after %.1f s (%s)", event.id, end_t - event.start_t, status)
+        if self.on_finished is not None:
+            self.on_finished(
+                FinishedEvent(
+                    id=event.id,
+                    camera=self.name,
+                    start_s=event.start_t,
+                    end_s=end_t,
+                    clip=clip_path,
+                    snapshot=None if event.snapshot is None else str(event.snapshot),
+                    status=status,
+                    faces=list(event.sightings),
+                )
+            )

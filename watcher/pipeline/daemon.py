@@ -1,0 +1,70 @@
+"""`watcher run`: one CameraRunner per enabled camera, until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+from watcher.config import WatcherConfig, mask_url
+from watcher.constants import EXIT_FAILURE, EXIT_OK
+from watcher.faces.engine import FaceEngine
+from watcher.faces.gallery import Gallery
+from watcher.pipeline.camera import CameraPipeline
+from watcher.pipeline.live import CameraRunner
+from watcher.source import open_source
+from watcher.store import StoreWriter
+
+log = logging.getLogger("watcher.daemon")
+
+
+class Daemon:
+    """Owns the cameras of one `watcher run`."""
+
+    def __init__(
+        self, cfg: WatcherConfig, engine: FaceEngine, gallery: Gallery, store: StoreWriter
+    ) -> None:
+        self.cfg = cfg
+        self.engine = engine
+        self.gallery = gallery
+        self.store = store
+        self.runners: list[CameraRunner] = []
+        self._stop = threading.Event()
+
+    def current_gallery(self) -> Gallery:
+        """The gallery in use now (a later reload swaps it)."""
+        return self.gallery
+
+    def request_stop(self, signum: int = 0, _frame: FrameType | None = None) -> None:
+        """Ask the daemon to finish (signal handler)."""
+        if signum:
+            log.info("received %s, stopping", signal.Signals(signum).name)
+        self._stop.set()
+
+    def run(self) -> int:
+        """Start cameras, wait for a stop signal, close every event, return the exit status."""
+        cameras = self.cfg.enabled_cameras()
+        if not cameras:
+            log.error("no enabled camera in %s", self.cfg.config_path)
+            return EXIT_FAILURE
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self.request_stop)
+        for camera in cameras:
+            pipeline = CameraPipeline(
+                camera, self.cfg.recordings_dir, self.engine, self.current_gallery, self.store
+            )
+            runner = CameraRunner(pipeline, open_source(camera.source))
+            log.info("camera %s: %s", camera.name, mask_url(camera.source))
+            runner.start()
+            self.runners.append(runner)
+        log.info(
+            "watching %d camera(s); recordings in %s", len(self.runners), self.cfg.recordings_dir
+        )
+        while not self._stop.wait(1.0):
+            pass
+        for runner in self.runners:
+            runner.stop()
+        self.store.flush()
+        log.info("stopped")
+        return EXIT_OK

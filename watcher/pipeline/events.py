@@ -1,0 +1,86 @@
+"""The state of one event in progress, and its summary once finished."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from watcher.decide.tracker import Sighting
+from watcher.record.clip import ClipWriter
+from watcher.record.paths import EventPaths
+
+_EVENT_ID_HEX = 12
+
+
+def new_event_id() -> str:
+    """A short random id: unique across cameras and hosts sharing one database."""
+    return uuid.uuid4().hex[:_EVENT_ID_HEX]
+
+
+@dataclass
+class ActiveEvent:
+    """An event being recorded."""
+
+    id: str
+    camera: str
+    start_t: float  # media time of the first unknown sighting
+    started_at: datetime
+    paths: EventPaths
+    deadline_t: float  # the clip ends after this media time unless a stranger is seen again
+    clip: ClipWriter | None = None
+    clip_error: str | None = None
+    clip_last_t: float | None = None  # media time of the last packet that reached the clip
+    snapshot: Path | None = None
+    face: Path | None = None
+    sightings: list[Sighting] = field(default_factory=list)
+    closest: float | None = None
+
+    def add(self, sightings: list[Sighting]) -> None:
+        """Keep sightings and the closest distance of an unknown face to the gallery."""
+        self.sightings.extend(sightings)
+        for s in sightings:
+            if s.name is None and s.distance is not None:
+                self.closest = s.distance if self.closest is None else min(self.closest, s.distance)
+
+    @property
+    def faces(self) -> int:
+        """Distinct faces (tracks) seen during the event."""
+        return len({s.track_id for s in self.sightings})
+
+
+@dataclass(frozen=True)
+class FinishedEvent:
+    """An event as `watcher replay` reports it (times in media seconds)."""
+
+    id: str
+    camera: str
+    start_s: float
+    end_s: float
+    clip: str | None
+    snapshot: str | None
+    status: str
+    faces: list[Sighting]
+
+    def to_json(self) -> dict[str, Any]:
+        """The replay JSON shape of an event."""
+        return {
+            "id": self.id,
+            "camera": self.camera,
+            "start_s": round(self.start_s, 3),
+            "end_s": round(self.end_s, 3),
+            "clip": self.clip,
+            "snapshot": self.snapshot,
+            "status": self.status,
+            "faces": [
+                {
+                    "t_s": round(s.t, 3),
+                    "name": s.name,
+                    "distance": None if s.distance is None else round(s.distance, 4),
+                    "box": list(s.box),
+                }
+                for s in self.faces
+            ],
+        }

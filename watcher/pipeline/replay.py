@@ -1,0 +1,63 @@
+"""`watcher replay`: the live pipeline run over a video file as fast as the machine allows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from watcher.config import CameraConfig, WatcherConfig
+from watcher.faces.engine import FaceEngine
+from watcher.faces.gallery import Gallery
+from watcher.pipeline.camera import CameraPipeline
+from watcher.pipeline.clock import MediaClock
+from watcher.pipeline.events import FinishedEvent
+from watcher.pipeline.schedule import AnalysisSchedule
+from watcher.source.av_source import AVSource
+from watcher.store.writer import StoreWriter
+
+Progress = Callable[[float, float], None]  # (seconds done, total seconds)
+
+
+def replay(
+    cfg: WatcherConfig,
+    camera: CameraConfig,
+    video: Path,
+    engine: FaceEngine,
+    gallery: Gallery,
+    store: StoreWriter,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Run one file through the camera's pipeline; return the replay JSON document.
+
+    Raises SourceError when the file cannot be opened or read.
+    """
+    finished: list[FinishedEvent] = []
+    pipeline = CameraPipeline(
+        camera, cfg.recordings_dir, engine, lambda: gallery, store, on_finished=finished.append
+    )
+    source = AVSource(str(video), paced=False)
+    info = source.open()
+    total = source.duration_s
+    pipeline.start_stream(info, MediaClock())
+    schedule = AnalysisSchedule(camera.faces.analyse_fps)
+    frames = 0
+    try:
+        for chunk in source.chunks():
+            pipeline.on_packets(chunk.packets)
+            for frame in chunk.frames:
+                frames += 1
+                if schedule.due(frame.t):
+                    pipeline.analyse(frame)
+                if progress is not None:
+                    progress(frame.t, total)
+    finally:
+        pipeline.end_stream()
+        source.close()
+    return {
+        "video": str(video),
+        "camera": camera.name,
+        "frames": frames,
+        "analysed_frames": pipeline.analysed,
+        "events": [e.to_json() for e in finished],
+    }

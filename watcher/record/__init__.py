@@ -1,0 +1,1 @@
+"""The recorder: clips (remuxed packets) and snapshots."""

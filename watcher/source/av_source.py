@@ -1,0 +1,122 @@
+"""Sources read through FFmpeg (PyAV): RTSP and HTTP streams, V4L2 devices, video files."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import av
+
+from watcher.config import mask_url
+from watcher.source.base import Chunk, Frame, Pacer, Packet, Source, SourceError, StreamInfo
+from watcher.source.encoder import RawEncoder
+
+# Codecs a clip can carry as they are (MP4, plays in browsers): remuxed, never re-encoded.
+REMUX_CODECS = frozenset({"h264", "hevc"})
+OPEN_TIMEOUT_S = 10.0
+READ_TIMEOUT_S = 5.0
+
+log = logging.getLogger(__name__)
+
+
+class AVSource(Source):
+    """Any input FFmpeg opens. `paced=False` reads a file as fast as the machine allows."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        paced: bool = True,
+        fmt: str | None = None,
+        options: dict[str, str] | None = None,
+    ) -> None:
+        self.url = url
+        self.paced = paced
+        self._fmt = fmt
+        self._options = dict(options or {})
+        self._container: av.container.InputContainer | None = None
+        self._stream: av.video.stream.VideoStream | None = None
+        self._encoder: RawEncoder | None = None
+        self._origin = 0.0
+
+    @property
+    def description(self) -> str:
+        """The URL or path with any password masked."""
+        return mask_url(self.url)
+
+    def open(self) -> StreamInfo:
+        """Open the input and pick its first video stream."""
+        try:
+            container = av.open(
+                self.url,
+                format=self._fmt,
+                options=self._options,
+                timeout=(OPEN_TIMEOUT_S, READ_TIMEOUT_S),
+            )
+        except (av.FFmpegError, OSError) as exc:
+            raise SourceError(f"cannot open {self.description}: {_reason(exc)}") from None
+        if not container.streams.video:
+            container.close()
+            raise SourceError(f"{self.description} has no video stream")
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"  # FFmpeg decodes on its own threads, outside the GIL
+        self._container, self._stream = container, stream
+        tb = stream.time_base
+        self._origin = float(stream.start_time * tb) if stream.start_time and tb else 0.0
+        fps = float(stream.average_rate or stream.guessed_rate or 25)
+        codec = stream.codec_context.name
+        if codec in REMUX_CODECS:
+            return StreamInfo(codec, stream.width, stream.height, fps, template=stream)
+        self._encoder = RawEncoder(stream.width, stream.height, fps)
+        return StreamInfo("h264", self._encoder.width, self._encoder.height, fps)
+
+    def chunks(self) -> Iterator[Chunk]:
+        """Demux, decode, and (for raw inputs) encode, one packet at a time."""
+        if self._container is None or self._stream is None:
+            raise SourceError("source not open")
+        stream, pacer = self._stream, Pacer() if self.paced else None
+        try:
+            for packet in self._container.demux(stream):
+                chunk = Chunk()
+                frames = packet.decode()
+                if packet.size:
+                    t = self._seconds(packet.pts if packet.pts is not None else packet.dts)
+                    if self._encoder is None:
+                        chunk.packets.append(Packet(packet, t, bool(packet.is_keyframe)))
+                for image in frames:
+                    ft = self._seconds(image.pts)
+                    if pacer is not None:
+                        pacer.wait(ft)
+                    chunk.frames.append(Frame(image, ft))
+                    if self._encoder is not None:
+                        chunk.packets.extend(self._encoder.encode(image, ft))
+                if chunk.packets or chunk.frames:
+                    yield chunk
+        except (av.FFmpegError, OSError) as exc:
+            raise SourceError(f"{self.description}: {_reason(exc)}") from None
+
+    @property
+    def duration_s(self) -> float:
+        """Length of a file in seconds (0 when unknown, e.g. a live stream)."""
+        container = self._container
+        if container is None or not container.duration:
+            return 0.0
+        return float(container.duration) / 1_000_000
+
+    def _seconds(self, value: int | None) -> float:
+        tb = self._stream.time_base if self._stream is not None else None
+        if value is None or tb is None:
+            return 0.0
+        return float(value * tb) - self._origin
+
+    def close(self) -> None:
+        """Close the input."""
+        if self._container is not None:
+            self._container.close()
+            self._container = None
+
+
+def _reason(exc: BaseException) -> str:
+    """A short, password-free reason for an FFmpeg or OS error."""
+    text = getattr(exc, "strerror", None) or str(exc)
+    return mask_url(str(text))

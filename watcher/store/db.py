@@ -1,0 +1,241 @@
+"""Engine set-up, schema creation and read queries returning plain records."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.pool import StaticPool
+
+from watcher.constants import EVENT_INTERRUPTED, EVENT_OPEN
+from watcher.store.models import Base, Event, Sighting
+
+log = logging.getLogger("watcher.store")
+
+# Run on every new SQLite connection. busy_timeout comes first so that even the
+# switch to WAL waits for a lock instead of failing. WAL lets the web/CLI read
+# while the writer writes; NORMAL is durable across app crashes (only a power
+# cut can lose the last commits) and far cheaper than FULL.
+_SQLITE_PRAGMAS = (
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA synchronous=NORMAL",
+)
+
+
+def _sqlite_memory(url: URL) -> bool:
+    """Tell whether a SQLite URL names an in-memory database."""
+    database = url.database or ""
+    if database in ("", ":memory:"):
+        return True
+    return str(url.query.get("mode", "")) == "memory" or "mode=memory" in database
+
+
+def _sqlite_file(url: URL) -> Path:
+    """Return the file path of an on-disk SQLite URL (plain or `file:` URI form)."""
+    database = url.database or ""
+    if database.startswith("file:"):
+        database = database.removeprefix("file:").split("?", 1)[0]
+    return Path(database)
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Apply the connection PRAGMAs (they are per connection, not stored in the file)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in _SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for any SQLAlchemy URL, tuned for SQLite files when it is one."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        # Server connections die (restarts, idle timeouts): test them before use.
+        engine = create_engine(parsed, pool_pre_ping=True)
+    elif _sqlite_memory(parsed):
+        # One shared connection, or every thread would get its own empty database.
+        engine = create_engine(
+            parsed, connect_args={"check_same_thread": False}, poolclass=StaticPool
+        )
+    else:
+        _sqlite_file(parsed).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # The writer thread and readers use connections made on other threads.
+        engine = create_engine(parsed, connect_args={"check_same_thread": False})
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _set_sqlite_pragmas)
+    # Never log a password: render the URL with it masked.
+    log.debug("store: database %s", parsed.render_as_string(hide_password=True))
+    return engine
+
+
+def init_db(engine: Engine) -> None:
+    """Create the missing tables (to be replaced by Alembic migrations)."""
+    Base.metadata.create_all(engine)
+
+
+def _iso(value: datetime | None) -> str | None:
+    """Format an aware datetime as ISO 8601 with its zone, or None."""
+    return None if value is None else value.isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class SightingRecord:
+    """One stored sighting, as plain data."""
+
+    at: datetime
+    offset_s: float
+    box: tuple[int, int, int, int]  # top, right, bottom, left
+    name: str | None
+    distance: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return a JSON-ready dict (times as ISO 8601 strings with zone)."""
+        return {
+            "at": _iso(self.at),
+            "offset_s": self.offset_s,
+            "name": self.name,
+            "distance": self.distance,
+            "box": list(self.box),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One stored event, as plain data detached from any session."""
+
+    id: str
+    camera: str
+    started_at: datetime
+    ended_at: datetime | None
+    clip_path: str | None
+    snapshot_path: str | None
+    face_path: str | None
+    faces: int
+    closest_distance: float | None
+    status: str
+    host: str | None
+    created_at: datetime
+    # None when not loaded (list_events); a tuple, maybe empty, from get_event.
+    sightings: tuple[SightingRecord, ...] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return a JSON-ready dict; `sightings` is present only when they were loaded."""
+        out: dict[str, Any] = {
+            "id": self.id,
+            "camera": self.camera,
+            "started_at": _iso(self.started_at),
+            "ended_at": _iso(self.ended_at),
+            "clip": self.clip_path,
+            "snapshot": self.snapshot_path,
+            "face": self.face_path,
+            "faces": self.faces,
+            "closest_distance": self.closest_distance,
+            "status": self.status,
+        }
+        if self.sightings is not None:
+            out["sightings"] = [s.to_json() for s in self.sightings]
+        return out
+
+
+def _sighting_record(row: Sighting) -> SightingRecord:
+    return SightingRecord(
+        at=row.at,
+        offset_s=row.offset_s,
+        box=(row.top, row.right, row.bottom, row.left),
+        name=row.name,
+        distance=row.distance,
+    )
+
+
+def _event_record(row: Event, *, with_sightings: bool) -> EventRecord:
+    return EventRecord(
+        id=row.id,
+        camera=row.camera,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        clip_path=row.clip_path,
+        snapshot_path=row.snapshot_path,
+        face_path=row.face_path,
+        faces=row.faces,
+        closest_distance=row.closest_distance,
+        status=row.status,
+        host=row.host,
+        created_at=row.created_at,
+        sightings=tuple(_sighting_record(s) for s in row.sightings) if with_sightings else None,
+    )
+
+
+def _require_aware(name: str, value: datetime) -> None:
+    """Refuse a naive datetime up front, with a clear message."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got {value.isoformat()}")
+
+
+def list_events(
+    engine: Engine,
+    camera: str | None = None,
+    since: datetime | None = None,
+    limit: int | None = None,
+) -> list[EventRecord]:
+    """Return events newest first, optionally of one camera, started at or after `since`."""
+    query = select(Event).order_by(Event.started_at.desc(), Event.id.desc())
+    if camera is not None:
+        query = query.where(Event.camera == camera)
+    if since is not None:
+        _require_aware("since", since)
+        query = query.where(Event.started_at >= since)
+    if limit is not None:
+        query = query.limit(limit)
+    with Session(engine) as session:
+        return [_event_record(row, with_sightings=False) for row in session.scalars(query)]
+
+
+def get_event(engine: Engine, event_id: str) -> EventRecord | None:
+    """Return one event with its sightings (in time order), or None if there is none."""
+    with Session(engine) as session:
+        row = session.get(Event, event_id, options=[selectinload(Event.sightings)])
+        return None if row is None else _event_record(row, with_sightings=True)
+
+
+def close_open_events(
+    engine: Engine,
+    end_for: Callable[[EventRecord], datetime | None],
+    *,
+    host: str | None = None,
+) -> int:
+    """Mark events left open by a crash as interrupted; return how many were closed.
+
+    `end_for` gives each event's end (e.g. from its clip's length); None means its
+    start. With `host`, only that host's events are touched: others may still be
+    recording into a shared database.
+    """
+    query = select(Event).where(Event.status == EVENT_OPEN).options(selectinload(Event.sightings))
+    if host is not None:
+        query = query.where(Event.host == host)
+    closed = 0
+    with Session(engine) as session, session.begin():
+        for row in session.scalars(query):
+            ended_at = end_for(_event_record(row, with_sightings=True))
+            if ended_at is None:
+                ended_at = row.started_at
+            else:
+                _require_aware("end_for() result", ended_at)
+                # An event cannot end before it started (e.g. a clock step back).
+                ended_at = max(ended_at, row.started_at)
+            row.ended_at = ended_at
+            row.status = EVENT_INTERRUPTED
+            closed += 1
+    if closed:
+        log.info("store: closed %d event(s) left open by a previous run", closed)
+    return closed

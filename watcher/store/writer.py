@@ -1,0 +1,295 @@
+"""The one database writer: a queue consumed by a single thread, so cameras never wait."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import Engine, insert
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlalchemy.orm import Session, sessionmaker
+
+from watcher.constants import EVENT_CLOSED, EVENT_INTERRUPTED, EVENT_NO_CLIP, EVENT_OPEN
+from watcher.store.models import Event, Sighting
+
+log = logging.getLogger("watcher.store")
+
+THREAD_NAME: Final = "watcher.store.writer"
+# Fields the pipeline may set after the start row is written.
+UPDATABLE_FIELDS: Final = frozenset(
+    {"clip_path", "snapshot_path", "face_path", "faces", "closest_distance"}
+)
+CLOSING_STATUSES: Final = frozenset({EVENT_CLOSED, EVENT_INTERRUPTED, EVENT_NO_CLIP})
+
+
+def _require_aware(name: str, value: datetime) -> None:
+    """Refuse naive datetimes in the caller's thread, where the bug is."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got {value.isoformat()}")
+
+
+@dataclass(frozen=True, slots=True)
+class SightingData:
+    """A face seen in a frame, to be stored with its event."""
+
+    at: datetime
+    offset_s: float
+    box: tuple[int, int, int, int]  # top, right, bottom, left (face_recognition order)
+    name: str | None = None  # best known match; None = unknown
+    distance: float | None = None  # to the nearest gallery face; None = empty gallery
+
+    def __post_init__(self) -> None:
+        _require_aware("SightingData.at", self.at)
+        if len(self.box) != 4:
+            raise ValueError(f"box must be (top, right, bottom, left), got {self.box!r}")
+
+
+class MissingEventError(LookupError):
+    """A write targeted an event id that has no row."""
+
+
+@dataclass(slots=True)
+class _Write:
+    """A queued write: `apply` runs inside a transaction of the writer thread."""
+
+    what: str
+    event_id: str
+    apply: Callable[[Session], None]
+
+
+@dataclass(slots=True)
+class _Barrier:
+    """Set by the writer thread once everything queued before it is committed."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+_STOP: Final = object()
+
+
+def _retriable(exc: BaseException) -> bool:
+    """Tell whether trying again may help (locked, disk full, lost connection)."""
+    if isinstance(exc, OperationalError | DisconnectionError | PoolTimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def _one_line(exc: BaseException) -> str:
+    """Summarise an exception on one line (SQLAlchemy adds the SQL on later lines)."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
+def _get_event(session: Session, event_id: str) -> Event:
+    row = session.get(Event, event_id)
+    if row is None:
+        raise MissingEventError(f"no event {event_id!r}")
+    return row
+
+
+class StoreWriter:
+    """Owns every database write; public methods only queue and never block."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        retries: int = 3,
+        backoff_s: float = 0.2,
+        max_queue: int = 10_000,
+    ) -> None:
+        self._sessions = sessionmaker(engine)
+        self._retries = retries
+        self._backoff_s = backoff_s
+        # Bounded so a dead database cannot eat all memory; full means writes are dropped.
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=max_queue)
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._dropping = False
+        self._lock = threading.Lock()
+
+    def start(self) -> StoreWriter:
+        """Start the writer thread (writes queued before this wait for it)."""
+        with self._lock:
+            if self._thread is not None:
+                raise RuntimeError("StoreWriter already started")
+            self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
+            self._thread.start()
+        return self
+
+    # -- writes (called from any thread) ---------------------------------------------
+
+    def open_event(
+        self, event_id: str, camera: str, started_at: datetime, *, host: str | None = None
+    ) -> None:
+        """Queue the start row (status open), committed at once so a crash leaves a trace."""
+        _require_aware("started_at", started_at)
+
+        def apply(session: Session) -> None:
+            session.add(
+                Event(
+                    id=event_id, camera=camera, started_at=started_at, status=EVENT_OPEN, host=host
+                )
+            )
+
+        self._put(_Write("open_event", event_id, apply))
+
+    def add_sightings(self, event_id: str, sightings: Sequence[SightingData]) -> None:
+        """Queue sightings of an event (one insert for the whole batch)."""
+        rows = [
+            {
+                "event_id": event_id,
+                "at": s.at,
+                "offset_s": s.offset_s,
+                "top": s.box[0],
+                "right": s.box[1],
+                "bottom": s.box[2],
+                "left": s.box[3],
+                "name": s.name,
+                "distance": s.distance,
+            }
+            for s in sightings
+        ]
+        if not rows:
+            return
+
+        def apply(session: Session) -> None:
+            session.execute(insert(Sighting), rows)
+
+        self._put(_Write("add_sightings", event_id, apply))
+
+    def update_event(self, event_id: str, **fields: Any) -> None:
+        """Queue new values for clip_path, snapshot_path, face_path, faces or closest_distance."""
+        self._check_fields(fields)
+        if not fields:
+            return
+
+        def apply(session: Session) -> None:
+            row = _get_event(session, event_id)
+            for name, value in fields.items():
+                setattr(row, name, value)
+
+        self._put(_Write("update_event", event_id, apply))
+
+    def close_event(
+        self, event_id: str, ended_at: datetime, status: str = EVENT_CLOSED, **fields: Any
+    ) -> None:
+        """Queue the end of an event: its end time, final status and any last fields."""
+        _require_aware("ended_at", ended_at)
+        if status not in CLOSING_STATUSES:
+            raise ValueError(f"cannot close an event with status {status!r}")
+        self._check_fields(fields)
+
+        def apply(session: Session) -> None:
+            row = _get_event(session, event_id)
+            row.ended_at = ended_at
+            row.status = status
+            for name, value in fields.items():
+                setattr(row, name, value)
+
+        self._put(_Write("close_event", event_id, apply))
+
+    # -- synchronisation -------------------------------------------------------------
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until everything queued so far is committed (or given up); False on timeout."""
+        thread = self._thread
+        if thread is None or not thread.is_alive():
+            return self._queue.empty()  # nobody will write it: done only if nothing waits
+        deadline = time.monotonic() + timeout
+        barrier = _Barrier()
+        try:
+            self._queue.put(barrier, timeout=max(0.0, timeout))
+        except queue.Full:
+            return False
+        return barrier.done.wait(max(0.0, deadline - time.monotonic()))
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Flush, then end the thread; True if it ended within `timeout`."""
+        thread = self._thread
+        if thread is None:
+            self._closed = True
+            return True
+        deadline = time.monotonic() + timeout
+        self.flush(timeout)
+        self._closed = True
+        # If the queue stays full the thread is still busy; being a daemon, it dies with us.
+        with contextlib.suppress(queue.Full):
+            self._queue.put(_STOP, timeout=max(0.0, deadline - time.monotonic()))
+        thread.join(max(0.0, deadline - time.monotonic()))
+        if thread.is_alive():
+            log.warning("store: writer still busy after %.1fs, leaving it behind", timeout)
+            return False
+        return True
+
+    # -- internals -------------------------------------------------------------------
+
+    @staticmethod
+    def _check_fields(fields: dict[str, Any]) -> None:
+        unknown = set(fields) - UPDATABLE_FIELDS
+        if unknown:
+            raise TypeError(f"unknown event field(s): {', '.join(sorted(unknown))}")
+
+    def _put(self, message: _Write) -> None:
+        """Queue without ever blocking the caller; drop (and say so) when it cannot."""
+        if self._closed:
+            log.warning("store: writer stopped, %s for %s dropped", message.what, message.event_id)
+            return
+        try:
+            self._queue.put_nowait(message)
+        except queue.Full:
+            if not self._dropping:  # one line per overflow, not one per write
+                log.error("store: write queue full, dropping writes (database too slow or down)")
+            self._dropping = True
+            return
+        self._dropping = False
+
+    def _run(self) -> None:
+        while True:
+            message = self._queue.get()
+            try:
+                if message is _STOP:
+                    return
+                if isinstance(message, _Barrier):
+                    message.done.set()
+                elif isinstance(message, _Write):
+                    self._write(message)
+            finally:
+                self._queue.task_done()
+
+    def _write(self, message: _Write) -> None:
+        """Commit one write, retrying transient failures; never raise."""
+        attempts = self._retries + 1
+        for attempt in range(1, attempts + 1):
+            try:
+                with self._sessions.begin() as session:
+                    message.apply(session)
+                return
+            except Exception as exc:
+                if not _retriable(exc) or attempt == attempts:
+                    log.error(
+                        "store: %s for %s failed, dropped: %s",
+                        message.what,
+                        message.event_id,
+                        _one_line(exc),
+                    )
+                    return
+                delay = self._backoff_s * 2 ** (attempt - 1)
+                log.warning(
+                    "store: %s for %s failed (attempt %d/%d, retry in %.2fs): %s",
+                    message.what,
+                    message.event_id,
+                    attempt,
+                    attempts,
+                    delay,
+                    _one_line(exc),
+                )
+                time.sleep(delay)
