@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -169,6 +170,61 @@ def test_ensurepip_error_is_recognised() -> None:
     )
     assert bootstrap.is_ensurepip_error(debian)
     assert not bootstrap.is_ensurepip_error("Error: [Errno 13] Permission denied: '.venv'")
+
+
+ENSUREPIP_FAILURE = subprocess.CompletedProcess(
+    ["python3", "-m", "venv"], 1, "Error: ... because ensurepip is not available.\n", ""
+)
+
+
+def fake_venv(venv: Path) -> subprocess.CompletedProcess[str]:
+    (venv / "bin").mkdir(parents=True, exist_ok=True)
+    (venv / "pyvenv.cfg").write_text("version = 3.11.7\n")
+    for name in ("python", "pip"):
+        (venv / "bin" / name).write_text("#!/bin/sh\n")
+    return subprocess.CompletedProcess(["python3", "-m", "venv"], 0, "", "")
+
+
+def test_missing_ensurepip_is_fixed_with_apt_when_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    results = iter([ENSUREPIP_FAILURE])
+    installed: list[Sequence[str]] = []
+    monkeypatch.setattr(
+        bootstrap, "create_venv", lambda venv: next(results, None) or fake_venv(venv)
+    )
+    monkeypatch.setattr(bootstrap, "can_use_apt", lambda: True)
+    monkeypatch.setattr(bootstrap, "apt_install", installed.append)
+    bootstrap.ensure_venv(tmp_path / ".venv")
+    assert installed == [["python3-venv"]]
+    assert bootstrap.venv_ok(tmp_path / ".venv")
+
+
+def test_missing_ensurepip_without_root_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    venv = tmp_path / ".venv"
+
+    def half_made(venv: Path) -> subprocess.CompletedProcess[str]:
+        (venv / "bin").mkdir(parents=True)
+        (venv / "bin" / "python").symlink_to(sys.executable)
+        return ENSUREPIP_FAILURE
+
+    monkeypatch.setattr(bootstrap, "create_venv", half_made)
+    monkeypatch.setattr(bootstrap, "can_use_apt", lambda: False)
+    with pytest.raises(bootstrap.BootstrapError, match="python3-venv") as caught:
+        bootstrap.ensure_venv(venv)
+    assert "\n" not in str(caught.value)
+    assert not venv.exists()  # nothing half-made left for the next run to trust
+
+
+def test_existing_venv_is_left_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def forbidden(venv: Path) -> None:
+        raise AssertionError("must not recreate")
+
+    fake_venv(tmp_path / ".venv")
+    monkeypatch.setattr(bootstrap, "create_venv", forbidden)
+    bootstrap.ensure_venv(tmp_path / ".venv")
 
 
 def test_exit_status_maps_signals_like_a_shell() -> None:

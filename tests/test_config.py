@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -19,7 +22,7 @@ from watcher.config import (
     mask_url,
     summary,
 )
-from watcher.constants import DEFAULT_CONFIG_PATH, ENV_CONFIG
+from watcher.constants import DEFAULT_CONFIG_PATH, ENV_CONFIG, EXIT_CONFIG, EXIT_OK
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = REPO / "config" / "watcher.yaml"
@@ -474,7 +477,63 @@ def test_summary_masks_passwords(tmp_path: Path) -> None:
         ("demo", "demo"),
         ("/dev/video0", "/dev/video0"),
         ("", ""),
+        ("rtsp://u:pa ss@h/x", "rtsp://u:***@h/x"),
+        ("rtsp://u:***@h/x", "rtsp://u:***@h/x"),
+        (
+            "cannot open 'rtsp://a:s1@h/x' nor https://b:s2@k/y: refused",
+            "cannot open 'rtsp://a:***@h/x' nor https://b:***@k/y: refused",
+        ),
     ],
 )
 def test_mask_url(url: str, masked: str) -> None:
     assert mask_url(url) == masked
+
+
+# --- the CLI contract for config problems -------------------------------------------------
+
+
+def run_cli(
+    *args: str, cwd: Path, env_config: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m watcher ...` in a fresh process, as a user would."""
+    env = {k: v for k, v in os.environ.items() if k != ENV_CONFIG}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    if env_config is not None:
+        env[ENV_CONFIG] = str(env_config)
+    command = [sys.executable, "-m", "watcher", *args]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_cli_check_config_prints_the_summary(tmp_path: Path) -> None:
+    path = write(tmp_path, 'cameras:\n  door:\n    source: "rtsp://admin:hunter2@10.0.0.5/s"\n')
+    done = run_cli("check-config", "--config", str(path), cwd=tmp_path)
+    assert done.returncode == EXIT_OK, done.stderr
+    assert str(tmp_path / "known_faces") in done.stdout
+    assert "door: rtsp://admin:***@10.0.0.5/s (enabled)" in done.stdout
+    assert "hunter2" not in done.stdout + done.stderr
+
+
+def test_cli_reports_config_errors_with_exit_status_2(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        cameras:
+          door:
+            source: "rtsp://admin:hunter2@10.0.0.5/s"
+            enabled: sometimes
+        """,
+    )
+    done = run_cli("check-config", "-c", str(path), cwd=tmp_path)
+    assert done.returncode == EXIT_CONFIG
+    assert f"{path}:4: cameras.door.enabled: " in done.stderr
+    assert "hunter2" not in done.stdout + done.stderr
+    missing = run_cli("check-config", cwd=tmp_path)  # no config/watcher.yaml here
+    assert missing.returncode == EXIT_CONFIG
+    assert f"{DEFAULT_CONFIG_PATH}: config file not found" in missing.stderr
+
+
+def test_cli_takes_the_config_from_the_environment(tmp_path: Path) -> None:
+    path = write(tmp_path, "cameras: {envcam: {source: demo}}", "from-env.yaml")
+    done = run_cli("check-config", cwd=tmp_path, env_config=path)
+    assert done.returncode == EXIT_OK, done.stderr
+    assert "envcam: demo (enabled)" in done.stdout

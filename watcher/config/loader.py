@@ -98,9 +98,9 @@ def _parse(text: str, name: str) -> tuple[Any, dict[Loc, int], list[Problem]]:
         mark = exc.problem_mark or exc.context_mark
         where = f"{name}:{mark.line + 1}" if mark is not None else name
         detail = ": ".join(part for part in (exc.context, exc.problem) if part) or "cannot parse"
-        raise ConfigError([_scrub(f"{where}: invalid YAML: {detail}")]) from None
+        raise ConfigError([mask_url(f"{where}: invalid YAML: {detail}")]) from None
     except Exception as exc:  # any other YAML or value construction failure
-        raise ConfigError([_scrub(f"{name}: invalid YAML: {exc}")]) from None
+        raise ConfigError([mask_url(f"{name}: invalid YAML: {exc}")]) from None
     finally:
         loader.dispose()
 
@@ -226,12 +226,17 @@ def _format(name: str, problems: list[Problem]) -> list[str]:
     for loc, line, message in ordered:
         where = f"{name}:{line}" if line is not None else name
         key = ".".join(str(part) for part in loc)
-        out.append(_scrub(f"{where}: {key}: {message}" if key else f"{where}: {message}"))
+        out.append(mask_url(f"{where}: {key}: {message}" if key else f"{where}: {message}"))
     return out
 
 
-def mask_url(url: str) -> str:
-    """Return `url` with the password in its userinfo replaced by `***`."""
+def mask_url(text: str) -> str:
+    """Return `text` (a URL, or a message holding URLs) with URL passwords replaced by `***`."""
+    return _ANY_URL.sub(lambda match: _mask_one(match.group(0)), _mask_one(text))
+
+
+def _mask_one(url: str) -> str:
+    """Mask the password of the URL `url` starts with (it may hold '/', '@' or spaces)."""
     match = _URL.match(url)
     if match is None:
         return url
@@ -249,11 +254,6 @@ def mask_url(url: str) -> str:
     if not colon or not password or any(c in user for c in "/?#"):
         return url
     return f"{prefix}{user}:***{rest[len(userinfo) :]}"
-
-
-def _scrub(text: str) -> str:
-    """Mask the password of any URL inside `text`."""
-    return _ANY_URL.sub(lambda match: mask_url(match.group(0)), text)
 
 
 def summary(config: WatcherConfig) -> str:

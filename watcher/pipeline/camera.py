@@ -100,7 +100,7 @@ class CameraPipeline:
             return
         try:
             event.clip.write(packet)
-            event.clip_last_t = event.clip.last_t
+            event.clip_first_t, event.clip_last_t = event.clip.first_t, event.clip.last_t
         except ClipError as exc:
             self.log.error("%s; the event goes on without more video", exc)
             event.clip_error = str(exc)
@@ -235,6 +235,7 @@ class CameraPipeline:
                     camera=self.name,
                     start_s=event.start_t,
                     end_s=end_t,
+                    clip_start_s=event.clip_first_t if clip_path else None,
                     clip=clip_path,
                     snapshot=None if event.snapshot is None else str(event.snapshot),
                     status=status,

@@ -32,6 +32,7 @@ class ActiveEvent:
     deadline_t: float  # the clip ends after this media time unless a stranger is seen again
     clip: ClipWriter | None = None
     clip_error: str | None = None
+    clip_first_t: float | None = None  # media time of the clip's first packet (a keyframe)
     clip_last_t: float | None = None  # media time of the last packet that reached the clip
     snapshot: Path | None = None
     face: Path | None = None
@@ -59,6 +60,7 @@ class FinishedEvent:
     camera: str
     start_s: float
     end_s: float
+    clip_start_s: float | None
     clip: str | None
     snapshot: str | None
     status: str
@@ -71,6 +73,7 @@ class FinishedEvent:
             "camera": self.camera,
             "start_s": round(self.start_s, 3),
             "end_s": round(self.end_s, 3),
+            "clip_start_s": None if self.clip_start_s is None else round(self.clip_start_s, 3),
             "clip": self.clip,
             "snapshot": self.snapshot,
             "status": self.status,

@@ -1,0 +1,99 @@
+"""The whole pipeline over real footage with the real dlib models, through `watcher replay`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import av
+import cv2
+
+from tests.conftest import FACES, VIDEO, replay, watcher, write_config
+
+PRE_CAPTURE_S = 3.0
+
+
+def clip_frames(path: str) -> tuple[int, float]:
+    """Decode a clip completely: (frames, duration in seconds). Fails if it does not play."""
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        times = [float(f.time) for f in container.decode(stream) if f.time is not None]
+    assert times, f"{path} has no decodable frame"
+    return len(times), max(times) - min(times)
+
+
+def test_known_performer_passes_and_unknown_audience_face_is_recorded(tmp_path: Path) -> None:
+    config = write_config(tmp_path, known={"lin_manuel_miranda": [FACES / "lin_manuel_miranda_1.png"]})
+    doc = replay(config, VIDEO / "short_hamilton_clip.mp4")
+    assert doc["frames"] == 275
+    events = doc["events"]
+    # He is on stage 0-7 s and known: nothing may start then.
+    assert all(e["start_s"] >= 6.9 for e in events), events
+    assert len(events) == 1, events
+    event = events[0]
+    assert 6.9 <= event["start_s"] <= 8.3
+    unknown = [f for f in event["faces"] if f["name"] is None]
+    assert unknown and all(f["distance"] > 0.6 for f in unknown)
+    frames, _ = clip_frames(event["clip"])
+    assert frames > 0
+
+
+def test_empty_gallery_records_the_performer(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    doc = replay(config, VIDEO / "short_hamilton_clip.mp4")
+    events = doc["events"]
+    assert events, "an unknown face in view must be recorded"
+    first = events[0]
+    assert first["start_s"] <= 1.5
+    assert max(e["end_s"] for e in events) >= 7.0
+    assert all(f["distance"] is None for e in events for f in e["faces"])
+
+
+def test_face_arriving_gives_one_event_with_preroll_clip_snapshot_and_rows(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    doc = replay(config, VIDEO / "noface_face.mp4")
+    events = doc["events"]
+    assert len(events) == 1, events
+    event = events[0]
+    assert 4.0 <= event["start_s"] <= 5.0  # the face arrives at about 4.0 s
+    # The clip starts pre_capture_s before, at the keyframe at or before (keyframes 1 s apart).
+    wanted = event["start_s"] - PRE_CAPTURE_S
+    assert wanted - 1.0 <= event["clip_start_s"] <= wanted + 1e-3
+    frames, duration = clip_frames(event["clip"])
+    expected = event["end_s"] - event["clip_start_s"]
+    assert abs(duration - expected) < 0.2
+    assert abs(frames - expected * 25) <= 3
+    snapshot = cv2.imread(event["snapshot"])
+    assert snapshot is not None and snapshot.shape[:2] == (540, 960)
+    face = cv2.imread(event["snapshot"].replace(".jpg", "-face.jpg"))
+    assert face is not None and 100 < face.shape[0] < 540
+    clip = Path(event["clip"])
+    assert clip.parent.parent.name == "cam" and clip.name.endswith(f"-{event['id']}.mp4")
+
+    listed = watcher("events", "list", "--json", "-c", str(config))
+    assert listed.returncode == 0, listed.stderr
+    rows = json.loads(listed.stdout)
+    assert [r["id"] for r in rows] == [event["id"]]
+    row = rows[0]
+    assert row["clip"] == event["clip"] and row["snapshot"] == event["snapshot"]
+    assert row["status"] == "closed" and row["faces"] == 1
+    assert row["started_at"].endswith("+00:00") and row["ended_at"].endswith("+00:00")
+
+
+def test_no_face_no_event(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    doc = replay(config, VIDEO / "no_face.mp4")
+    assert doc["events"] == []
+    # 98 frames in the file; the first few precede its edit list and are not shown.
+    assert 90 <= doc["frames"] <= 98 and doc["analysed_frames"] > 10
+    assert not list((tmp_path / "recordings").rglob("*.mp4"))
+
+
+def test_max_clip_length_splits_a_long_appearance(tmp_path: Path) -> None:
+    config = write_config(tmp_path, record="  max_clip_s: 10\n")
+    # The performer stays in view for about 9 s; cut at 10 s of clip a new event continues.
+    doc = replay(config, VIDEO / "short_hamilton_clip.mp4")
+    events = doc["events"]
+    for event in events:
+        frames, duration = clip_frames(event["clip"])
+        assert duration <= 10.0 + 1.0
