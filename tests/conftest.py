@@ -74,3 +74,27 @@ def replay(config: Path, video: Path) -> dict[str, Any]:
     assert done.returncode == 0, done.stderr
     doc: dict[str, Any] = json.loads(done.stdout)
     return doc
+
+
+def looped_video(source: Path, repeats: int, dest: Path) -> Path:
+    """`source` played `repeats` times in a row, remuxed (not re-encoded) into `dest`."""
+    import av
+
+    with av.open(str(source)) as first:
+        template = first.streams.video[0]
+        with av.open(str(dest), "w") as out:
+            stream = out.add_stream_from_template(template)
+            offset = 0
+            for _ in range(repeats):
+                with av.open(str(source)) as src:
+                    end = 0
+                    for packet in src.demux(src.streams.video[0]):
+                        if packet.dts is None:
+                            continue
+                        end = max(end, packet.pts + (packet.duration or 0))
+                        packet.pts += offset
+                        packet.dts += offset
+                        packet.stream = stream
+                        out.mux(packet)
+                    offset += end
+    return dest

@@ -8,7 +8,7 @@ from pathlib import Path
 import av
 import cv2
 
-from tests.conftest import FACES, VIDEO, replay, watcher, write_config
+from tests.conftest import FACES, VIDEO, looped_video, replay, watcher, write_config
 
 PRE_CAPTURE_S = 3.0
 
@@ -91,9 +91,16 @@ def test_no_face_no_event(tmp_path: Path) -> None:
 
 def test_max_clip_length_splits_a_long_appearance(tmp_path: Path) -> None:
     config = write_config(tmp_path, record="  max_clip_s: 10\n")
-    # The performer stays in view for about 9 s; cut at 10 s of clip a new event continues.
-    doc = replay(config, VIDEO / "short_hamilton_clip.mp4")
+    # A face in every frame for 6 x 2.4 s; keyframes every 2.4 s.
+    video = looped_video(VIDEO / "single_face.mp4", 6, tmp_path / "long.mp4")
+    doc = replay(config, video)
     events = doc["events"]
+    assert len(events) == 2, events
+    first, second = events
+    # Cut at the first keyframe after max_clip_s, and the next event goes on from there.
+    assert abs(second["start_s"] - first["end_s"]) < 0.1
+    assert second["clip_start_s"] == second["start_s"]
     for event in events:
-        frames, duration = clip_frames(event["clip"])
-        assert duration <= 10.0 + 1.0
+        _, duration = clip_frames(event["clip"])
+        assert duration <= 10.0 + 2.4
+    assert second["end_s"] > 14.0

@@ -111,8 +111,8 @@ class CameraPipeline:
         """At max_clip_s: close this clip and continue in a new event from this keyframe."""
         deadline = event.deadline_t
         self._finish(event)
-        successor = self._open_event(keyframe.t, deadline, [])
-        self._write(successor, keyframe)
+        # No pre-roll: the previous clip already holds it; start at this keyframe.
+        self._open_event(keyframe.t, deadline, [], pre_capture_s=0.0)
 
     # -- frames (analysis side) -------------------------------------------
     def analyse(self, frame: Frame) -> None:
@@ -132,7 +132,8 @@ class CameraPipeline:
             if event is None and decision.confirmed:
                 first = min(tr.first_unknown_t for tr in decision.confirmed)
                 earlier = [s for tr in decision.confirmed for s in tr.pending]
-                event = self._open_event(first, frame.t, earlier)
+                deadline = frame.t + self.camera.record.post_capture_s
+                event = self._open_event(first, deadline, earlier)
                 self._snapshot(event, rgb, decision.confirmed)
             if event is None:
                 return
@@ -148,7 +149,13 @@ class CameraPipeline:
             self._add_sightings(event, decision.sightings)
 
     # -- events -----------------------------------------------------------
-    def _open_event(self, start_t: float, seen_t: float, earlier: list[Sighting]) -> ActiveEvent:
+    def _open_event(
+        self,
+        start_t: float,
+        deadline_t: float,
+        earlier: list[Sighting],
+        pre_capture_s: float | None = None,
+    ) -> ActiveEvent:
         started_at = self.clock.wall(start_t)
         event_id = new_event_id()
         event = ActiveEvent(
@@ -157,7 +164,7 @@ class CameraPipeline:
             start_t=start_t,
             started_at=started_at,
             paths=event_paths(self.recordings, self.name, started_at, event_id),
-            deadline_t=seen_t + self.camera.record.post_capture_s,
+            deadline_t=deadline_t,
         )
         self.event = event
         self.store.open_event(event_id, self.name, started_at, host=_HOST)
@@ -168,7 +175,8 @@ class CameraPipeline:
             except ClipError as exc:
                 self.log.error("%s; the event is kept without a clip", exc)
                 event.clip_error = str(exc)
-        for packet in self.preroll.since(start_t - self.camera.record.pre_capture_s):
+        pre = self.camera.record.pre_capture_s if pre_capture_s is None else pre_capture_s
+        for packet in self.preroll.since(start_t - pre):
             self._write(event, packet)
         self._add_sightings(event, earlier)
         return event
