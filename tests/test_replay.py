@@ -23,7 +23,9 @@ def clip_frames(path: str) -> tuple[int, float]:
 
 
 def test_known_performer_passes_and_unknown_audience_face_is_recorded(tmp_path: Path) -> None:
-    config = write_config(tmp_path, known={"lin_manuel_miranda": [FACES / "lin_manuel_miranda_1.png"]})
+    config = write_config(
+        tmp_path, known={"lin_manuel_miranda": [FACES / "lin_manuel_miranda_1.png"]}
+    )
     doc = replay(config, VIDEO / "short_hamilton_clip.mp4")
     assert doc["frames"] == 275
     events = doc["events"]

@@ -24,7 +24,15 @@ VENV_NAME: Final = ".venv"
 KNOWN_FACES_DIR: Final = "known_faces"
 
 # System packages the test suite needs; the lead fills this in.
-APT_TEST_PACKAGES: tuple[str, ...] = ()
+APT_TEST_PACKAGES: tuple[str, ...] = (
+    "gir1.2-gst-rtsp-server-1.0",
+    "python3-gi",
+    "gstreamer1.0-plugins-base",
+    "gstreamer1.0-plugins-good",
+    "gstreamer1.0-plugins-bad",
+    "gstreamer1.0-plugins-ugly",
+    "gstreamer1.0-libav",
+)
 
 PIP_FLAGS: Final = ("-q", "--disable-pip-version-check", "--no-input")
 NONINTERACTIVE: Final = {"DEBIAN_FRONTEND": "noninteractive"}

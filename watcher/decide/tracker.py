@@ -17,6 +17,9 @@ from watcher.faces.gallery import Match
 # Boxes of one face in consecutive analyses overlap at least this much (IoU).
 # Low on purpose: HOG boxes jump between pyramid levels.
 _MIN_IOU = 0.2
+# ...or their centres are this close, in face widths: a person walking past
+# moves more than a face width between two analyses.
+_MAX_CENTRE_SHIFT = 1.5
 
 
 @dataclass(frozen=True)
@@ -112,9 +115,22 @@ class Decider:
 
     @staticmethod
     def _claim(tracks: list[Track], box: Box) -> Track | None:
-        best, best_iou = None, _MIN_IOU
+        """The free track this box most likely continues, if any."""
+        best, best_score = None, 0.0
         for track in tracks:
-            score = iou(track.box, box)
-            if score >= best_iou:
-                best, best_iou = track, score
+            overlap = iou(track.box, box)
+            shift = centre_shift(track.box, box)
+            if overlap < _MIN_IOU and shift > _MAX_CENTRE_SHIFT:
+                continue
+            score = overlap + 1.0 / (1.0 + shift)
+            if score > best_score:
+                best, best_score = track, score
         return best
+
+
+def centre_shift(a: Box, b: Box) -> float:
+    """Distance between two boxes' centres, in widths of the first box."""
+    ay, ax = (a[0] + a[2]) / 2, (a[1] + a[3]) / 2
+    by, bx = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+    width = max(1, a[1] - a[3])
+    return float(((ay - by) ** 2 + (ax - bx) ** 2) ** 0.5) / width

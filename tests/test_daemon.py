@@ -1,0 +1,70 @@
+"""`watcher run` as users run it: the demo camera, a live file source, signals."""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+
+import av
+import cv2
+import pytest
+
+from tests.conftest import VIDEO, watcher, write_config
+from tests.daemon import Daemon
+
+EVENT_OPENED = r"event (\w+): unknown face at ([\d.]+) s, recording"
+EVENT_ENDED = r"event {id}: ended after"
+
+
+def events(config: Path) -> list[dict[str, object]]:
+    """The events in the config's database, via the real CLI."""
+    done = watcher("events", "list", "--json", "-c", str(config))
+    assert done.returncode == 0, done.stderr
+    rows: list[dict[str, object]] = json.loads(done.stdout)
+    return rows
+
+
+def playable_seconds(path: object) -> float:
+    """Decode the whole clip; its length in seconds."""
+    with av.open(str(path)) as container:
+        times = [float(f.time) for f in container.decode(video=0) if f.time is not None]
+    assert len(times) > 5, f"{path}: {len(times)} frames"
+    return max(times) - min(times)
+
+
+@pytest.mark.timeout(90)
+def test_demo_records_the_visitor_and_not_the_resident(tmp_path: Path) -> None:
+    from watcher.source.demo_scene import install_resident
+
+    config = write_config(tmp_path, source="demo")
+    install_resident(tmp_path / "known_faces")
+    with Daemon(config) as daemon:
+        daemon.wait_for(r"connected to demo scene", timeout=30)
+        # The resident passes 4-11 s, the visitor 15-22 s (one 30 s period).
+        opened = daemon.wait_for(EVENT_OPENED, timeout=40)
+        assert 14.5 <= float(opened.group(2)) <= 17.0, opened.group(0)
+        assert daemon.stop(signal.SIGTERM) == 0
+    rows = events(config)
+    assert len(rows) == 1, rows
+    row = rows[0]
+    assert row["id"] == opened.group(1) and row["status"] == "closed"
+    assert row["ended_at"] is not None
+    assert isinstance(row["closest_distance"], float) and row["closest_distance"] > 0.6
+    assert playable_seconds(row["clip"]) >= 3.0
+    assert cv2.imread(str(row["snapshot"])) is not None
+
+
+@pytest.mark.timeout(90)
+def test_sigterm_mid_event_closes_a_playable_clip(tmp_path: Path) -> None:
+    # A video file played at its own rate: the face arrives at about 4 s.
+    config = write_config(tmp_path, source=str(VIDEO / "noface_face.mp4"))
+    with Daemon(config) as daemon:
+        opened = daemon.wait_for(EVENT_OPENED, timeout=40)
+        assert daemon.stop(signal.SIGTERM) == 0
+    assert any(EVENT_ENDED.format(id=opened.group(1)) in line for line in daemon.lines)
+    rows = events(config)
+    assert [r["id"] for r in rows] == [opened.group(1)]
+    assert rows[0]["status"] == "closed" and rows[0]["ended_at"] is not None
+    # Pre-roll from before the arrival is in the clip.
+    assert playable_seconds(rows[0]["clip"]) >= 2.5
