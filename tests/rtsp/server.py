@@ -42,6 +42,7 @@ class LoopingMedia(GstRtspServer.RTSPMedia):
         self._seek(Gst.SeekFlags.FLUSH | SEGMENT_SEEK)
 
     def do_handle_message(self, message):
+        print("MSG", message.type, file=sys.stderr, flush=True)
         if message.type == Gst.MessageType.SEGMENT_DONE:
             self._seek(SEGMENT_SEEK)
             return True
@@ -49,7 +50,7 @@ class LoopingMedia(GstRtspServer.RTSPMedia):
 
     def _seek(self, flags):
         pipeline = self.get_element().get_parent() or self.get_element()
-        pipeline.seek(1.0, Gst.Format.TIME, flags, Gst.SeekType.SET, 0, Gst.SeekType.NONE, -1)
+        return pipeline.seek(1.0, Gst.Format.TIME, flags, Gst.SeekType.SET, 0, Gst.SeekType.NONE, -1)
 
 
 def main() -> int:

@@ -1,0 +1,112 @@
+"""Units of the pipeline, each with its real neighbours: pre-roll, decider, schedule, clock."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import av
+
+from watcher.buffer.preroll import PrerollBuffer
+from watcher.decide.tracker import Decider
+from watcher.faces.gallery import Match
+from watcher.pipeline.schedule import AnalysisSchedule
+from watcher.source.base import Packet
+
+BOX = (100, 200, 200, 100)
+
+
+def packet(t: float, keyframe: bool) -> Packet:
+    raw = av.Packet(b"\x00" * 10)
+    raw.time_base = Fraction(1, 1000)
+    raw.pts = raw.dts = round(t * 1000)
+    return Packet(raw, t, keyframe)
+
+
+def fill(buffer: PrerollBuffer, seconds: float, fps: int = 10, gop_s: float = 1.0) -> None:
+    for i in range(int(seconds * fps)):
+        t = i / fps
+        buffer.push(packet(t, keyframe=(i % int(gop_s * fps)) == 0))
+
+
+def test_preroll_keeps_keep_s_from_a_keyframe_and_no_more_than_a_gop_extra() -> None:
+    buffer = PrerollBuffer(keep_s=3.0)
+    fill(buffer, 20.0)
+    held = buffer.since(-1)
+    assert held[0].keyframe
+    newest = held[-1].t
+    assert newest - held[0].t >= 3.0
+    assert newest - held[0].t < 3.0 + 1.0 + 1e-9
+
+
+def test_preroll_since_starts_at_the_keyframe_at_or_before() -> None:
+    buffer = PrerollBuffer(keep_s=5.0)
+    fill(buffer, 10.0)
+    start = buffer.since(7.5)
+    assert start[0].t == 7.0 and start[0].keyframe
+    assert buffer.since(7.0)[0].t == 7.0
+
+
+def test_preroll_is_bounded_even_without_keyframes() -> None:
+    buffer = PrerollBuffer(keep_s=2.0, max_s=5.0)
+    fill(buffer, 30.0, gop_s=30.0)  # one keyframe at 0 s and never again
+    assert buffer.span_s <= 30.0
+    fill_more = PrerollBuffer(keep_s=2.0, max_s=5.0)
+    fill(fill_more, 30.0, gop_s=6.0)
+    assert fill_more.span_s <= 5.0 + 6.0
+
+
+def unknown(distance: float = 0.8) -> Match:
+    return Match(None, distance)
+
+
+def test_one_unknown_frame_does_not_confirm() -> None:
+    decider = Decider(confirm_frames=2)
+    first = decider.update(0.0, [(BOX, unknown())])
+    assert not first.confirmed and not first.stranger_in_view
+    gone = decider.update(3.0, [])  # the track timed out
+    assert not gone.confirmed
+    again = decider.update(3.2, [(BOX, unknown())])
+    assert not again.confirmed
+
+
+def test_consecutive_unknowns_confirm_with_the_first_time() -> None:
+    decider = Decider(confirm_frames=3)
+    decider.update(1.0, [(BOX, unknown())])
+    decider.update(1.2, [(BOX, unknown())])
+    third = decider.update(1.4, [(BOX, unknown())])
+    assert len(third.confirmed) == 1 and third.stranger_in_view
+    assert third.confirmed[0].first_unknown_t == 1.0
+    later = decider.update(1.6, [(BOX, unknown())])
+    assert later.stranger_in_view and not later.confirmed
+
+
+def test_a_known_match_makes_the_track_known_for_good() -> None:
+    decider = Decider(confirm_frames=2)
+    decider.update(0.0, [(BOX, Match("alice", 0.4))])
+    for i in range(1, 6):
+        decision = decider.update(i * 0.2, [(BOX, unknown(0.62))])
+        assert not decision.confirmed and not decision.stranger_in_view
+
+
+def test_known_face_beside_a_stranger_does_not_hide_him() -> None:
+    decider = Decider(confirm_frames=2)
+    other = (100, 700, 200, 600)
+    decider.update(0.0, [(BOX, Match("alice", 0.3)), (other, unknown())])
+    decision = decider.update(0.2, [(BOX, Match("alice", 0.3)), (other, unknown())])
+    assert [tr.box for tr in decision.confirmed] == [other]
+
+
+def test_a_walking_face_stays_one_track() -> None:
+    decider = Decider(confirm_frames=5)
+    for i in range(5):
+        shift = i * 90  # almost a face width per analysis
+        box = (100, 200 + shift, 200, 100 + shift)
+        decision = decider.update(i * 0.2, [(box, unknown())])
+    assert len(decision.confirmed) == 1 and len(decider.tracks) == 1
+
+
+def test_schedule_keeps_the_rate_of_a_29_97_fps_source() -> None:
+    schedule = AnalysisSchedule(5.0)
+    times = [i / 29.97 for i in range(300)]  # 10 s
+    analysed = [t for t in times if schedule.due(t)]
+    assert 49 <= len(analysed) <= 51
