@@ -7,18 +7,14 @@ from watcher.config.loader import (
     mask_url,
     summary,
 )
-from watcher.config.models import (
-    CameraConfig,
-    FacesConfig,
-    RecordConfig,
-    WatcherConfig,
-    is_url,
-)
+from watcher.config.models import CameraConfig, WatcherConfig, is_url
+from watcher.config.sections import FacesConfig, MotionConfig, RecordConfig
 
 __all__ = [
     "CameraConfig",
     "ConfigError",
     "FacesConfig",
+    "MotionConfig",
     "RecordConfig",
     "WatcherConfig",
     "default_config_path",

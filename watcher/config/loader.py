@@ -16,6 +16,7 @@ from watcher.config.models import (
     CameraConfig,
     WatcherConfig,
 )
+from watcher.config.sections import CAMERA_SECTIONS
 from watcher.constants import DEFAULT_CONFIG_PATH, ENV_CONFIG
 
 Loc = tuple[Any, ...]
@@ -170,7 +171,7 @@ def _written_loc(loc: Loc, data: dict[str, Any]) -> Loc:
     """Map a merged camera key that came from the global section back to that section."""
     if loc and loc[-1] == "[key]":
         loc = loc[:-1]
-    if len(loc) < 4 or loc[0] != "cameras" or loc[2] not in ("faces", "record"):
+    if len(loc) < 4 or loc[0] != "cameras" or loc[2] not in CAMERA_SECTIONS:
         return loc
     cameras = data.get("cameras")
     camera = cameras.get(loc[1]) if isinstance(cameras, dict) else None

@@ -22,6 +22,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from watcher.config.sections import CAMERA_SECTIONS, FacesConfig, MotionConfig, RecordConfig
 from watcher.constants import DEMO_SOURCE
 
 # Validation context key: the loader passes the config file's absolute path under it.
@@ -76,63 +77,6 @@ def _refuse(value: Any) -> Any:
     return value
 
 
-class FacesConfig(BaseModel):
-    """How faces are found and judged known or unknown."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    tolerance: float = Field(
-        default=0.6,
-        gt=0,
-        le=1.2,
-        description="Embedding distance at or under which a face is that known person; "
-        "lower is stricter.",
-    )
-    min_face_px: int = Field(
-        default=60,
-        ge=20,
-        le=2000,
-        description="Smallest face height, in source pixels, that is detected and judged.",
-    )
-    confirm_frames: int = Field(
-        default=2,
-        ge=1,
-        le=50,
-        description="Consecutive analysed frames a face must stay unknown before an event starts.",
-    )
-    analyse_fps: float = Field(
-        default=5.0,
-        gt=0,
-        le=60,
-        description="Frames per second analysed for faces.",
-    )
-
-
-class RecordConfig(BaseModel):
-    """How much video an event's clip holds around the unknown face."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    pre_capture_s: float = Field(
-        default=3.0,
-        ge=0,
-        le=60,
-        description="Seconds of video kept from before the unknown face appeared.",
-    )
-    post_capture_s: float = Field(
-        default=5.0,
-        ge=0,
-        le=600,
-        description="Seconds recording goes on after the last unknown face left.",
-    )
-    max_clip_s: float = Field(
-        default=300.0,
-        ge=10,
-        le=86400,
-        description="Longest clip in seconds; a longer event is cut at this length.",
-    )
-
-
 class CameraConfig(BaseModel):
     """One camera: where its video comes from and its effective faces/record settings."""
 
@@ -155,6 +99,10 @@ class CameraConfig(BaseModel):
     record: RecordConfig = Field(
         default_factory=RecordConfig,
         description="Recording settings: the global `record` merged with this camera's overrides.",
+    )
+    motion: MotionConfig = Field(
+        default_factory=MotionConfig,
+        description="Motion gate: the global `motion` merged with this camera's overrides.",
     )
 
     @field_validator("name", mode="before")
@@ -205,7 +153,7 @@ def _merge_camera(key: Any, camera: Any, data: dict[str, Any], from_file: bool) 
         camera["name"] = _Refused("a camera's name is its key under cameras")
     else:
         camera["name"] = key if isinstance(key, str) else str(key)
-    for section in ("faces", "record"):
+    for section in CAMERA_SECTIONS:
         own = camera.get(section)
         own = {} if own is None else own
         base = data.get(section)
@@ -246,6 +194,9 @@ class WatcherConfig(BaseModel):
     record: RecordConfig = Field(
         default_factory=RecordConfig, description="Recording settings every camera inherits."
     )
+    motion: MotionConfig = Field(
+        default_factory=MotionConfig, description="Motion gate settings every camera inherits."
+    )
     cameras: dict[CameraName, CameraConfig] = Field(
         default_factory=dict,
         validate_default=True,
@@ -268,7 +219,7 @@ class WatcherConfig(BaseModel):
         if from_file:
             written = "config_path" in data
             data["config_path"] = _Refused("set by the loader") if written else config_file
-        for section in ("faces", "record", "cameras"):
+        for section in (*CAMERA_SECTIONS, "cameras"):
             if section in data and data[section] is None:
                 data[section] = {}
         cameras = data.get("cameras")

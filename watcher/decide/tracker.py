@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from watcher.faces.engine import Box
+from watcher.faces.engine import Box, box_height
 from watcher.faces.gallery import Match
 
 # Boxes of one face in consecutive analyses overlap at least this much (IoU).
@@ -44,11 +44,19 @@ class Track:
     unknown_run: int = 0  # consecutive unknown analyses
     confirmed: bool = False  # a confirmed stranger
     pending: list[Sighting] = field(default_factory=list)  # unknown sightings before confirmation
+    last_match: Match | None = None  # the latest embedding's verdict
+    embedded_t: float | None = None  # when it was last embedded
+    embedded_height: int = 0  # face height at that embedding
 
     @property
     def first_unknown_t(self) -> float:
         """When this track's current run of unknown sightings began."""
         return self.pending[0].t if self.pending else self.last_t
+
+    @property
+    def settled(self) -> bool:
+        """Known, or a confirmed stranger: a new embedding is no longer needed every frame."""
+        return self.name is not None or self.confirmed
 
 
 @dataclass
@@ -74,20 +82,21 @@ def iou(a: Box, b: Box) -> float:
 class Decider:
     """Turns per-frame matches into confirmed strangers."""
 
-    def __init__(self, confirm_frames: int, track_timeout_s: float = 2.0) -> None:
+    def __init__(
+        self, confirm_frames: int, track_timeout_s: float = 2.0, refresh_s: float = 5.0
+    ) -> None:
         self.confirm_frames = confirm_frames
         self.track_timeout_s = track_timeout_s
+        self.refresh_s = refresh_s
         self.tracks: list[Track] = []
         self._ids = itertools.count(1)
 
-    def update(self, t: float, faces: list[tuple[Box, Match]]) -> Decision:
-        """Feed one analysed frame at media time `t`; return what it decided."""
+    def assign(self, t: float, boxes: list[Box]) -> list[Track]:
+        """The track each box continues (a new one when none), after dropping stale tracks."""
         self.tracks = [tr for tr in self.tracks if t - tr.last_t <= self.track_timeout_s]
-        sightings: list[Sighting] = []
-        confirmed: list[Track] = []
-        stranger = False
         free = list(self.tracks)
-        for box, match in faces:
+        out = []
+        for box in boxes:
             track = self._claim(free, box)
             if track is None:
                 track = Track(next(self._ids), box, t)
@@ -95,23 +104,55 @@ class Decider:
             else:
                 free.remove(track)
             track.box, track.last_t = box, t
-            sighting = Sighting(t, box, match.name, match.distance, track.id)
+            out.append(track)
+        return out
+
+    def needs_embedding(self, track: Track, t: float) -> bool:
+        """Whether this face must be embedded now, or its track's verdict still holds.
+
+        A settled track is embedded again only every `refresh_s` or when the face
+        grew (came closer: a better look): a known person standing in view for a
+        minute costs a few embeddings, not hundreds.
+        """
+        if not track.settled or track.embedded_t is None or track.last_match is None:
+            return True
+        if t - track.embedded_t >= self.refresh_s:
+            return True
+        return box_height(track.box) > 1.3 * track.embedded_height
+
+    def judge(self, t: float, tracks: list[Track], matches: list[Match | None]) -> Decision:
+        """Record each track's verdict (None: reuse its last one) and decide."""
+        sightings: list[Sighting] = []
+        confirmed: list[Track] = []
+        stranger = False
+        for track, fresh in zip(tracks, matches, strict=True):
+            if fresh is not None:
+                track.last_match, track.embedded_t = fresh, t
+                track.embedded_height = box_height(track.box)
+            match = track.last_match or Match(None, None)
+            sighting = Sighting(t, track.box, match.name, match.distance, track.id)
             sightings.append(sighting)
             if match.name is not None:
                 track.name = match.name
             if track.name is not None:
                 track.unknown_run, track.pending = 0, []
                 continue
-            track.unknown_run += 1
             if track.confirmed:
                 stranger = True
-            elif track.unknown_run >= self.confirm_frames:
+                continue
+            track.unknown_run += 1
+            if track.unknown_run >= self.confirm_frames:
                 track.confirmed = True
                 confirmed.append(track)
                 stranger = True
             else:
                 track.pending.append(sighting)
         return Decision(sightings, confirmed, stranger)
+
+    def update(self, t: float, faces: list[tuple[Box, Match]]) -> Decision:
+        """Assign and judge in one step, every face freshly embedded."""
+        tracks = self.assign(t, [box for box, _ in faces])
+        return self.judge(t, tracks, [match for _, match in faces])
 
     @staticmethod
     def _claim(tracks: list[Track], box: Box) -> Track | None:

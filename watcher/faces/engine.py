@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -43,14 +42,6 @@ def model_path(filename: str) -> Path:
     return path
 
 
-@dataclass(frozen=True)
-class DetectedFace:
-    """A face found in a frame, with its embedding."""
-
-    box: Box
-    embedding: Embeddings
-
-
 def box_height(box: Box) -> int:
     """Height in pixels of a (top, right, bottom, left) box."""
     return box[2] - box[0]
@@ -67,29 +58,37 @@ class FaceEngine:
         # cameras from sharing a network at the same instant.
         self._lock = threading.Lock()
 
-    def detect(self, rgb: RGBImage, min_face_px: int, upsample: int = 0) -> list[Box]:
+    def detect(
+        self, image: npt.NDArray[np.uint8], min_face_px: int, regions: list[Box] | None = None
+    ) -> list[Box]:
         """Boxes of faces at least about `min_face_px` tall, in source pixels.
 
-        The HOG detector sees faces of about HOG_WINDOW_PX and up, so the grey
-        frame is scaled to make `min_face_px` land on that window: smaller than
-        the source when only big faces matter (cheaper), larger when small ones do.
+        `image` is grey (preferred: the Y plane of a decoded frame) or RGB;
+        `regions` limits the search to those parts of it (None: the whole frame).
+        The HOG detector sees faces of about HOG_WINDOW_PX and up, so each region
+        is scaled to make `min_face_px` land on that window: smaller than the
+        source when only big faces matter (cheaper), larger when small ones do.
         """
-        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+        height, width = grey.shape[:2]
         scale = HOG_WINDOW_PX / float(min_face_px)
-        if abs(scale - 1.0) > 0.02:
-            interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-            grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=interp)
-        with self._lock:
-            rects = self._detector(grey, upsample)
-        height, width = rgb.shape[:2]
-        boxes = []
-        for r in rects:
-            top = max(0, round(r.top() / scale))
-            left = max(0, round(r.left() / scale))
-            bottom = min(height, round(r.bottom() / scale))
-            right = min(width, round(r.right() / scale))
-            if bottom > top and right > left:
-                boxes.append((top, right, bottom, left))
+        boxes: list[Box] = []
+        for top, right, bottom, left in regions or [(0, width, height, 0)]:
+            crop = grey[top:bottom, left:right]
+            if abs(scale - 1.0) > 0.02:
+                interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+                crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=interp)
+            with self._lock:
+                rects = self._detector(crop, 0)
+            for r in rects:
+                box = (
+                    max(0, top + round(r.top() / scale)),
+                    min(width, left + round(r.right() / scale)),
+                    min(height, top + round(r.bottom() / scale)),
+                    max(0, left + round(r.left() / scale)),
+                )
+                if box[2] > box[0] and box[1] > box[3]:
+                    boxes.append(box)
         return boxes
 
     def embed(self, rgb: RGBImage, boxes: list[Box]) -> Embeddings:
@@ -103,9 +102,3 @@ class FaceEngine:
                 shapes.append(self._shapes(image, dlib.rectangle(left, top, right, bottom)))
             vectors = self._net.compute_face_descriptor(image, shapes)
         return np.asarray([np.asarray(v) for v in vectors], dtype=np.float64)
-
-    def analyse(self, rgb: RGBImage, min_face_px: int) -> list[DetectedFace]:
-        """Detect faces of at least `min_face_px` and embed each one."""
-        boxes = [b for b in self.detect(rgb, min_face_px) if box_height(b) >= min_face_px * 0.8]
-        embeddings = self.embed(rgb, boxes)
-        return [DetectedFace(b, e) for b, e in zip(boxes, embeddings, strict=True)]

@@ -11,28 +11,40 @@ import logging
 import socket
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from watcher.buffer.preroll import PrerollBuffer
 from watcher.config import CameraConfig
 from watcher.constants import EVENT_CLOSED, EVENT_NO_CLIP
 from watcher.decide.tracker import Decider, Sighting, Track
-from watcher.faces.engine import FaceEngine, RGBImage
-from watcher.faces.gallery import Gallery
+from watcher.faces.engine import Box, FaceEngine, RGBImage, box_height
+from watcher.faces.gallery import Gallery, Match
+from watcher.motion.gate import GreyImage, MotionGate
+from watcher.motion.regions import search_regions
 from watcher.pipeline.clock import MediaClock
 from watcher.pipeline.events import ActiveEvent, FinishedEvent, new_event_id
 from watcher.record.clip import ClipError, ClipWriter
 from watcher.record.paths import event_paths
 from watcher.record.snapshot import boxed, crop, write_jpeg
 from watcher.source.base import Frame, Packet, StreamInfo
+from watcher.source.pictures import luma, rgb
 from watcher.store.writer import SightingData, StoreWriter
 
 # Packets kept beyond pre_capture_s: analysis may lag the capture by this much
 # and still find the arrival in the buffer.
 _PREROLL_SLACK_S = 5.0
 _HOST = socket.gethostname()
+_MIN_FACE_SLACK = 0.8
+
+
+@dataclass
+class CameraStats:
+    """Counters of the analysis side, for status lines and benchmarks."""
+
+    analysed: int = 0  # frames analysed
+    gated: int = 0  # of those, frames where nothing moved: no face search at all
+    embeddings: int = 0  # faces embedded
 
 
 class CameraPipeline:
@@ -57,10 +69,16 @@ class CameraPipeline:
         self.log = logging.getLogger(f"watcher.camera.{self.name}")
         self.clock = MediaClock()
         self.preroll = PrerollBuffer(camera.record.pre_capture_s + _PREROLL_SLACK_S)
-        self.decider = Decider(camera.faces.confirm_frames)
+        self.decider = Decider(camera.faces.confirm_frames, refresh_s=camera.faces.refresh_s)
         self.info: StreamInfo | None = None
         self.event: ActiveEvent | None = None
-        self.analysed = 0
+        self.stats = CameraStats()
+        motion = camera.motion
+        self.gate = (
+            MotionGate(motion.frame_height, motion.threshold, motion.min_area)
+            if motion.enabled
+            else None
+        )
         self._lock = threading.RLock()
 
     # -- stream ---------------------------------------------------------
@@ -69,6 +87,8 @@ class CameraPipeline:
         with self._lock:
             self.info = info
             self.preroll.clear()
+            if self.gate is not None:
+                self.gate.reset()
             self.clock = clock or MediaClock()
 
     def end_stream(self) -> None:
@@ -116,37 +136,55 @@ class CameraPipeline:
 
     # -- frames (analysis side) -------------------------------------------
     def analyse(self, frame: Frame) -> None:
-        """Find, embed and judge the faces of one frame; start or extend an event."""
-        rgb: RGBImage = np.ascontiguousarray(frame.image.to_ndarray(format="rgb24"))
-        faces = self.camera.faces
-        found = self.engine.analyse(rgb, faces.min_face_px)
-        matches = self.gallery().match(
-            np.asarray([f.embedding for f in found]).reshape(-1, 128), faces.tolerance
-        )
-        decision = self.decider.update(
-            frame.t, [(f.box, m) for f, m in zip(found, matches, strict=True)]
-        )
-        self.analysed += 1
+        """Find faces where something moved, embed the ones not yet judged, decide."""
+        faces, t = self.camera.faces, frame.t
+        grey = luma(frame.image)
+        boxes = self._detect(grey, faces.min_face_px)
+        tracks = self.decider.assign(t, boxes)
+        todo = [i for i, tr in enumerate(tracks) if self.decider.needs_embedding(tr, t)]
+        matches: list[Match | None] = [None] * len(tracks)
+        picture: RGBImage | None = None
+        if todo:
+            picture = rgb(frame.image)
+            vectors = self.engine.embed(picture, [boxes[i] for i in todo])
+            self.stats.embeddings += len(todo)
+            for i, match in zip(todo, self.gallery().match(vectors, faces.tolerance), strict=True):
+                matches[i] = match
+        decision = self.decider.judge(t, tracks, matches)
+        self.stats.analysed += 1
         with self._lock:
             event = self.event
             if event is None and decision.confirmed:
                 first = min(tr.first_unknown_t for tr in decision.confirmed)
                 earlier = [s for tr in decision.confirmed for s in tr.pending]
-                deadline = frame.t + self.camera.record.post_capture_s
-                event = self._open_event(first, deadline, earlier)
-                self._snapshot(event, rgb, decision.confirmed)
+                event = self._open_event(first, t + self.camera.record.post_capture_s, earlier)
             if event is None:
                 return
             if decision.stranger_in_view:
-                event.deadline_t = max(
-                    event.deadline_t, frame.t + self.camera.record.post_capture_s
-                )
-                if event.snapshot is None and event.face is None:
-                    strangers = [
-                        tr for tr in self.decider.tracks if tr.confirmed and tr.last_t == frame.t
-                    ]
-                    self._snapshot(event, rgb, strangers)
+                event.deadline_t = max(event.deadline_t, t + self.camera.record.post_capture_s)
+                if event.snapshot is None:
+                    strangers = [tr for tr in tracks if tr.confirmed]
+                    self._snapshot(
+                        event, picture if picture is not None else rgb(frame.image), strangers
+                    )
             self._add_sightings(event, decision.sightings)
+
+    def _detect(self, grey: GreyImage, min_face_px: int) -> list[Box]:
+        """Face boxes in the regions worth searching (all of the frame without the gate)."""
+        height, width = grey.shape[:2]
+        if self.gate is None:
+            regions = [(0, width, height, 0)]
+        else:
+            moving = self.gate.regions(grey)
+            regions = search_regions(
+                moving, [tr.box for tr in self.decider.tracks], width, height, min_face_px
+            )
+            if not regions:
+                self.stats.gated += 1
+                return []
+        # The detector's window is coarse: a face a little under the minimum still counts.
+        boxes = self.engine.detect(grey, min_face_px, regions)
+        return [b for b in boxes if box_height(b) >= min_face_px * _MIN_FACE_SLACK]
 
     # -- events -----------------------------------------------------------
     def _open_event(

@@ -58,6 +58,8 @@ def replay(
         "video": str(video),
         "camera": camera.name,
         "frames": frames,
-        "analysed_frames": pipeline.analysed,
+        "analysed_frames": pipeline.stats.analysed,
+        "gated_frames": pipeline.stats.gated,
+        "embeddings": pipeline.stats.embeddings,
         "events": [e.to_json() for e in finished],
     }

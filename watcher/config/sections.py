@@ -1,0 +1,102 @@
+"""The per-camera sections of the config: faces, record, motion (each overridable per camera)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Sections a camera inherits from the top level and may override key by key.
+CAMERA_SECTIONS = ("faces", "record", "motion")
+
+
+class FacesConfig(BaseModel):
+    """How faces are found and judged known or unknown."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tolerance: float = Field(
+        default=0.6,
+        gt=0,
+        le=1.2,
+        description="Embedding distance at or under which a face is that known person; "
+        "lower is stricter.",
+    )
+    min_face_px: int = Field(
+        default=60,
+        ge=20,
+        le=2000,
+        description="Smallest face height, in source pixels, that is detected and judged.",
+    )
+    confirm_frames: int = Field(
+        default=2,
+        ge=1,
+        le=50,
+        description="Consecutive analysed frames a face must stay unknown before an event starts.",
+    )
+    analyse_fps: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="Frames per second analysed for faces.",
+    )
+    refresh_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="A face followed across frames, once judged, is embedded again at most "
+        "this often (or when it comes closer).",
+    )
+
+
+class RecordConfig(BaseModel):
+    """How much video an event's clip holds around the unknown face."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pre_capture_s: float = Field(
+        default=3.0,
+        ge=0,
+        le=60,
+        description="Seconds of video kept from before the unknown face appeared.",
+    )
+    post_capture_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=600,
+        description="Seconds recording goes on after the last unknown face left.",
+    )
+    max_clip_s: float = Field(
+        default=300.0,
+        ge=10,
+        le=86400,
+        description="Longest clip in seconds; a longer event is cut at this length.",
+    )
+
+
+class MotionConfig(BaseModel):
+    """The motion gate: where nothing moved, no face is searched for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(
+        default=True,
+        description="Search for faces only where the picture changed (and around faces "
+        "already in view); off searches every analysed frame in full.",
+    )
+    threshold: int = Field(
+        default=18,
+        ge=1,
+        le=255,
+        description="Grey-level change (0-255) of a small blurred frame that counts as motion.",
+    )
+    min_area: float = Field(
+        default=0.002,
+        ge=0,
+        le=1,
+        description="Smallest moving region, as a share of the frame, that wakes the detector.",
+    )
+    frame_height: int = Field(
+        default=120,
+        ge=32,
+        le=720,
+        description="Height in pixels of the small grey frame motion is computed on.",
+    )

@@ -1,0 +1,1 @@
+"""The motion gate: no motion, no face detection."""

@@ -1,0 +1,1 @@
+"""Alembic migrations of the watcher schema, shipped inside the package."""
