@@ -5,10 +5,13 @@ from __future__ import annotations
 from fractions import Fraction
 
 import av
+import numpy as np
 
 from watcher.buffer.preroll import PrerollBuffer
 from watcher.decide.tracker import Decider
 from watcher.faces.gallery import Match
+from watcher.motion.gate import MotionGate
+from watcher.motion.regions import search_regions
 from watcher.pipeline.schedule import AnalysisSchedule
 from watcher.source.base import Packet
 
@@ -110,3 +113,52 @@ def test_schedule_keeps_the_rate_of_a_29_97_fps_source() -> None:
     times = [i / 29.97 for i in range(300)]  # 10 s
     analysed = [t for t in times if schedule.due(t)]
     assert 49 <= len(analysed) <= 51
+
+
+def scene(seed: int, brightness: float = 0.0) -> np.ndarray:
+    """A 720p grey scene with sensor noise; the same background for every seed."""
+    rng = np.random.default_rng(seed)
+    base = np.tile(np.linspace(40, 200, 1280, dtype=np.float32), (720, 1))
+    noisy = base + rng.normal(0, 3.0, base.shape) + brightness
+    return np.clip(noisy, 0, 255).astype(np.uint8)
+
+
+def test_motion_gate_ignores_noise_and_light_drift_but_sees_a_moving_block() -> None:
+    gate = MotionGate(height=120, threshold=18, min_area=0.002)
+    assert gate.regions(scene(0)) == [(0, 1280, 720, 0)]  # a new scene is all motion
+    for i in range(1, 30):
+        assert gate.regions(scene(i, brightness=i * 0.8)) == [], f"frame {i}"
+    moved = scene(99, brightness=24)
+    moved[300:500, 600:760] = 250  # something 200 px tall enters
+    (box,) = gate.regions(moved)
+    top, right, bottom, left = box
+    assert top <= 300 and bottom >= 500 and left <= 600 and right >= 760
+    assert bottom - top < 320 and right - left < 320
+
+
+def test_search_regions_cover_motion_and_tracked_faces_and_merge() -> None:
+    face = (100, 300, 180, 220)
+    regions = search_regions([], [face], 1280, 720, 60)
+    assert len(regions) == 1
+    (r,) = regions
+    assert r[0] <= face[0] and r[1] >= face[1] and r[2] >= face[2] and r[3] <= face[3]
+    overlapping = search_regions([(100, 400, 300, 200), (250, 500, 400, 350)], [], 1280, 720, 60)
+    assert len(overlapping) == 1
+    assert search_regions([], [], 1280, 720, 60) == []
+    everywhere = search_regions([(0, 1280, 700, 0)], [], 1280, 720, 60)
+    assert everywhere == [(0, 1280, 720, 0)]
+
+
+def test_needs_embedding_only_until_settled_then_on_refresh_or_growth() -> None:
+    decider = Decider(confirm_frames=2, refresh_s=5.0)
+    (track,) = decider.assign(0.0, [BOX])
+    assert decider.needs_embedding(track, 0.0)
+    decider.judge(0.0, [track], [Match("alice", 0.3)])
+    (track,) = decider.assign(0.2, [BOX])
+    assert not decider.needs_embedding(track, 0.2)
+    decision = decider.judge(0.2, [track], [None])
+    assert decision.sightings[0].name == "alice"  # the verdict is carried over
+    assert decider.needs_embedding(track, 5.1)
+    bigger = (80, 230, 230, 80)
+    (track,) = decider.assign(0.4, [bigger])
+    assert decider.needs_embedding(track, 0.4)
