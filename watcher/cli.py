@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
 
     with_config(sub.add_parser("run", help="watch the configured cameras (the daemon)"))
     with_config(sub.add_parser("check-config", help="validate the config and summarise it"))
+    status = with_config(sub.add_parser("status", help="what each camera of the daemon is doing"))
+    status.add_argument("--json", action="store_true", help="the status document as JSON")
     replay = with_config(
         sub.add_parser("replay", help="run the pipeline over a video file; print JSON")
     )
@@ -72,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {
         "run": commands.run,
         "check-config": commands.check_config,
+        "status": commands.status,
         "replay": commands.replay,
         "events": commands.events_list,
     }

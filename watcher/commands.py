@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -19,6 +20,7 @@ from watcher.source.base import SourceError
 from watcher.store import StoreWriter, init_db, list_events, make_engine
 
 log = logging.getLogger("watcher")
+_STALE_S = 30.0  # the daemon rewrites its status every few seconds
 
 
 class CommandFailed(RuntimeError):
@@ -139,6 +141,27 @@ def events_list(cfg: WatcherConfig, args: argparse.Namespace) -> int:
             f"{r.started_at.astimezone():%Y-%m-%d %H:%M:%S}–{ended}  {r.camera:<12} {r.id}  "
             f"faces={r.faces} closest={dist} {r.status}  {r.clip_path or '(no clip)'}"
         )
+    return EXIT_OK
+
+
+@_guard
+def status(cfg: WatcherConfig, args: argparse.Namespace) -> int:
+    """Print the status the running daemon last wrote (every few seconds)."""
+    from watcher.pipeline.status import STATUS_FILE, CameraStatus, read_status
+
+    doc = read_status(cfg.recordings_dir)
+    if doc is None:
+        raise CommandFailed(f"no status in {cfg.recordings_dir / STATUS_FILE}: is watcher running?")
+    if args.json:
+        json.dump(doc, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    written = datetime.fromisoformat(doc["written_at"])
+    age = (datetime.now(UTC) - written).total_seconds()
+    stale = f" - STALE ({age:.0f} s old): the daemon may not be running" if age > _STALE_S else ""
+    print(f"watcher pid {doc['pid']}, status of {written.astimezone():%Y-%m-%d %H:%M:%S}{stale}")
+    for item in doc["cameras"]:
+        print("  " + CameraStatus(**item).line())
     return EXIT_OK
 
 

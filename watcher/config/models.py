@@ -22,7 +22,13 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from watcher.config.sections import CAMERA_SECTIONS, FacesConfig, MotionConfig, RecordConfig
+from watcher.config.sections import (
+    CAMERA_SECTIONS,
+    CameraInput,
+    FacesConfig,
+    MotionConfig,
+    RecordConfig,
+)
 from watcher.constants import DEMO_SOURCE
 
 # Validation context key: the loader passes the config file's absolute path under it.
@@ -77,7 +83,7 @@ def _refuse(value: Any) -> Any:
     return value
 
 
-class CameraConfig(BaseModel):
+class CameraConfig(CameraInput):
     """One camera: where its video comes from and its effective faces/record settings."""
 
     model_config = ConfigDict(extra="forbid")
@@ -188,6 +194,13 @@ class WatcherConfig(BaseModel):
         "resolves against base_dir.",
     )
     log_level: LogLevel = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    status_interval_s: float = Field(
+        default=300.0,
+        ge=0,
+        le=86400,
+        description="Seconds between per-camera status lines in the log; 0 turns them off "
+        "(SIGUSR1 asks for one at any time).",
+    )
     faces: FacesConfig = Field(
         default_factory=FacesConfig, description="Face settings every camera inherits."
     )

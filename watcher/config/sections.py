@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 # Sections a camera inherits from the top level and may override key by key.
@@ -99,4 +101,46 @@ class MotionConfig(BaseModel):
         ge=32,
         le=720,
         description="Height in pixels of the small grey frame motion is computed on.",
+    )
+
+
+class CameraInput(BaseModel):
+    """How a camera's source is opened and read (camera-level keys)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rtsp_transport: Literal["tcp", "udp"] = Field(
+        default="tcp",
+        description="RTSP transport: tcp (reliable through NAT and Wi-Fi) or udp.",
+    )
+    loop: bool = Field(
+        default=False,
+        description="A video file source starts again when it ends (demo and test setups); "
+        "otherwise the camera stops at its end.",
+    )
+    video_size: str | None = Field(
+        default=None,
+        pattern=r"^\d{2,5}x\d{2,5}$",
+        description="USB (V4L2) cameras: picture size to ask for, e.g. 1280x720.",
+    )
+    fps: float | None = Field(
+        default=None, gt=0, le=240, description="USB (V4L2) cameras: frame rate to ask for."
+    )
+    input_format: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9_]{2,20}$",
+        description="USB (V4L2) cameras: input format to ask for, e.g. mjpeg or yuyv422.",
+    )
+    open_timeout_s: float = Field(
+        default=10.0,
+        ge=1,
+        le=300,
+        description="Seconds to wait for a network camera to answer before retrying.",
+    )
+    read_timeout_s: float = Field(
+        default=5.0,
+        ge=1,
+        le=300,
+        description="Seconds without data after which a connected camera counts as lost "
+        "(a frozen camera) and is reconnected.",
     )

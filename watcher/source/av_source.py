@@ -13,14 +13,19 @@ from watcher.source.encoder import RawEncoder
 
 # Codecs a clip can carry as they are (MP4, plays in browsers): remuxed, never re-encoded.
 REMUX_CODECS = frozenset({"h264", "hevc"})
-OPEN_TIMEOUT_S = 10.0
-READ_TIMEOUT_S = 5.0
+DEFAULT_OPEN_TIMEOUT_S = 10.0
+DEFAULT_READ_TIMEOUT_S = 5.0
 
 log = logging.getLogger(__name__)
 
 
 class AVSource(Source):
-    """Any input FFmpeg opens. `paced=False` reads a file as fast as the machine allows."""
+    """Any input FFmpeg opens. `paced=False` reads a file as fast as the machine allows.
+
+    Media time runs on across reopenings: after a reconnect (or a file loop) the
+    first packet continues right after the last one given out, so the pipeline's
+    schedules and tracks never see time go backwards.
+    """
 
     def __init__(
         self,
@@ -29,15 +34,19 @@ class AVSource(Source):
         paced: bool = True,
         fmt: str | None = None,
         options: dict[str, str] | None = None,
+        timeouts: tuple[float, float] = (DEFAULT_OPEN_TIMEOUT_S, DEFAULT_READ_TIMEOUT_S),
     ) -> None:
         self.url = url
         self.paced = paced
         self._fmt = fmt
         self._options = dict(options or {})
+        self._timeouts = timeouts
         self._container: av.container.InputContainer | None = None
         self._stream: av.video.stream.VideoStream | None = None
         self._encoder: RawEncoder | None = None
-        self._origin = 0.0
+        self._offset: float | None = None  # seconds added to the stream's own times
+        self._last_t: float | None = None  # the latest time given out
+        self._step = 0.04  # one frame, for continuing after a reopen
 
     @property
     def description(self) -> str:
@@ -48,10 +57,7 @@ class AVSource(Source):
         """Open the input and pick its first video stream."""
         try:
             container = av.open(
-                self.url,
-                format=self._fmt,
-                options=self._options,
-                timeout=(OPEN_TIMEOUT_S, READ_TIMEOUT_S),
+                self.url, format=self._fmt, options=self._options, timeout=self._timeouts
             )
         except (av.FFmpegError, OSError) as exc:
             raise SourceError(f"cannot open {self.description}: {_reason(exc)}") from None
@@ -61,9 +67,10 @@ class AVSource(Source):
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"  # FFmpeg decodes on its own threads, outside the GIL
         self._container, self._stream = container, stream
-        tb = stream.time_base
-        self._origin = float(stream.start_time * tb) if stream.start_time and tb else 0.0
         fps = float(stream.average_rate or stream.guessed_rate or 25)
+        self._step = 1.0 / fps if fps > 0 else self._step
+        self._offset = None
+        self._encoder = None
         codec = stream.codec_context.name
         if codec in REMUX_CODECS:
             return StreamInfo(codec, stream.width, stream.height, fps, template=stream)
@@ -79,10 +86,9 @@ class AVSource(Source):
             for packet in self._container.demux(stream):
                 chunk = Chunk()
                 frames = packet.decode()
-                if packet.size:
+                if packet.size and self._encoder is None:
                     t = self._seconds(packet.pts if packet.pts is not None else packet.dts)
-                    if self._encoder is None:
-                        chunk.packets.append(Packet(packet, t, bool(packet.is_keyframe)))
+                    chunk.packets.append(Packet(packet, t, bool(packet.is_keyframe)))
                 for image in frames:
                     ft = self._seconds(image.pts)
                     if pacer is not None:
@@ -95,6 +101,22 @@ class AVSource(Source):
         except (av.FFmpegError, OSError) as exc:
             raise SourceError(f"{self.description}: {_reason(exc)}") from None
 
+    def _seconds(self, value: int | None) -> float:
+        """Media time of a stream timestamp: the file's own on first open, then continued."""
+        tb = self._stream.time_base if self._stream is not None else None
+        if value is None or tb is None:
+            return self._last_t or 0.0
+        raw = float(value * tb)
+        if self._offset is None:
+            if self._last_t is None:  # first open: the stream's own times, from its start
+                start = self._stream.start_time if self._stream is not None else None
+                self._offset = -float(start * tb) if start else 0.0
+            else:  # reopened: continue right after the last time given out
+                self._offset = self._last_t + self._step - raw
+        t = raw + self._offset
+        self._last_t = t if self._last_t is None else max(self._last_t, t)
+        return t
+
     @property
     def duration_s(self) -> float:
         """Length of a file in seconds (0 when unknown, e.g. a live stream)."""
@@ -102,12 +124,6 @@ class AVSource(Source):
         if container is None or not container.duration:
             return 0.0
         return float(container.duration) / 1_000_000
-
-    def _seconds(self, value: int | None) -> float:
-        tb = self._stream.time_base if self._stream is not None else None
-        if value is None or tb is None:
-            return 0.0
-        return float(value * tb) - self._origin
 
     def close(self) -> None:
         """Close the input."""

@@ -18,6 +18,7 @@ class DemoSource(Source):
         self._max_frames = max_frames
         self._scene: object | None = None
         self._encoder: RawEncoder | None = None
+        self._index = 0  # kept across reopenings: media time never goes back
 
     @property
     def description(self) -> str:
@@ -45,14 +46,13 @@ class DemoSource(Source):
         if not isinstance(scene, DemoScene) or encoder is None:
             raise SourceError("demo source not open")
         pacer = Pacer() if self.paced else None
-        index = 0
-        while self._max_frames is None or index < self._max_frames:
-            t = index / scene.fps
+        while self._max_frames is None or self._index < self._max_frames:
+            t = self._index / scene.fps
             if pacer is not None:
                 pacer.wait(t)
-            image = av.VideoFrame.from_ndarray(scene.frame(index), format="rgb24")
+            image = av.VideoFrame.from_ndarray(scene.frame(self._index), format="rgb24")
+            self._index += 1
             yield Chunk(packets=encoder.encode(image, t), frames=[Frame(image, t)])
-            index += 1
 
     def close(self) -> None:
         """Nothing to release."""

@@ -1,29 +1,46 @@
-"""Turn a camera's `source:` string into a Source."""
+"""Turn a camera's config into a Source."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from watcher.config import is_url
+from watcher.config import CameraConfig, is_url
 from watcher.constants import DEMO_SOURCE
 from watcher.source.av_source import AVSource
 from watcher.source.base import Source
 
 _V4L2_PREFIX = "/dev/video"
+_RTSP_SCHEMES = ("rtsp://", "rtsps://")
 
 
-def open_source(source: str, *, paced: bool = True) -> Source:
-    """A Source for `demo`, a URL, a V4L2 device or a video file (not yet opened).
-
-    `paced` plays files and the demo at their own frame rate; replay turns it off.
-    """
+def open_source(camera: CameraConfig) -> Source:
+    """A Source for the camera's `demo`, URL, V4L2 device or video file (not yet opened)."""
+    source = camera.source
+    timeouts = (camera.open_timeout_s, camera.read_timeout_s)
     if source == DEMO_SOURCE:
         from watcher.source.demo import DemoSource
 
-        return DemoSource(paced=paced)
+        return DemoSource()
     if is_url(source):
-        options = {"rtsp_transport": "tcp"} if source.startswith(("rtsp://", "rtsps://")) else {}
-        return AVSource(source, paced=False, options=options)  # the network paces it
+        options: dict[str, str] = {}
+        if source.lower().startswith(_RTSP_SCHEMES):
+            options["rtsp_transport"] = str(camera.rtsp_transport)
+        # The network paces it: no sleeping on our side.
+        return AVSource(source, paced=False, options=options, timeouts=timeouts)
     if source.startswith(_V4L2_PREFIX):
-        return AVSource(source, paced=False, fmt="v4l2")  # the device paces it
-    return AVSource(str(Path(source)), paced=paced)
+        device_options = {
+            key: value
+            for key, value in (
+                ("video_size", camera.video_size),
+                ("framerate", None if camera.fps is None else f"{camera.fps:g}"),
+                ("input_format", camera.input_format),
+            )
+            if value is not None
+        }
+        return AVSource(source, paced=False, fmt="v4l2", options=device_options, timeouts=timeouts)
+    return AVSource(source, paced=True, timeouts=timeouts)
+
+
+def is_finite(camera: CameraConfig) -> bool:
+    """True when the camera is a video file that ends (and is not looped)."""
+    source = camera.source
+    finite = source != DEMO_SOURCE and not is_url(source) and not source.startswith(_V4L2_PREFIX)
+    return finite and not camera.loop
