@@ -122,7 +122,7 @@ class Notifier:
 
     def reloading(self) -> bool:
         """RELOADING=1 with MONOTONIC_USEC (Type=notify-reload wants both); send ready() after."""
-        usec = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000
+        usec = time.monotonic_ns() // 1000  # CLOCK_MONOTONIC on Linux, as systemd expects
         return self.notify("RELOADING=1", f"MONOTONIC_USEC={usec}")
 
     def extend_timeout(self, seconds: float) -> bool:

@@ -1,0 +1,21 @@
+"""Running under systemd: sd_notify readiness/status/watchdog and thread liveness."""
+
+from watcher.service.notify import Notifier, parse_address, parse_watchdog
+from watcher.service.watchdog import (
+    ANALYSE_MAX_SILENCE_S,
+    CAPTURE_MAX_SILENCE_S,
+    MAIN_MAX_SILENCE_S,
+    Keepalive,
+    Liveness,
+)
+
+__all__ = [
+    "ANALYSE_MAX_SILENCE_S",
+    "CAPTURE_MAX_SILENCE_S",
+    "MAIN_MAX_SILENCE_S",
+    "Keepalive",
+    "Liveness",
+    "Notifier",
+    "parse_address",
+    "parse_watchdog",
+]
