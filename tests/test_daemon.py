@@ -42,7 +42,7 @@ def test_demo_records_the_visitor_and_not_the_resident(tmp_path: Path) -> None:
     with Daemon(config) as daemon:
         daemon.wait_for(r"connected to demo scene", timeout=30)
         # The resident passes 4-11 s, the visitor 15-22 s (one 30 s period).
-        opened = daemon.wait_for(EVENT_OPENED, timeout=40)
+        opened = daemon.wait_for(EVENT_OPENED, timeout=60)
         assert 14.5 <= float(opened.group(2)) <= 17.0, opened.group(0)
         assert daemon.stop(signal.SIGTERM) == 0
     rows = events(config)
@@ -60,7 +60,7 @@ def test_sigterm_mid_event_closes_a_playable_clip(tmp_path: Path) -> None:
     # A video file played at its own rate: the face arrives at about 4 s.
     config = write_config(tmp_path, source=str(VIDEO / "noface_face.mp4"))
     with Daemon(config) as daemon:
-        opened = daemon.wait_for(EVENT_OPENED, timeout=40)
+        opened = daemon.wait_for(EVENT_OPENED, timeout=60)
         assert daemon.stop(signal.SIGTERM) == 0
     assert any(EVENT_ENDED.format(id=opened.group(1)) in line for line in daemon.lines)
     rows = events(config)

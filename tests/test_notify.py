@@ -289,7 +289,6 @@ def test_keepalive_without_watchdog_does_nothing(listener: Listener) -> None:
 # -- the real daemon (draft: wired by the lead) ----------------------------------------
 
 
-@pytest.mark.skip(reason="wired by lead")
 @pytest.mark.timeout(180)
 def test_daemon_speaks_sd_notify(
     tmp_path: Path, listener: Listener, monkeypatch: pytest.MonkeyPatch

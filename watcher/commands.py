@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from watcher.config import CameraConfig, WatcherConfig, summary
@@ -36,7 +37,7 @@ def _faces(cfg: WatcherConfig) -> tuple[FaceEngine, Gallery]:
 
 
 @contextmanager
-def _store(cfg: WatcherConfig) -> Iterator[StoreWriter]:
+def _store(cfg: WatcherConfig) -> Iterator[tuple[StoreWriter, Engine]]:
     try:
         engine = make_engine(cfg.database_url)
         init_db(engine)
@@ -44,7 +45,7 @@ def _store(cfg: WatcherConfig) -> Iterator[StoreWriter]:
         raise CommandFailed(f"database unavailable: {_one_line(exc)}") from None
     writer = StoreWriter(engine).start()
     try:
-        yield writer
+        yield writer, engine
     finally:
         writer.stop()
         engine.dispose()
@@ -105,7 +106,7 @@ def replay(cfg: WatcherConfig, args: argparse.Namespace) -> int:
         raise CommandFailed(f"{args.video}: no such video file")
     engine, gallery = _faces(cfg)
     bar = ProgressBar(sys.stderr, label=args.video.name)
-    with _store(cfg) as store:
+    with _store(cfg) as (store, _db):
         try:
             doc = run_replay(cfg, camera, args.video, engine, gallery, store, progress=bar.update)
         except SourceError as exc:
@@ -171,5 +172,5 @@ def run(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     from watcher.pipeline.daemon import Daemon
 
     engine, gallery = _faces(cfg)
-    with _store(cfg) as store:
-        return Daemon(cfg, engine, gallery, store).run()
+    with _store(cfg) as (store, db):
+        return Daemon(cfg, engine, gallery, store, db).run()

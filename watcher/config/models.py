@@ -28,6 +28,7 @@ from watcher.config.sections import (
     FacesConfig,
     MotionConfig,
     RecordConfig,
+    RetentionConfig,
 )
 from watcher.constants import DEMO_SOURCE
 
@@ -210,6 +211,9 @@ class WatcherConfig(BaseModel):
     motion: MotionConfig = Field(
         default_factory=MotionConfig, description="Motion gate settings every camera inherits."
     )
+    retention: RetentionConfig = Field(
+        default_factory=RetentionConfig, description="How long recordings are kept."
+    )
     cameras: dict[CameraName, CameraConfig] = Field(
         default_factory=dict,
         validate_default=True,
@@ -232,7 +236,7 @@ class WatcherConfig(BaseModel):
         if from_file:
             written = "config_path" in data
             data["config_path"] = _Refused("set by the loader") if written else config_file
-        for section in (*CAMERA_SECTIONS, "cameras"):
+        for section in (*CAMERA_SECTIONS, "retention", "cameras"):
             if section in data and data[section] is None:
                 data[section] = {}
         cameras = data.get("cameras")

@@ -144,3 +144,28 @@ class CameraInput(BaseModel):
         description="Seconds without data after which a connected camera counts as lost "
         "(a frozen camera) and is reconnected.",
     )
+
+
+class RetentionConfig(BaseModel):
+    """How long recordings are kept; the oldest go first when any limit is passed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_age_days: float | None = Field(
+        default=14,
+        gt=0,
+        description="Events older than this many days are removed; null: no limit.",
+    )
+    max_disk_gb: float | None = Field(
+        default=20,
+        gt=0,
+        description="Most gigabytes (10^9 bytes) recordings_dir may hold; null: no limit.",
+    )
+    min_free_gb: float | None = Field(
+        default=1,
+        ge=0,
+        description="Free gigabytes kept on the recordings disk; null: no limit.",
+    )
+    interval_s: float = Field(
+        default=600, ge=10, le=86400, description="Seconds between retention passes."
+    )

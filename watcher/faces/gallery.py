@@ -1,11 +1,14 @@
 """The gallery of known people, loaded from known_faces/ into one NumPy matrix.
 
 Layout: known_faces/<person>/<image> (one face per image), or known_faces/<person>.<ext>.
+What each image yields is cached by content (see cache.py), so only new or changed
+images are embedded.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,14 +16,22 @@ import cv2
 import numpy as np
 
 from watcher.constants import EMBEDDING_SIZE, GALLERY_IMAGE_EXTS
-from watcher.faces.engine import Embeddings, FaceEngine, RGBImage
+from watcher.faces.cache import Entry, GalleryCache, digest_of
+from watcher.faces.engine import Box, Embeddings, FaceEngine, RGBImage, box_height
 
 log = logging.getLogger(__name__)
 
 # Gallery photos are searched for faces down to this fraction of their longer side,
-# on a copy no larger than _GALLERY_DETECT_PX (a phone photo need not be scanned in full).
+# and never below _GALLERY_MIN_FACE_PX (a phone photo need not be scanned in full).
 _GALLERY_MIN_FACE_FRACTION = 1 / 15
 _GALLERY_MIN_FACE_PX = 40
+# A gallery face shorter than this gives a poor embedding: `faces add` refuses it and
+# `faces check` reports it.
+USEFUL_FACE_PX = 80
+
+# (path, size, mtime_ns) of every gallery image, sorted: cheap to take, and it changes
+# whenever an image is added, replaced or removed.
+Fingerprint = tuple[tuple[str, int, int], ...]
 
 
 class ImageError(ValueError):
@@ -33,6 +44,23 @@ class Rejected:
 
     path: Path
     reason: str
+    person: str = ""
+    digest: str | None = None  # None when the file could not even be read
+
+
+@dataclass(frozen=True)
+class KnownImage:
+    """One usable gallery image: whose it is, its content digest and the face's box."""
+
+    person: str
+    path: Path
+    digest: str
+    box: Box
+
+    @property
+    def face_px(self) -> int:
+        """Height of the face in pixels."""
+        return box_height(self.box)
 
 
 @dataclass(frozen=True)
@@ -45,11 +73,16 @@ class Match:
 
 @dataclass
 class Gallery:
-    """Known embeddings as one matrix, so a comparison is one vectorised computation."""
+    """Known embeddings as one matrix, so a comparison is one vectorised computation.
+
+    Treated as immutable once loaded: a reload builds a new Gallery and swaps it in.
+    """
 
     names: list[str] = field(default_factory=list)
     matrix: Embeddings = field(default_factory=lambda: np.empty((0, EMBEDDING_SIZE)))
     rejected: list[Rejected] = field(default_factory=list)
+    images: list[KnownImage] = field(default_factory=list)  # parallel to names and matrix rows
+    fingerprint: Fingerprint = ()  # of the files as they were read
 
     @property
     def people(self) -> dict[str, int]:
@@ -74,19 +107,29 @@ class Gallery:
         return out
 
 
-def read_rgb(path: Path) -> RGBImage:
-    """Read an image file as contiguous RGB, or raise ImageError with the reason."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ImageError(f"cannot read: {exc.strerror}") from None
-    if size == 0:
+def decode_rgb(data: bytes) -> RGBImage:
+    """Decode image bytes as contiguous RGB, or raise ImageError with the reason."""
+    if not data:
         raise ImageError("empty file")
-    data = np.fromfile(path, dtype=np.uint8)
-    bgr = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    bgr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
     if bgr is None:
         raise ImageError("not a readable image")
     return np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+
+
+def read_bytes(path: Path) -> tuple[bytes, os.stat_result]:
+    """An image file's bytes and its stat taken when opened, or ImageError with the reason."""
+    try:
+        with path.open("rb") as f:
+            st = os.fstat(f.fileno())
+            return f.read(), st
+    except OSError as exc:
+        raise ImageError(f"cannot read: {exc.strerror or exc}") from None
+
+
+def read_rgb(path: Path) -> RGBImage:
+    """Read an image file as contiguous RGB, or raise ImageError with the reason."""
+    return decode_rgb(read_bytes(path)[0])
 
 
 def scan(folder: Path) -> list[tuple[str, Path]]:
@@ -101,43 +144,106 @@ def scan(folder: Path) -> list[tuple[str, Path]]:
             found.extend(
                 (entry.name, p)
                 for p in sorted(entry.iterdir())
-                if p.is_file() and not p.name.startswith(".") and _is_image_name(p)
+                if p.is_file() and not p.name.startswith(".") and is_image_name(p)
             )
-        elif entry.is_file() and _is_image_name(entry):
+        elif entry.is_file() and is_image_name(entry):
             found.append((entry.stem, entry))
     return found
 
 
-def _is_image_name(path: Path) -> bool:
+def is_image_name(path: Path) -> bool:
+    """Whether the gallery reads a file of this name (by its extension)."""
     return path.suffix.lower() in GALLERY_IMAGE_EXTS
 
 
-def embed_photo(engine: FaceEngine, path: Path) -> Embeddings:
-    """The embedding of the one face in a photo; ImageError if there is not exactly one."""
-    rgb = read_rgb(path)
+def fingerprint(folder: Path) -> Fingerprint:
+    """(path, size, mtime_ns) of every gallery image: no file is opened."""
+    out = []
+    for _, path in scan(folder):
+        try:
+            st = path.stat()
+        except OSError:
+            continue  # vanished since the scan: the next look will not see it either
+        out.append((str(path), st.st_size, st.st_mtime_ns))
+    return tuple(sorted(out))
+
+
+def find_face(engine: FaceEngine, rgb: RGBImage) -> Box:
+    """The box of the one face in a photo; ImageError if there is not exactly one."""
     min_face = max(_GALLERY_MIN_FACE_PX, round(max(rgb.shape[:2]) * _GALLERY_MIN_FACE_FRACTION))
     boxes = engine.detect(rgb, min_face)
     if not boxes:
         raise ImageError("no face found")
     if len(boxes) > 1:
         raise ImageError(f"{len(boxes)} faces found; a gallery image must show exactly one")
-    return engine.embed(rgb, boxes)[0]
+    return boxes[0]
 
 
-def load_gallery(engine: FaceEngine, folder: Path) -> Gallery:
-    """Embed every usable image under `folder`; log one line per rejected image."""
-    gallery = Gallery()
-    vectors = []
-    for person, path in scan(folder):
+def embed_photo(engine: FaceEngine, path: Path) -> Embeddings:
+    """The embedding of the one face in a photo; ImageError if there is not exactly one."""
+    rgb = read_rgb(path)
+    return engine.embed(rgb, [find_face(engine, rgb)])[0]
+
+
+def analyse_bytes(engine: FaceEngine, cache: GalleryCache, data: bytes) -> tuple[str, Entry]:
+    """(digest, what the image yields), from the cache when its content is known there."""
+    digest = digest_of(data)
+    entry = cache.get(digest)
+    if entry is None:
         try:
-            vectors.append(embed_photo(engine, path))
+            rgb = decode_rgb(data)
+            box = find_face(engine, rgb)
+            entry = Entry(vector=engine.embed(rgb, [box])[0], box=box)
         except ImageError as exc:
-            gallery.rejected.append(Rejected(path, str(exc)))
-            log.warning("%s: skipped: %s", path, exc)
+            entry = Entry(reason=str(exc))
+        cache.put(digest, entry)
+    return digest, entry
+
+
+def load_gallery(
+    engine: FaceEngine,
+    folder: Path,
+    cache: GalleryCache | None = None,
+    *,
+    log_rejected: bool = True,
+) -> Gallery:
+    """Load every usable image under `folder`, embedding only what the cache lacks.
+
+    `cache` defaults to the one in `<folder>/.cache/`; pass GalleryCache(None) for
+    none on disk. Each rejected image is one warning line unless `log_rejected` is False.
+    """
+    if cache is None:
+        cache = GalleryCache.for_folder(folder)
+    cache.sync()
+    gallery = Gallery()
+    vectors: list[Embeddings] = []
+    prints: list[tuple[str, int, int]] = []
+    seen: set[str] = set()
+    paths: set[Path] = set()
+    for person, path in scan(folder):
+        paths.add(path)
+        try:
+            st, digest, entry = _entry_for(engine, cache, path)
+        except ImageError as exc:
+            # Unreadable now (permissions, a vanishing file): not a property of the content.
+            _reject(gallery, Rejected(path, str(exc), person), log_rejected)
+            _stat_into(prints, path)
             continue
+        prints.append((str(path), st.st_size, st.st_mtime_ns))
+        seen.add(digest)
+        if entry.vector is None or entry.box is None:
+            reason = entry.reason or "unusable"
+            _reject(gallery, Rejected(path, reason, person, digest), log_rejected)
+            continue
+        vectors.append(entry.vector)
         gallery.names.append(person)
+        gallery.images.append(KnownImage(person, path, digest, entry.box))
     if vectors:
         gallery.matrix = np.vstack(vectors)
+    gallery.fingerprint = tuple(sorted(prints))
+    if folder.is_dir():
+        cache.retain(seen, paths)
+        cache.save()
     log.info(
         "gallery %s: %d people, %d images, %d rejected",
         folder,
@@ -146,3 +252,35 @@ def load_gallery(engine: FaceEngine, folder: Path) -> Gallery:
         len(gallery.rejected),
     )
     return gallery
+
+
+def _entry_for(
+    engine: FaceEngine, cache: GalleryCache, path: Path
+) -> tuple[os.stat_result, str, Entry]:
+    """(stat, digest, entry) of one gallery file, reading it only when its stat is new."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise ImageError(f"cannot read: {exc.strerror or exc}") from None
+    digest = cache.digest_hint(path, st)
+    entry = cache.get(digest) if digest is not None else None
+    if digest is not None and entry is not None:
+        return st, digest, entry
+    data, st = read_bytes(path)
+    digest, entry = analyse_bytes(engine, cache, data)
+    cache.note(path, st, digest)
+    return st, digest, entry
+
+
+def _reject(gallery: Gallery, item: Rejected, log_it: bool) -> None:
+    gallery.rejected.append(item)
+    if log_it:
+        log.warning("%s: skipped: %s", item.path, item.reason)
+
+
+def _stat_into(prints: list[tuple[str, int, int]], path: Path) -> None:
+    try:
+        st = path.stat()
+    except OSError:
+        return
+    prints.append((str(path), st.st_size, st.st_mtime_ns))

@@ -1,12 +1,20 @@
-"""`watcher run`: one CameraRunner per enabled camera, until SIGTERM or SIGINT."""
+"""`watcher run`: one CameraRunner per enabled camera, until SIGTERM or SIGINT.
+
+The main loop does the housekeeping: status file and lines, the systemd
+watchdog (pinged only while every camera thread makes progress), retention.
+"""
 
 from __future__ import annotations
 
 import logging
 import signal
+import socket
 import threading
 import time
+from pathlib import Path
 from types import FrameType
+
+from sqlalchemy.engine import Engine
 
 from watcher.config import WatcherConfig, mask_url
 from watcher.constants import EXIT_FAILURE, EXIT_OK
@@ -14,7 +22,16 @@ from watcher.faces.engine import FaceEngine
 from watcher.faces.gallery import Gallery
 from watcher.pipeline.camera import CameraPipeline
 from watcher.pipeline.live import CameraRunner
-from watcher.pipeline.status import StatusReporter, write_status
+from watcher.pipeline.status import CameraStatus, StatusReporter, write_status
+from watcher.record.retention import RetentionLimits, RetentionTask
+from watcher.service import (
+    ANALYSE_MAX_SILENCE_S,
+    CAPTURE_MAX_SILENCE_S,
+    MAIN_MAX_SILENCE_S,
+    Keepalive,
+    Liveness,
+    Notifier,
+)
 from watcher.source import open_source
 from watcher.source.factory import is_finite
 from watcher.store import StoreWriter
@@ -22,25 +39,57 @@ from watcher.store import StoreWriter
 log = logging.getLogger("watcher.daemon")
 _TICK_S = 1.0
 _STATUS_FILE_EVERY_S = 5.0
+_MAIN = "main"
+
+
+def short_status(statuses: list[CameraStatus]) -> str:
+    """The one-line STATUS= text systemctl shows: each camera's state."""
+    parts = []
+    for s in statuses:
+        state = "done" if s.finished else "recording" if s.event else "watching"
+        parts.append(f"{s.camera}: {state if s.connected or s.finished else 'disconnected'}")
+    return "; ".join(parts)
 
 
 class Daemon:
     """Owns the cameras of one `watcher run`."""
 
     def __init__(
-        self, cfg: WatcherConfig, engine: FaceEngine, gallery: Gallery, store: StoreWriter
+        self,
+        cfg: WatcherConfig,
+        engine: FaceEngine,
+        gallery: Gallery,
+        store: StoreWriter,
+        db: Engine,
     ) -> None:
         self.cfg = cfg
         self.engine = engine
         self.gallery = gallery
         self.store = store
+        self.db = db
         self.runners: list[CameraRunner] = []
+        self.notifier = Notifier()
+        self.liveness = Liveness()
+        self.keepalive = Keepalive(self.notifier, self.liveness)
+        keep = cfg.retention
+        self.retention = RetentionTask(
+            db,
+            cfg.recordings_dir,
+            RetentionLimits(keep.max_age_days, keep.max_disk_gb, keep.min_free_gb),
+            self.active_clips,
+            host=socket.gethostname(),
+            interval_s=keep.interval_s,
+        )
         self._stop = threading.Event()
         self._status_wanted = threading.Event()
 
     def current_gallery(self) -> Gallery:
         """The gallery in use now (a later reload swaps it)."""
         return self.gallery
+
+    def active_clips(self) -> set[Path]:
+        """Clips being written now: retention never touches them."""
+        return {r.pipeline.event.paths.clip for r in self.runners if r.pipeline.event is not None}
 
     def request_stop(self, signum: int = 0, _frame: FrameType | None = None) -> None:
         """Ask the daemon to finish (signal handler)."""
@@ -61,38 +110,55 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self.request_stop)
         signal.signal(signal.SIGUSR1, self.request_status)
+        self.retention.run_once()  # before recording: make room first
+        self.liveness.register(_MAIN, MAIN_MAX_SILENCE_S)
         for camera in cameras:
             pipeline = CameraPipeline(
                 camera, self.cfg.recordings_dir, self.engine, self.current_gallery, self.store
             )
-            runner = CameraRunner(pipeline, open_source(camera), finite=is_finite(camera))
+            runner = CameraRunner(
+                pipeline, open_source(camera), finite=is_finite(camera), beat=self.liveness.beat
+            )
+            self.liveness.register(runner.capture_name, CAPTURE_MAX_SILENCE_S)
+            self.liveness.register(runner.analyse_name, ANALYSE_MAX_SILENCE_S)
             log.info("camera %s: %s", camera.name, mask_url(camera.source))
             runner.start()
             self.runners.append(runner)
+        self.retention.start()
         log.info(
             "watching %d camera(s); recordings in %s", len(self.runners), self.cfg.recordings_dir
         )
+        self.notifier.ready(f"watching {len(self.runners)} camera(s)")
         try:
             self._loop()
         finally:
+            self.notifier.stopping("finishing open clips")
+            for runner in self.runners:
+                runner.request_stop()  # all at once: cameras stop in parallel
             for runner in self.runners:
                 runner.stop()
+            self.retention.stop()
             self.store.flush()
         log.info("stopped")
         return EXIT_OK
 
     def _loop(self) -> None:
-        """Housekeeping once a second until asked to stop: status file, status lines."""
+        """Housekeeping once a second until asked to stop."""
         to_file, to_log = StatusReporter(self.runners), StatusReporter(self.runners)
         interval = self.cfg.status_interval_s
         next_file = next_log = time.monotonic()
         next_log += interval
+        self.keepalive.tick()
         while not self._stop.wait(_TICK_S):
+            self.liveness.beat(_MAIN)
+            self.keepalive.tick()
             now = time.monotonic()
             if now >= next_file:
                 next_file = now + _STATUS_FILE_EVERY_S
+                statuses = to_file.sample()
+                self.notifier.status(short_status(statuses))
                 try:
-                    write_status(self.cfg.recordings_dir, to_file.sample())
+                    write_status(self.cfg.recordings_dir, statuses)
                 except OSError as exc:
                     log.debug("status file not written: %s", exc)
             if self._status_wanted.is_set() or (interval and now >= next_log):

@@ -71,11 +71,15 @@ class CameraRunner:
         for thread in self._threads:
             thread.start()
 
-    def stop(self) -> None:
-        """Stop both threads; the open event, if any, ends with its last frame."""
+    def request_stop(self) -> None:
+        """Ask both threads to finish (returns at once; `stop` waits for them)."""
         self._stop.set()
         with self._slot_ready:
             self._slot_ready.notify_all()
+
+    def stop(self) -> None:
+        """Stop both threads; the open event, if any, ends with its last frame."""
+        self.request_stop()
         for thread in self._threads:
             thread.join(_JOIN_TIMEOUT_S)
         self.pipeline.end_stream()

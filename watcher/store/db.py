@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.pool import StaticPool
 
 from watcher.constants import EVENT_INTERRUPTED, EVENT_OPEN
-from watcher.store.models import Base, Event, Sighting
+from watcher.store.models import Event, Sighting
+from watcher.store.schema import upgrade
 
 log = logging.getLogger("watcher.store")
 
@@ -80,8 +81,8 @@ def make_engine(url: str) -> Engine:
 
 
 def init_db(engine: Engine) -> None:
-    """Create the missing tables (to be replaced by Alembic migrations)."""
-    Base.metadata.create_all(engine)
+    """Bring the schema up to date with the shipped migrations (see schema.upgrade)."""
+    upgrade(engine)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -128,6 +129,8 @@ class EventRecord:
     created_at: datetime
     # None when not loaded (list_events); a tuple, maybe empty, from get_event.
     sightings: tuple[SightingRecord, ...] | None = None
+    # Wall time of the clip's first frame, when the pipeline recorded it.
+    clip_started_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict; `sightings` is present only when they were loaded."""
@@ -173,6 +176,7 @@ def _event_record(row: Event, *, with_sightings: bool) -> EventRecord:
         host=row.host,
         created_at=row.created_at,
         sightings=tuple(_sighting_record(s) for s in row.sightings) if with_sightings else None,
+        clip_started_at=row.clip_started_at,
     )
 
 

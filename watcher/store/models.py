@@ -95,6 +95,8 @@ class Event(Base):
     status: Mapped[str] = mapped_column(String(16), default=EVENT_OPEN)
     host: Mapped[str | None] = mapped_column(String(255), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Wall time of the clip's first frame (its pre-roll starts before started_at).
+    clip_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     sightings: Mapped[list[Sighting]] = relationship(
         back_populates="event",

@@ -25,7 +25,7 @@ log = logging.getLogger("watcher.store")
 THREAD_NAME: Final = "watcher.store.writer"
 # Fields the pipeline may set after the start row is written.
 UPDATABLE_FIELDS: Final = frozenset(
-    {"clip_path", "snapshot_path", "face_path", "faces", "closest_distance"}
+    {"clip_path", "clip_started_at", "snapshot_path", "face_path", "faces", "closest_distance"}
 )
 CLOSING_STATUSES: Final = frozenset({EVENT_CLOSED, EVENT_INTERRUPTED, EVENT_NO_CLIP})
 
@@ -167,7 +167,7 @@ class StoreWriter:
         self._put(_Write("add_sightings", event_id, apply))
 
     def update_event(self, event_id: str, **fields: Any) -> None:
-        """Queue new values for clip_path, snapshot_path, face_path, faces or closest_distance."""
+        """Queue new values for any of UPDATABLE_FIELDS (clip_path, clip_started_at, ...)."""
         self._check_fields(fields)
         if not fields:
             return
@@ -237,6 +237,8 @@ class StoreWriter:
         unknown = set(fields) - UPDATABLE_FIELDS
         if unknown:
             raise TypeError(f"unknown event field(s): {', '.join(sorted(unknown))}")
+        if fields.get("clip_started_at") is not None:
+            _require_aware("clip_started_at", fields["clip_started_at"])
 
     def _put(self, message: _Write) -> None:
         """Queue without ever blocking the caller; drop (and say so) when it cannot."""
