@@ -17,7 +17,7 @@ import hashlib
 import logging
 import os
 import re
-import tempfile
+import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,6 +138,9 @@ class GalleryCache:
             log.info("gallery cache %s: %s; re-embedding", self.path, exc)
             self._dirty = True
             return
+        except OSError as exc:
+            log.warning("gallery cache %s: cannot read (%s); embedding anew", self.path, exc)
+            return
         except Exception as exc:  # garbage can fail anywhere in zip or npy parsing
             log.warning("gallery cache %s is corrupt (%s); rebuilding it", self.path, _short(exc))
             self._dirty = True
@@ -200,6 +203,21 @@ class GalleryCache:
             return False
         self._dirty = False
         return True
+
+
+def create_hidden(folder: Path, prefix: str) -> tuple[int, Path]:
+    """A new hidden temporary file in `folder`, open for writing: (fd, path).
+
+    Unlike mkstemp's 0600, its mode follows the umask, so a daemon running as another
+    user can read what `watcher faces` wrote.
+    """
+    for _ in range(100):
+        path = folder / f"{prefix}{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name in {folder}")
 
 
 def _short(exc: BaseException) -> str:
@@ -281,7 +299,7 @@ def _write(
         "hint_digests": np.array([h[1] for h in hints.values()], dtype="<U64"),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = create_hidden(path.parent, f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as out:
             np.savez(out, **arrays)
@@ -289,7 +307,7 @@ def _write(
             os.fsync(out.fileno())  # the rename must not land before the data
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     st = path.stat()
     return (st.st_size, st.st_mtime_ns)

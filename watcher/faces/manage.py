@@ -10,14 +10,13 @@ import contextlib
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from watcher.constants import GALLERY_IMAGE_EXTS
-from watcher.faces.cache import GalleryCache, digest_of
+from watcher.faces.cache import GalleryCache, create_hidden, digest_of
 from watcher.faces.engine import Embeddings, FaceEngine, box_height
 from watcher.faces.gallery import (
     USEFUL_FACE_PX,
@@ -292,7 +291,7 @@ def _copy_new(data: bytes, person_dir: Path, file_name: str) -> Path:
     """Write `data` under a name not yet taken; the image appears whole or not at all."""
     person_dir.mkdir(parents=True, exist_ok=True)
     # Hidden while being written, so a watching daemon never reads half a photo.
-    fd, tmp = tempfile.mkstemp(prefix=".add-", suffix=".tmp", dir=person_dir)
+    fd, tmp = create_hidden(person_dir, ".add-")
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
@@ -315,7 +314,7 @@ def _copy_new(data: bytes, person_dir: Path, file_name: str) -> Path:
                 return dest
         raise OSError(f"no free file name for {file_name} in {person_dir}")
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
 
 
 def _plain_part(part: str, what: str) -> None:

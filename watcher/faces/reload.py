@@ -137,7 +137,7 @@ class GalleryWatcher:
 
     def reload(self) -> Change:
         """Reload now, whatever the files look like (SIGHUP)."""
-        return self._reload()
+        return self._reload(forced=True)
 
     def request_reload(self) -> None:
         """Ask the poll thread to reload at its next tick; safe to call from a signal handler."""
@@ -200,16 +200,15 @@ class GalleryWatcher:
     def _load(self, *, log_rejected: bool) -> Gallery:
         return load_gallery(self.engine, self.folder, self._cache, log_rejected=log_rejected)
 
-    def _reload(self) -> Change:
+    def _reload(self, *, forced: bool = False) -> Change:
         with self._load_lock:
             old = self._gallery
             new = self._load(log_rejected=False)  # new rejections are logged below, once
             self._gallery = new
         change = Change(diff(old, new), new)
-        if change:
-            log.info("gallery reloaded: %s", change.describe())
-        else:
-            log.debug("gallery reloaded: no change")
+        # A forced reload always says it happened: the user sent SIGHUP and waits for a word.
+        level = logging.INFO if change or forced else logging.DEBUG
+        log.log(level, "gallery reloaded: %s", change.describe())
         for person in change.people:
             for item in person.rejected:
                 log.warning("%s: skipped: %s", item.path, item.reason)
