@@ -38,10 +38,10 @@ class Daemon:
         for line in self.proc.stderr:
             self._queue.put(line.rstrip("\n"))
 
-    def wait_for(self, pattern: str, timeout: float) -> re.Match[str]:
-        """Block until a log line matches `pattern`; fail after `timeout` seconds."""
+    def wait_for(self, pattern: str, timeout: float, since: int = 0) -> re.Match[str]:
+        """Block until a log line (from line `since` on) matches `pattern`; fail after `timeout` s."""
         regex = re.compile(pattern)
-        for line in self.lines:
+        for line in self.lines[since:]:
             if m := regex.search(line):
                 return m
         deadline = time.monotonic() + timeout

@@ -40,13 +40,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("video", type=Path)
     replay.add_argument("--camera", help="whose settings to use (default: the first camera)")
+    faces = sub.add_parser("faces", help="manage the gallery of known people")
+    faces_sub = faces.add_subparsers(dest="faces_command", required=True)
+    listing = with_config(faces_sub.add_parser("list", help="people, image counts, rejections"))
+    listing.add_argument("--json", action="store_true")
+    add = with_config(faces_sub.add_parser("add", help="check photos and add them to a person"))
+    add.add_argument("name")
+    add.add_argument("images", nargs="+", type=Path)
+    rm = with_config(faces_sub.add_parser("remove", help="remove a person, or one of their images"))
+    rm.add_argument("name")
+    rm.add_argument("image", nargs="?")
+    check = with_config(faces_sub.add_parser("check", help="a gallery quality report"))
+    check.add_argument("--json", action="store_true")
     events = sub.add_parser("events", help="recorded events")
     events_sub = events.add_subparsers(dest="events_command", required=True)
-    listing = with_config(events_sub.add_parser("list", help="list events, newest first"))
-    listing.add_argument("--json", action="store_true", help="one JSON array on stdout")
-    listing.add_argument("--camera")
-    listing.add_argument("--since", type=_iso_datetime, help="ISO 8601 date or time")
-    listing.add_argument("--limit", type=int)
+    ev_list = with_config(events_sub.add_parser("list", help="list events, newest first"))
+    ev_list.add_argument("--json", action="store_true", help="one JSON array on stdout")
+    ev_list.add_argument("--camera")
+    ev_list.add_argument("--since", type=_iso_datetime, help="ISO 8601 date or time")
+    ev_list.add_argument("--limit", type=int)
     return parser
 
 
@@ -69,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     setup_logging(args.log_level or cfg.log_level)
     # Heavy imports (dlib, PyAV) only once the config is known to be good.
-    from watcher import commands
+    from watcher import commands, faces_commands
 
     handlers = {
         "run": commands.run,
@@ -77,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         "status": commands.status,
         "replay": commands.replay,
         "events": commands.events_list,
+        "faces": faces_commands.faces,
     }
     try:
         return handlers[args.command](cfg, args)

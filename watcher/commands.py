@@ -55,7 +55,7 @@ def _one_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def _guard(
+def guard(
     func: Callable[[WatcherConfig, argparse.Namespace], int],
 ) -> Callable[[WatcherConfig, argparse.Namespace], int]:
     """Turn a CommandFailed into one line on stderr and exit status 1."""
@@ -71,7 +71,7 @@ def _guard(
     return wrapper
 
 
-@_guard
+@guard
 def check_config(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """Print a one-screen summary: cameras, known people and their image counts."""
     _, gallery = _faces(cfg)
@@ -95,7 +95,7 @@ def _pick_camera(cfg: WatcherConfig, name: str | None) -> CameraConfig:
     return cameras[name]
 
 
-@_guard
+@guard
 def replay(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """Run the pipeline over a video file and print one JSON document."""
     from watcher.pipeline.replay import replay as run_replay
@@ -120,7 +120,7 @@ def replay(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@_guard
+@guard
 def events_list(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """List recorded events, newest first."""
     try:
@@ -145,7 +145,7 @@ def events_list(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@_guard
+@guard
 def status(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """Print the status the running daemon last wrote (every few seconds)."""
     from watcher.pipeline.status import STATUS_FILE, CameraStatus, read_status
@@ -166,7 +166,7 @@ def status(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@_guard
+@guard
 def run(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """The daemon: watch every enabled camera until SIGTERM or SIGINT."""
     from watcher.pipeline.daemon import Daemon

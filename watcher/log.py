@@ -38,3 +38,5 @@ def setup_logging(level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # FFmpeg's own chatter (e.g. "non-existing PPS") is noise for users.
     logging.getLogger("libav").setLevel(logging.ERROR)
+    # Alembic announces every plugin and migration step at INFO on each start.
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -16,10 +16,11 @@ from types import FrameType
 
 from sqlalchemy.engine import Engine
 
-from watcher.config import WatcherConfig, mask_url
+from watcher.config import CameraConfig, ConfigError, WatcherConfig, load_config, mask_url
 from watcher.constants import EXIT_FAILURE, EXIT_OK
 from watcher.faces.engine import FaceEngine
 from watcher.faces.gallery import Gallery
+from watcher.faces.reload import GalleryWatcher
 from watcher.pipeline.camera import CameraPipeline
 from watcher.pipeline.live import CameraRunner
 from watcher.pipeline.status import CameraStatus, StatusReporter, write_status
@@ -40,6 +41,9 @@ log = logging.getLogger("watcher.daemon")
 _TICK_S = 1.0
 _STATUS_FILE_EVERY_S = 5.0
 _MAIN = "main"
+_GALLERY_POLL_S = 2.0
+# Settings a running daemon cannot switch to; a reload keeps the old value and says so.
+_RESTART_KEYS = ("database_url", "recordings_dir", "known_faces_dir", "retention", "log_level")
 
 
 def short_status(statuses: list[CameraStatus]) -> str:
@@ -64,7 +68,7 @@ class Daemon:
     ) -> None:
         self.cfg = cfg
         self.engine = engine
-        self.gallery = gallery
+        self.gallery = GalleryWatcher(engine, cfg.known_faces_dir, gallery=gallery)
         self.store = store
         self.db = db
         self.runners: list[CameraRunner] = []
@@ -82,10 +86,11 @@ class Daemon:
         )
         self._stop = threading.Event()
         self._status_wanted = threading.Event()
+        self._reload_wanted = threading.Event()
 
     def current_gallery(self) -> Gallery:
-        """The gallery in use now (a later reload swaps it)."""
-        return self.gallery
+        """The gallery in use now (hot reload swaps it)."""
+        return self.gallery.current()
 
     def active_clips(self) -> set[Path]:
         """Clips being written now: retention never touches them."""
@@ -96,6 +101,10 @@ class Daemon:
         if signum:
             log.info("received %s, stopping", signal.Signals(signum).name)
         self._stop.set()
+
+    def request_reload(self, _signum: int = 0, _frame: FrameType | None = None) -> None:
+        """Ask for the config and the gallery to be read again (SIGHUP)."""
+        self._reload_wanted.set()
 
     def request_status(self, _signum: int = 0, _frame: FrameType | None = None) -> None:
         """Ask for a status line per camera (SIGUSR1)."""
@@ -110,21 +119,13 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self.request_stop)
         signal.signal(signal.SIGUSR1, self.request_status)
+        signal.signal(signal.SIGHUP, self.request_reload)
         self.retention.run_once()  # before recording: make room first
         self.liveness.register(_MAIN, MAIN_MAX_SILENCE_S)
         for camera in cameras:
-            pipeline = CameraPipeline(
-                camera, self.cfg.recordings_dir, self.engine, self.current_gallery, self.store
-            )
-            runner = CameraRunner(
-                pipeline, open_source(camera), finite=is_finite(camera), beat=self.liveness.beat
-            )
-            self.liveness.register(runner.capture_name, CAPTURE_MAX_SILENCE_S)
-            self.liveness.register(runner.analyse_name, ANALYSE_MAX_SILENCE_S)
-            log.info("camera %s: %s", camera.name, mask_url(camera.source))
-            runner.start()
-            self.runners.append(runner)
+            self.runners.append(self._start_camera(camera))
         self.retention.start()
+        self.gallery.start(_GALLERY_POLL_S)
         log.info(
             "watching %d camera(s); recordings in %s", len(self.runners), self.cfg.recordings_dir
         )
@@ -138,9 +139,60 @@ class Daemon:
             for runner in self.runners:
                 runner.stop()
             self.retention.stop()
+            self.gallery.stop()
             self.store.flush()
         log.info("stopped")
         return EXIT_OK
+
+    def _start_camera(self, camera: CameraConfig) -> CameraRunner:
+        pipeline = CameraPipeline(
+            camera, self.cfg.recordings_dir, self.engine, self.current_gallery, self.store
+        )
+        runner = CameraRunner(
+            pipeline, open_source(camera), finite=is_finite(camera), beat=self.liveness.beat
+        )
+        self.liveness.register(runner.capture_name, CAPTURE_MAX_SILENCE_S)
+        self.liveness.register(runner.analyse_name, ANALYSE_MAX_SILENCE_S)
+        log.info("camera %s: %s", camera.name, mask_url(camera.source))
+        runner.start()
+        return runner
+
+    def _stop_camera(self, runner: CameraRunner) -> None:
+        runner.stop()
+        self.liveness.unregister(runner.capture_name)
+        self.liveness.unregister(runner.analyse_name)
+
+    def reload(self) -> None:
+        """Read the config again; apply it if valid (changed cameras restart), else keep the old."""
+        self.notifier.reloading()
+        try:
+            new = load_config(self.cfg.config_path)
+        except ConfigError as exc:
+            for line in exc.errors:
+                log.error("reload refused, keeping the running config: %s", line)
+            self.notifier.ready()
+            return
+        for key in _RESTART_KEYS:
+            if getattr(new, key) != getattr(self.cfg, key):
+                log.warning("%s changed: it takes effect at the next restart", key)
+                setattr(new, key, getattr(self.cfg, key))
+        wanted = {c.name: c for c in new.enabled_cameras()}
+        kept: list[CameraRunner] = []
+        for runner in self.runners:
+            camera = wanted.pop(runner.name, None)
+            if camera == runner.pipeline.camera:
+                kept.append(runner)
+                continue
+            log.info("camera %s: %s", runner.name, "changed" if camera else "removed")
+            self._stop_camera(runner)
+            if camera is not None:
+                kept.append(self._start_camera(camera))
+        kept.extend(self._start_camera(camera) for camera in wanted.values())
+        self.runners[:] = kept
+        self.cfg = new
+        self.gallery.request_reload()
+        log.info("config reloaded: %d camera(s)", len(self.runners))
+        self.notifier.ready()
 
     def _loop(self) -> None:
         """Housekeeping once a second until asked to stop."""
@@ -152,6 +204,10 @@ class Daemon:
         while not self._stop.wait(_TICK_S):
             self.liveness.beat(_MAIN)
             self.keepalive.tick()
+            if self._reload_wanted.is_set():
+                self._reload_wanted.clear()
+                self.reload()
+                interval = self.cfg.status_interval_s
             now = time.monotonic()
             if now >= next_file:
                 next_file = now + _STATUS_FILE_EVERY_S
