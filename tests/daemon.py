@@ -39,7 +39,7 @@ class Daemon:
             self._queue.put(line.rstrip("\n"))
 
     def wait_for(self, pattern: str, timeout: float, since: int = 0) -> re.Match[str]:
-        """Block until a log line (from line `since` on) matches `pattern`; fail after `timeout` s."""
+        """Wait for a log line (from line `since` on) matching `pattern`, at most `timeout` s."""
         regex = re.compile(pattern)
         for line in self.lines[since:]:
             if m := regex.search(line):
