@@ -58,6 +58,7 @@ class CameraPipeline:
         gallery: Callable[[], Gallery],
         store: StoreWriter,
         on_finished: Callable[[FinishedEvent], None] | None = None,
+        on_storage_error: Callable[[], None] | None = None,
     ) -> None:
         self.camera = camera
         self.name = camera.name
@@ -66,6 +67,7 @@ class CameraPipeline:
         self.gallery = gallery
         self.store = store
         self.on_finished = on_finished
+        self.on_storage_error = on_storage_error  # e.g. wake retention to make room
         self.log = logging.getLogger(f"watcher.camera.{self.name}")
         self.clock = MediaClock()
         self.preroll = PrerollBuffer(camera.record.pre_capture_s + _PREROLL_SLACK_S)
@@ -122,10 +124,17 @@ class CameraPipeline:
             event.clip.write(packet)
             event.clip_first_t, event.clip_last_t = event.clip.first_t, event.clip.last_t
         except ClipError as exc:
-            self.log.error("%s; the event goes on without more video", exc)
+            # A full disk ends this clip (playable up to its last fragment); the
+            # event and the analysis go on, and the next event tries again.
+            self.log.error("%s; clip ended early, the event goes on", exc)
             event.clip_error = str(exc)
             event.clip.close()
             event.clip = None
+            self._storage_error()
+
+    def _storage_error(self) -> None:
+        if self.on_storage_error is not None:
+            self.on_storage_error()
 
     def _roll_over(self, event: ActiveEvent, keyframe: Packet) -> None:
         """At max_clip_s: close this clip and continue in a new event from this keyframe."""
@@ -162,7 +171,7 @@ class CameraPipeline:
                 return
             if decision.stranger_in_view:
                 event.deadline_t = max(event.deadline_t, t + self.camera.record.post_capture_s)
-                if event.snapshot is None:
+                if event.snapshot is None and event.snapshot_error is None:
                     strangers = [tr for tr in tracks if tr.confirmed]
                     self._snapshot(
                         event, picture if picture is not None else rgb(frame.image), strangers
@@ -213,6 +222,7 @@ class CameraPipeline:
             except ClipError as exc:
                 self.log.error("%s; the event is kept without a clip", exc)
                 event.clip_error = str(exc)
+                self._storage_error()
         pre = self.camera.record.pre_capture_s if pre_capture_s is None else pre_capture_s
         for packet in self.preroll.since(start_t - pre):
             self._write(event, packet)
@@ -230,6 +240,8 @@ class CameraPipeline:
             event.face = event.paths.face
         except OSError as exc:
             self.log.error("event %s: snapshot not written: %s", event.id, exc)
+            event.snapshot_error = str(exc)  # tried once per event: no error per frame
+            self._storage_error()
             return
         self.store.update_event(
             event.id, snapshot_path=str(event.snapshot), face_path=str(event.face)
@@ -263,7 +275,7 @@ class CameraPipeline:
             end_t = max(event.start_t, event.clip_last_t)
         else:
             end_t = max([event.start_t, *(s.t for s in event.sightings)])
-        status = EVENT_CLOSED if event.clip_error is None else EVENT_NO_CLIP
+        status = EVENT_CLOSED if event.clip_last_t is not None else EVENT_NO_CLIP
         clip_path = str(event.paths.clip) if event.clip_last_t is not None else None
         self.store.close_event(
             event.id,

@@ -146,7 +146,12 @@ class Daemon:
 
     def _start_camera(self, camera: CameraConfig) -> CameraRunner:
         pipeline = CameraPipeline(
-            camera, self.cfg.recordings_dir, self.engine, self.current_gallery, self.store
+            camera,
+            self.cfg.recordings_dir,
+            self.engine,
+            self.current_gallery,
+            self.store,
+            on_storage_error=self.retention.wake,
         )
         runner = CameraRunner(
             pipeline, open_source(camera), finite=is_finite(camera), beat=self.liveness.beat

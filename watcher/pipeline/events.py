@@ -35,6 +35,7 @@ class ActiveEvent:
     clip_first_t: float | None = None  # media time of the clip's first packet (a keyframe)
     clip_last_t: float | None = None  # media time of the last packet that reached the clip
     snapshot: Path | None = None
+    snapshot_error: str | None = None
     face: Path | None = None
     sightings: list[Sighting] = field(default_factory=list)
     closest: float | None = None

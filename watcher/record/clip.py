@@ -6,7 +6,9 @@ file that plays up to its last complete fragment (one per keyframe).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 from fractions import Fraction
 from pathlib import Path
 
@@ -43,9 +45,11 @@ class ClipWriter:
             )
         self._offset: int | None = None  # first packet's dts, in its time base
         self._time_base = Fraction(1, 90000)  # replaced by the first packet's
+        self._good_size = 0  # bytes of the file known to end on a complete fragment
         self.first_t: float | None = None
         self.last_t: float | None = None
         self.packets = 0
+        self._closed = False
 
     def write(self, packet: Packet) -> None:
         """Append one packet; the first one must be a keyframe."""
@@ -69,7 +73,11 @@ class ClipWriter:
         try:
             self._out.mux(out)
         except (OSError, av.FFmpegError) as exc:
+            self._cut_to_last_fragment()
             raise ClipError(f"{self.path}: write failed: {_reason(exc)}") from None
+        if packet.keyframe:
+            # Muxing a keyframe flushed the fragment before it: the file is whole up to here.
+            self._good_size = self._size()
         self.packets += 1
         self.last_t = packet.t if self.last_t is None else max(self.last_t, packet.t)
 
@@ -80,8 +88,28 @@ class ClipWriter:
             return 0.0
         return self.last_t - self.first_t
 
+    def _size(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except OSError:
+            return self._good_size
+
+    def _cut_to_last_fragment(self) -> None:
+        """After a failed write (a full disk): drop the half-written fragment so the file plays."""
+        # The muxer's own last words fail on a full disk too.
+        with contextlib.suppress(OSError, av.FFmpegError):
+            self._out.close()
+        self._closed = True
+        try:
+            os.truncate(self.path, self._good_size)
+        except OSError as exc:
+            log.error("%s: cannot cut the broken tail: %s", self.path, exc.strerror)
+
     def close(self) -> None:
         """Finish the file; errors are logged, the fragments already written stay playable."""
+        if self._closed:
+            return
+        self._closed = True
         try:
             self._out.close()
         except (OSError, av.FFmpegError) as exc:
