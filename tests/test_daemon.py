@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import time
 from pathlib import Path
 
 import av
@@ -68,3 +69,31 @@ def test_sigterm_mid_event_closes_a_playable_clip(tmp_path: Path) -> None:
     assert rows[0]["status"] == "closed" and rows[0]["ended_at"] is not None
     # Pre-roll from before the arrival is in the clip.
     assert playable_seconds(rows[0]["clip"]) >= 2.5
+
+
+@pytest.mark.timeout(150)
+def test_sigkill_mid_event_is_recovered_at_the_next_start(tmp_path: Path) -> None:
+    from datetime import datetime, timedelta
+
+    config = write_config(tmp_path, source=str(VIDEO / "noface_face.mp4"))
+    with Daemon(config) as daemon:
+        opened = daemon.wait_for(EVENT_OPENED, timeout=60)
+        time.sleep(1.5)  # some fragments of the clip reach the disk
+        daemon.proc.kill()
+        daemon.proc.wait(10)
+    (row,) = events(config)
+    assert row["id"] == opened.group(1) and row["status"] == "open" and row["ended_at"] is None
+
+    db = watcher("db", "current", "-c", str(config))
+    assert db.returncode == 0 and "revision" in db.stdout
+    with Daemon(config) as daemon:
+        daemon.wait_for(r"closed 1 event\(s\) left open by an earlier crash", timeout=60)
+        assert daemon.stop(signal.SIGTERM) == 0
+    rows = {r["id"]: r for r in events(config)}
+    row = rows[opened.group(1)]
+    assert row["status"] == "interrupted"
+    started = datetime.fromisoformat(str(row["started_at"]))
+    ended = datetime.fromisoformat(str(row["ended_at"]))
+    # The clip began 3 s before the arrival and reached the disk for about 1.5 s more.
+    assert timedelta(0) <= ended - started <= timedelta(seconds=3)
+    assert playable_seconds(row["clip"]) >= 2.5

@@ -52,6 +52,10 @@ def _parser() -> argparse.ArgumentParser:
     rm.add_argument("image", nargs="?")
     check = with_config(faces_sub.add_parser("check", help="a gallery quality report"))
     check.add_argument("--json", action="store_true")
+    db = sub.add_parser("db", help="the events database")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    with_config(db_sub.add_parser("upgrade", help="apply the schema migrations"))
+    with_config(db_sub.add_parser("current", help="show the schema revision"))
     events = sub.add_parser("events", help="recorded events")
     events_sub = events.add_subparsers(dest="events_command", required=True)
     ev_list = with_config(events_sub.add_parser("list", help="list events, newest first"))
@@ -90,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         "replay": commands.replay,
         "events": commands.events_list,
         "faces": faces_commands.faces,
+        "db": commands.db_command,
     }
     try:
         return handlers[args.command](cfg, args)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
+import socket
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -18,7 +21,16 @@ from watcher.constants import EXIT_FAILURE, EXIT_OK
 from watcher.faces.engine import FaceEngine, ModelsMissing
 from watcher.faces.gallery import Gallery, load_gallery
 from watcher.source.base import SourceError
-from watcher.store import StoreWriter, init_db, list_events, make_engine
+from watcher.store import (
+    SchemaError,
+    StoreWriter,
+    current_revision,
+    init_db,
+    list_events,
+    make_engine,
+    recover_open_events,
+    upgrade,
+)
 
 log = logging.getLogger("watcher")
 _STALE_S = 30.0  # the daemon rewrites its status every few seconds
@@ -41,7 +53,7 @@ def _store(cfg: WatcherConfig) -> Iterator[tuple[StoreWriter, Engine]]:
     try:
         engine = make_engine(cfg.database_url)
         init_db(engine)
-    except (SQLAlchemyError, OSError) as exc:
+    except (SQLAlchemyError, OSError, SchemaError) as exc:
         raise CommandFailed(f"database unavailable: {_one_line(exc)}") from None
     writer = StoreWriter(engine).start()
     try:
@@ -127,7 +139,7 @@ def events_list(cfg: WatcherConfig, args: argparse.Namespace) -> int:
         engine = make_engine(cfg.database_url)
         init_db(engine)
         records = list_events(engine, camera=args.camera, since=args.since, limit=args.limit)
-    except (SQLAlchemyError, OSError) as exc:
+    except (SQLAlchemyError, OSError, SchemaError) as exc:
         raise CommandFailed(f"database unavailable: {_one_line(exc)}") from None
     if args.json:
         json.dump([r.to_json() for r in records], sys.stdout, indent=2)
@@ -171,6 +183,38 @@ def run(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """The daemon: watch every enabled camera until SIGTERM or SIGINT."""
     from watcher.pipeline.daemon import Daemon
 
+    # A stop request during start-up (loading models, recovering events) is kept
+    # and honoured by the daemon before any camera starts.
+    stop = threading.Event()
+
+    def request_stop(_signum: int, _frame: object) -> None:
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, request_stop)
     engine, gallery = _faces(cfg)
     with _store(cfg) as (store, db):
-        return Daemon(cfg, engine, gallery, store, db).run()
+        # Events a crash or power cut left open end at their clip's last frame.
+        closed = recover_open_events(db, socket.gethostname(), recordings=cfg.recordings_dir)
+        if closed:
+            log.warning("closed %d event(s) left open by an earlier crash", closed)
+        return Daemon(cfg, engine, gallery, store, db, stop=stop).run()
+
+
+@guard
+def db_command(cfg: WatcherConfig, args: argparse.Namespace) -> int:
+    """`watcher db upgrade|current`: apply the schema migrations, or show the revision."""
+    try:
+        engine = make_engine(cfg.database_url)
+    except (SQLAlchemyError, OSError) as exc:
+        raise CommandFailed(f"database unavailable: {_one_line(exc)}") from None
+    try:
+        if args.db_command == "upgrade":
+            print(f"database at revision {upgrade(engine)}")
+        else:
+            print(f"database at revision {current_revision(engine) or 'none (empty)'}")
+    except (SQLAlchemyError, OSError, SchemaError) as exc:
+        raise CommandFailed(f"database unavailable: {_one_line(exc)}") from None
+    finally:
+        engine.dispose()
+    return EXIT_OK

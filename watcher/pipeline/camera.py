@@ -122,6 +122,13 @@ class CameraPipeline:
             return
         try:
             event.clip.write(packet)
+            if event.clip_first_t is None and event.clip.first_t is not None:
+                # Stored at once: after a crash, recovery finds the clip and its start.
+                self.store.update_event(
+                    event.id,
+                    clip_path=str(event.paths.clip),
+                    clip_started_at=self.clock.wall(event.clip.first_t),
+                )
             event.clip_first_t, event.clip_last_t = event.clip.first_t, event.clip.last_t
         except ClipError as exc:
             # A full disk ends this clip (playable up to its last fragment); the

@@ -65,6 +65,7 @@ class Daemon:
         gallery: Gallery,
         store: StoreWriter,
         db: Engine,
+        stop: threading.Event | None = None,
     ) -> None:
         self.cfg = cfg
         self.engine = engine
@@ -84,7 +85,7 @@ class Daemon:
             host=socket.gethostname(),
             interval_s=keep.interval_s,
         )
-        self._stop = threading.Event()
+        self._stop = stop or threading.Event()
         self._status_wanted = threading.Event()
         self._reload_wanted = threading.Event()
 
@@ -118,6 +119,9 @@ class Daemon:
             return EXIT_FAILURE
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self.request_stop)
+        if self._stop.is_set():
+            log.info("stopped during start-up")
+            return EXIT_OK
         signal.signal(signal.SIGUSR1, self.request_status)
         signal.signal(signal.SIGHUP, self.request_reload)
         self.retention.run_once()  # before recording: make room first
