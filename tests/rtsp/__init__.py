@@ -1,0 +1,1 @@
+"""A real RTSP server on loopback for the tests (see harness.py)."""
