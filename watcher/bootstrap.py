@@ -32,6 +32,10 @@ APT_TEST_PACKAGES: tuple[str, ...] = (
     "gstreamer1.0-plugins-bad",
     "gstreamer1.0-plugins-ugly",
     "gstreamer1.0-libav",
+    # PostgreSQL: the shared-database tests start a throwaway server on loopback.
+    "postgresql",
+    # systemd-analyze verifies the shipped unit file.
+    "systemd",
 )
 
 PIP_FLAGS: Final = ("-q", "--disable-pip-version-check", "--no-input")
