@@ -10,7 +10,8 @@ import numpy as np
 from watcher.buffer.preroll import PrerollBuffer
 from watcher.decide.tracker import Decider
 from watcher.faces.gallery import Match
-from watcher.motion.gate import MotionGate
+from watcher.motion.gate import MotionGate, MotionRegion
+from watcher.motion.planner import ScanPlanner
 from watcher.motion.regions import search_regions
 from watcher.pipeline.schedule import AnalysisSchedule
 from watcher.source.base import Packet
@@ -125,13 +126,15 @@ def scene(seed: int, brightness: float = 0.0) -> np.ndarray:
 
 def test_motion_gate_ignores_noise_and_light_drift_but_sees_a_moving_block() -> None:
     gate = MotionGate(height=120, threshold=18, min_area=0.002)
-    assert gate.regions(scene(0)) == [(0, 1280, 720, 0)]  # a new scene is all motion
+    (first,) = gate.regions(scene(0))  # a new scene is all motion
+    assert first.box == (0, 1280, 720, 0) and not first.habitual
     for i in range(1, 30):
         assert gate.regions(scene(i, brightness=i * 0.8)) == [], f"frame {i}"
     moved = scene(99, brightness=24)
     moved[300:500, 600:760] = 250  # something 200 px tall enters
-    (box,) = gate.regions(moved)
-    top, right, bottom, left = box
+    (region,) = gate.regions(moved)
+    assert not region.habitual
+    top, right, bottom, left = region.box
     assert top <= 300 and bottom >= 500 and left <= 600 and right >= 760
     assert bottom - top < 320 and right - left < 320
 
@@ -140,13 +143,54 @@ def test_search_regions_cover_motion_and_tracked_faces_and_merge() -> None:
     face = (100, 300, 180, 220)
     regions = search_regions([], [face], 1280, 720, 60)
     assert len(regions) == 1
-    (r,) = regions
+    (r, smallest) = regions[0]
     assert r[0] <= face[0] and r[1] >= face[1] and r[2] >= face[2] and r[3] <= face[3]
+    assert smallest == 60  # an 80 px face is looked for down to 60 % of its size, not below 60
+    big = search_regions([], [(100, 500, 300, 300)], 1280, 720, 60)
+    assert big[0][1] == 120  # a 200 px face: the detector can work on a smaller picture
     overlapping = search_regions([(100, 400, 300, 200), (250, 500, 400, 350)], [], 1280, 720, 60)
-    assert len(overlapping) == 1
+    assert len(overlapping) == 1 and overlapping[0][1] == 60
     assert search_regions([], [], 1280, 720, 60) == []
     everywhere = search_regions([(0, 1280, 700, 0)], [], 1280, 720, 60)
-    assert everywhere == [(0, 1280, 720, 0)]
+    assert everywhere == [((0, 1280, 720, 0), 60)]
+
+
+def test_a_place_that_always_moves_becomes_habitual() -> None:
+    gate = MotionGate(height=120, threshold=18, min_area=0.002)
+    rng = np.random.default_rng(3)
+    gate.regions(scene(0))
+    habitual = []
+    for i in range(1, 80):
+        frame = scene(i)
+        # "Leaves": a patch whose pixels flicker at random every frame.
+        frame[100:300, 900:1100] = rng.integers(0, 255, (200, 200), dtype=np.uint8)
+        habitual.append([r.habitual for r in gate.regions(frame)])
+    assert habitual[0] == [False], "new motion is not habitual"
+    assert habitual[-1] and all(habitual[-1]), habitual[-10:]
+    # Something new elsewhere is not habitual.
+    frame = scene(99)
+    frame[100:300, 900:1100] = rng.integers(0, 255, (200, 200), dtype=np.uint8)
+    frame[400:600, 200:360] = 250
+    regions = gate.regions(frame)
+    new = [r for r in regions if r.box[0] <= 400 <= r.box[2] and r.box[3] <= 200 <= r.box[1]]
+    assert len(new) == 1 and not new[0].habitual
+    assert all(r.habitual for r in regions if r not in new)
+
+
+def test_planner_searches_arrivals_at_once_and_explained_motion_slowly() -> None:
+    decider = Decider(confirm_frames=1)
+    planner = ScanPlanner(min_face_px=60)
+    arrival = [MotionRegion((100, 700, 500, 500), habitual=False)]
+    assert planner.plan(0.0, arrival, [], 1280, 720)  # nobody tracked: search now
+    face = (100, 650, 200, 550)
+    decider.update(0.0, [(face, Match("alice", 0.3))])
+    body = [MotionRegion((150, 700, 600, 500), habitual=False)]  # under alice's face
+    first = planner.plan(0.2, body, decider.tracks, 1280, 720)
+    assert any(smallest == 60 for _, smallest in first)  # the slow lane is due once
+    second = planner.plan(0.4, body, decider.tracks, 1280, 720)
+    assert all(smallest > 60 for _, smallest in second)  # then only her face, at its size
+    assert planner.plan(0.5, body, decider.tracks, 1280, 720) == []  # settled: not every frame
+    assert any(smallest == 60 for _, smallest in planner.plan(2.3, body, decider.tracks, 1280, 720))
 
 
 def test_needs_embedding_only_until_settled_then_on_refresh_or_growth() -> None:

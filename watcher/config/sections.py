@@ -131,6 +131,12 @@ class CameraInput(BaseModel):
         pattern=r"^[a-z0-9_]{2,20}$",
         description="USB (V4L2) cameras: input format to ask for, e.g. mjpeg or yuyv422.",
     )
+    skip_nonref_frames: bool = Field(
+        default=True,
+        description="Decode only the frames other frames refer to (skips B-frames, about "
+        "a third less decoding); analysis needs only a few frames a second, and clips "
+        "keep every frame since they are never decoded.",
+    )
     open_timeout_s: float = Field(
         default=10.0,
         ge=1,
@@ -168,4 +174,19 @@ class RetentionConfig(BaseModel):
     )
     interval_s: float = Field(
         default=600, ge=10, le=86400, description="Seconds between retention passes."
+    )
+
+
+class PrivacyConfig(BaseModel):
+    """How long personal data of unknown people (face embeddings and crops) is kept."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unknown_faces_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="Days the embeddings and face crops of unknown people are kept; older "
+        "ones are deleted (files and rows together), and an unknown identity not seen "
+        "for this long is forgotten.",
     )

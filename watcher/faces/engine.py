@@ -42,6 +42,20 @@ def model_path(filename: str) -> Path:
     return path
 
 
+def _seen(box: Box, boxes: list[Box]) -> bool:
+    """True when `box` is mostly the same face as one already found (overlapping regions)."""
+    for other in boxes:
+        top, bottom = max(box[0], other[0]), min(box[2], other[2])
+        left, right = max(box[3], other[3]), min(box[1], other[1])
+        inter = max(0, bottom - top) * max(0, right - left)
+        smaller = min(
+            (box[2] - box[0]) * (box[1] - box[3]), (other[2] - other[0]) * (other[1] - other[3])
+        )
+        if smaller > 0 and inter / smaller > 0.5:
+            return True
+    return False
+
+
 def box_height(box: Box) -> int:
     """Height in pixels of a (top, right, bottom, left) box."""
     return box[2] - box[0]
@@ -59,21 +73,27 @@ class FaceEngine:
         self._lock = threading.Lock()
 
     def detect(
-        self, image: npt.NDArray[np.uint8], min_face_px: int, regions: list[Box] | None = None
+        self,
+        image: npt.NDArray[np.uint8],
+        min_face_px: int,
+        regions: list[tuple[Box, int]] | None = None,
     ) -> list[Box]:
         """Boxes of faces at least about `min_face_px` tall, in source pixels.
 
-        `image` is grey (preferred: the Y plane of a decoded frame) or RGB;
-        `regions` limits the search to those parts of it (None: the whole frame).
-        The HOG detector sees faces of about HOG_WINDOW_PX and up, so each region
-        is scaled to make `min_face_px` land on that window: smaller than the
-        source when only big faces matter (cheaper), larger when small ones do.
+        `image` is grey (preferred: the Y plane of a decoded frame) or RGB.
+        `regions` limits the search to (box, smallest face) pairs; None searches
+        the whole frame for faces of `min_face_px`. The HOG detector sees faces
+        of about HOG_WINDOW_PX and up, so each region is scaled to make its
+        smallest face land on that window: smaller than the source when only big
+        faces matter (much cheaper), larger when small ones do.
         """
         grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
         height, width = grey.shape[:2]
-        scale = HOG_WINDOW_PX / float(min_face_px)
         boxes: list[Box] = []
-        for top, right, bottom, left in regions or [(0, width, height, 0)]:
+        for (top, right, bottom, left), smallest in regions or [
+            ((0, width, height, 0), min_face_px)
+        ]:
+            scale = HOG_WINDOW_PX / float(smallest)
             crop = grey[top:bottom, left:right]
             if abs(scale - 1.0) > 0.02:
                 interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
@@ -87,7 +107,7 @@ class FaceEngine:
                     min(height, top + round(r.bottom() / scale)),
                     max(0, left + round(r.left() / scale)),
                 )
-                if box[2] > box[0] and box[1] > box[3]:
+                if box[2] > box[0] and box[1] > box[3] and not _seen(box, boxes):
                     boxes.append(box)
         return boxes
 

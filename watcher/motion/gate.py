@@ -1,13 +1,17 @@
 """A cheap motion gate on a small grey frame: where did the picture change?
 
 Most of a camera's day is an empty scene. Comparing a ~120-pixel-high grey
-frame against a slowly adapting background costs well under a millisecond, and
+frame against a slowly adapting background costs about a millisecond, and
 tells the face detector which regions are worth its time. Global light drift
 is removed (the mean difference is subtracted) and sensor noise averages away
-at this scale.
+at this scale. Places that move most of the time (a tree in the wind, a TV)
+are marked habitual, so the planner can search them less often.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -19,6 +23,17 @@ GreyImage = npt.NDArray[np.uint8]
 
 _BLUR = (5, 5)
 _BACKGROUND_ALPHA = 0.1  # how fast the background follows a changed scene
+_HABIT_ALPHA = 0.04  # how fast a cell's habit of moving is learnt (~25 analyses)
+_HABITUAL_CELL = 0.2  # a cell moving at least this share of the time is habitual
+_HABITUAL_REGION = 0.6  # a region mostly made of habitual cells is habitual
+
+
+@dataclass(frozen=True)
+class MotionRegion:
+    """A moving part of the frame, in full-frame pixels."""
+
+    box: Box
+    habitual: bool  # this place moves most of the time (leaves, water, a screen)
 
 
 class MotionGate:
@@ -29,48 +44,67 @@ class MotionGate:
         self.threshold = threshold
         self.min_area = min_area
         self._background: npt.NDArray[np.float32] | None = None
+        self._habit: npt.NDArray[np.float32] | None = None
         self._kernel = np.ones((3, 3), np.uint8)
 
-    def regions(self, grey: GreyImage) -> list[Box]:
-        """Moving regions of a full-resolution grey frame, as (top, right, bottom, left) boxes.
+    def _small(self, grey: GreyImage) -> npt.NDArray[np.float32]:
+        full_h, full_w = grey.shape[:2]
+        # Striding first makes the area resize cheap; the blur smooths what it aliases.
+        step = max(1, full_h // (self.height * 2))
+        strided = grey[::step, ::step]
+        width = max(1, round(full_w * self.height / full_h))
+        small = cv2.resize(strided, (width, self.height), interpolation=cv2.INTER_AREA)
+        return cv2.GaussianBlur(small, _BLUR, 0).astype(np.float32)
+
+    def regions(self, grey: GreyImage) -> list[MotionRegion]:
+        """Moving regions of a full-resolution grey frame.
 
         The first frame (and a frame of another size) is all motion: the scene is new.
         """
         full_h, full_w = grey.shape[:2]
-        scale = self.height / full_h
-        small = cv2.resize(
-            grey, (max(1, round(full_w * scale)), self.height), interpolation=cv2.INTER_AREA
-        )
-        small = cv2.GaussianBlur(small, _BLUR, 0)
-        current = small.astype(np.float32)
+        current = self._small(grey)
         background = self._background
         if background is None or background.shape != current.shape:
             self._background = current
-            return [(0, full_w, full_h, 0)]
+            self._habit = np.zeros_like(current)
+            return [MotionRegion((0, full_w, full_h, 0), habitual=False)]
         diff = current - background
         diff -= float(diff.mean())  # light drift moves everything at once: not motion
         mask = (np.abs(diff) > self.threshold).astype(np.uint8)
         cv2.accumulateWeighted(current, background, _BACKGROUND_ALPHA)
         if not mask.any():
+            self._learn(mask)
             return []
+        raw = mask
         mask = cv2.dilate(mask, self._kernel, iterations=2)
+        habit = self._learn(mask)  # learnt on the dilated mask: leaves wander between cells
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        scale = self.height / full_h
         min_px = self.min_area * mask.size
-        boxes: list[Box] = []
+        out: list[MotionRegion] = []
         for contour in contours:
             x, y, w, h = cv2.boundingRect(contour)
             if w * h < min_px:
                 continue
-            boxes.append(
-                (
-                    int(y / scale),
-                    min(full_w, int((x + w) / scale) + 1),
-                    min(full_h, int((y + h) / scale) + 1),
-                    int(x / scale),
-                )
+            moving = raw[y : y + h, x : x + w] > 0
+            habitual = float((habit[y : y + h, x : x + w][moving] > _HABITUAL_CELL).mean())
+            box = (
+                int(y / scale),
+                min(full_w, int((x + w) / scale) + 1),
+                min(full_h, int((y + h) / scale) + 1),
+                int(x / scale),
             )
-        return boxes
+            out.append(MotionRegion(box, habitual >= _HABITUAL_REGION))
+        return out
+
+    def _learn(self, mask: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
+        """Update each cell's habit of moving; return the habits."""
+        habit = self._habit
+        assert habit is not None
+        cv2.accumulateWeighted(mask.astype(np.float32), habit, _HABIT_ALPHA)
+        return habit
 
     def reset(self) -> None:
         """Forget the background (a new connection may show another picture)."""
         self._background = None
+        self._habit = None

@@ -1,14 +1,25 @@
-"""Where the face detector searches: moving regions and the surroundings of faces in view."""
+"""Where the face detector searches: moving regions, and the surroundings of faces in view.
+
+Each search region carries the smallest face worth finding in it: the
+configured minimum where something new moves, but around a face already
+tracked only faces near its size, which lets the detector work on a much
+smaller picture.
+"""
 
 from __future__ import annotations
 
 from watcher.faces.engine import Box
 
+# (region, smallest face height to find in it, in source pixels)
+SearchRegion = tuple[Box, int]
+
 # Past this share of the frame, one full-frame search is cheaper than many crops.
 _FULL_FRAME_SHARE = 0.6
 # Around a tracked face, search this many face sizes on each side: a person
-# standing still is still searched for, so their track (and an event) lives on.
+# standing still is still found, so their track (and an event) lives on.
 _TRACK_MARGIN = 1.0
+# A tracked face is looked for again down to this share of its last height.
+_TRACK_SHRINK = 0.6
 # A moving region is grown by this many minimum faces: a walking body's blob
 # may end at the neck.
 _MOTION_MARGIN = 1.0
@@ -46,23 +57,46 @@ def merge(boxes: list[Box]) -> list[Box]:
     return merged
 
 
-def search_regions(
-    motion: list[Box], faces: list[Box], width: int, height: int, min_face_px: int
-) -> list[Box]:
-    """Regions to search: moving areas and tracked faces, grown, merged; [] for none."""
-    grown = [_grow(b, int(min_face_px * _MOTION_MARGIN), width, height) for b in motion]
-    for face in faces:
-        size = max(face[2] - face[0], face[1] - face[3], min_face_px)
-        grown.append(_grow(face, int(size * _TRACK_MARGIN), width, height))
-    # Too small to hold a face: grow to at least two minimum faces across.
-    floor = 2 * min_face_px
-    sized = []
-    for box in grown:
-        need_h = max(0, floor - (box[2] - box[0])) // 2
-        need_w = max(0, floor - (box[1] - box[3])) // 2
-        sized.append(_grow(box, max(need_h, need_w), width, height))
-    regions = merge(sized)
+def _at_least(box: Box, size: int, width: int, height: int) -> Box:
+    """Grow a box to at least `size` across each way (a face must fit in it)."""
+    need_h = max(0, size - (box[2] - box[0])) // 2
+    need_w = max(0, size - (box[1] - box[3])) // 2
+    return _grow(box, max(need_h, need_w), width, height)
+
+
+def motion_regions(motion: list[Box], width: int, height: int, min_face_px: int) -> list[Box]:
+    """Moving areas grown to hold a face, merged; the whole frame when they cover most of it."""
+    grown = [
+        _at_least(
+            _grow(b, int(min_face_px * _MOTION_MARGIN), width, height),
+            2 * min_face_px,
+            width,
+            height,
+        )
+        for b in motion
+    ]
+    regions = merge(grown)
     area = sum((b[2] - b[0]) * (b[1] - b[3]) for b in regions)
     if regions and area > _FULL_FRAME_SHARE * width * height:
         return [(0, width, height, 0)]
     return regions
+
+
+def face_regions(faces: list[Box], width: int, height: int, min_face_px: int) -> list[SearchRegion]:
+    """Around each tracked face, a region to find it again, searched at its own size."""
+    out: list[SearchRegion] = []
+    for face in faces:
+        size = max(face[2] - face[0], face[1] - face[3], min_face_px)
+        box = _at_least(
+            _grow(face, int(size * _TRACK_MARGIN), width, height), 2 * size, width, height
+        )
+        out.append((box, max(min_face_px, int(size * _TRACK_SHRINK))))
+    return out
+
+
+def search_regions(
+    motion: list[Box], faces: list[Box], width: int, height: int, min_face_px: int
+) -> list[SearchRegion]:
+    """Regions to search: moving areas at the minimum face size, tracked faces at theirs."""
+    regions = [(box, min_face_px) for box in motion_regions(motion, width, height, min_face_px)]
+    return regions + face_regions(faces, width, height, min_face_px)

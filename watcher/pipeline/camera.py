@@ -21,7 +21,7 @@ from watcher.decide.tracker import Decider, Sighting, Track
 from watcher.faces.engine import Box, FaceEngine, RGBImage, box_height
 from watcher.faces.gallery import Gallery, Match
 from watcher.motion.gate import GreyImage, MotionGate
-from watcher.motion.regions import search_regions
+from watcher.motion.planner import ScanPlanner
 from watcher.pipeline.clock import MediaClock
 from watcher.pipeline.events import ActiveEvent, FinishedEvent, new_event_id
 from watcher.record.clip import ClipError, ClipWriter
@@ -76,6 +76,7 @@ class CameraPipeline:
         self.event: ActiveEvent | None = None
         self.stats = CameraStats()
         motion = camera.motion
+        self.planner = ScanPlanner(camera.faces.min_face_px)
         self.gate = (
             MotionGate(motion.frame_height, motion.threshold, motion.min_area)
             if motion.enabled
@@ -155,7 +156,7 @@ class CameraPipeline:
         """Find faces where something moved, embed the ones not yet judged, decide."""
         faces, t = self.camera.faces, frame.t
         grey = luma(frame.image)
-        boxes = self._detect(grey, faces.min_face_px)
+        boxes = self._detect(grey, faces.min_face_px, t)
         tracks = self.decider.assign(t, boxes)
         todo = [i for i, tr in enumerate(tracks) if self.decider.needs_embedding(tr, t)]
         matches: list[Match | None] = [None] * len(tracks)
@@ -185,16 +186,14 @@ class CameraPipeline:
                     )
             self._add_sightings(event, decision.sightings)
 
-    def _detect(self, grey: GreyImage, min_face_px: int) -> list[Box]:
-        """Face boxes in the regions worth searching (all of the frame without the gate)."""
+    def _detect(self, grey: GreyImage, min_face_px: int, t: float) -> list[Box]:
+        """Face boxes in the regions worth searching now (all of the frame without the gate)."""
         height, width = grey.shape[:2]
         if self.gate is None:
-            regions = [(0, width, height, 0)]
+            regions = [((0, width, height, 0), min_face_px)]
         else:
-            moving = self.gate.regions(grey)
-            regions = search_regions(
-                moving, [tr.box for tr in self.decider.tracks], width, height, min_face_px
-            )
+            motion = self.gate.regions(grey)
+            regions = self.planner.plan(t, motion, self.decider.tracks, width, height)
             if not regions:
                 self.stats.gated += 1
                 return []

@@ -36,7 +36,7 @@ def replay(
     pipeline = CameraPipeline(
         camera, cfg.recordings_dir, engine, lambda: gallery, store, on_finished=finished.append
     )
-    source = AVSource(str(video), paced=False)
+    source = AVSource(str(video), paced=False, skip_nonref=camera.skip_nonref_frames)
     info = source.open()
     total = source.duration_s
     pipeline.start_stream(info, MediaClock())
@@ -45,8 +45,8 @@ def replay(
     try:
         for chunk in source.chunks():
             pipeline.on_packets(chunk.packets)
+            frames += len(chunk.packets)  # every frame has a packet; not all are decoded
             for frame in chunk.frames:
-                frames += 1
                 if schedule.due(frame.t):
                     pipeline.analyse(frame)
                 if progress is not None:

@@ -35,12 +35,14 @@ class AVSource(Source):
         fmt: str | None = None,
         options: dict[str, str] | None = None,
         timeouts: tuple[float, float] = (DEFAULT_OPEN_TIMEOUT_S, DEFAULT_READ_TIMEOUT_S),
+        skip_nonref: bool = False,
     ) -> None:
         self.url = url
         self.paced = paced
         self._fmt = fmt
         self._options = dict(options or {})
         self._timeouts = timeouts
+        self._skip_nonref = skip_nonref
         self._container: av.container.InputContainer | None = None
         self._stream: av.video.stream.VideoStream | None = None
         self._encoder: RawEncoder | None = None
@@ -56,8 +58,11 @@ class AVSource(Source):
     def open(self) -> StreamInfo:
         """Open the input and pick its first video stream."""
         try:
+            # FFmpeg hands a frame out only when the next one arrives, so a frozen
+            # camera is noticed after two read timeouts: ask for half of ours.
+            open_s, read_s = self._timeouts
             container = av.open(
-                self.url, format=self._fmt, options=self._options, timeout=self._timeouts
+                self.url, format=self._fmt, options=self._options, timeout=(open_s, read_s / 2)
             )
         except (av.FFmpegError, OSError) as exc:
             raise SourceError(f"cannot open {self.description}: {_reason(exc)}") from None
@@ -66,6 +71,10 @@ class AVSource(Source):
             raise SourceError(f"{self.description} has no video stream")
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"  # FFmpeg decodes on its own threads, outside the GIL
+        if self._skip_nonref:
+            # B-frames are never needed for analysis at a few frames a second;
+            # their packets still reach the clip untouched.
+            stream.codec_context.skip_frame = "NONREF"
         self._container, self._stream = container, stream
         fps = float(stream.average_rate or stream.guessed_rate or 25)
         self._step = 1.0 / fps if fps > 0 else self._step
@@ -83,10 +92,19 @@ class AVSource(Source):
             raise SourceError("source not open")
         stream, pacer = self._stream, Pacer() if self.paced else None
         try:
+            untimed: av.Packet | None = None
             for packet in self._container.demux(stream):
                 chunk = Chunk()
                 frames = packet.decode()
                 if packet.size and self._encoder is None:
+                    if packet.pts is None and packet.dts is None:
+                        # RTSP's first packet (a keyframe) comes without a time:
+                        # it gets its successor's, one frame earlier.
+                        untimed = packet
+                        continue
+                    if untimed is not None:
+                        chunk.packets.append(self._timed_before(untimed, packet))
+                        untimed = None
                     t = self._seconds(packet.pts if packet.pts is not None else packet.dts)
                     chunk.packets.append(Packet(packet, t, bool(packet.is_keyframe)))
                 for image in frames:
@@ -100,6 +118,16 @@ class AVSource(Source):
                     yield chunk
         except (av.FFmpegError, OSError) as exc:
             raise SourceError(f"{self.description}: {_reason(exc)}") from None
+
+    def _timed_before(self, untimed: av.Packet, nxt: av.Packet) -> Packet:
+        """Give a packet without timestamps the time one frame before `nxt`."""
+        tb = nxt.time_base
+        step = nxt.duration or (round(self._step / tb) if tb else 1)
+        base = nxt.dts if nxt.dts is not None else nxt.pts
+        assert base is not None
+        untimed.pts = untimed.dts = base - step
+        untimed.time_base = tb
+        return Packet(untimed, self._seconds(untimed.pts), bool(untimed.is_keyframe))
 
     def _seconds(self, value: int | None) -> float:
         """Media time of a stream timestamp: the file's own on first open, then continued."""

@@ -15,6 +15,7 @@ def open_source(camera: CameraConfig) -> Source:
     """A Source for the camera's `demo`, URL, V4L2 device or video file (not yet opened)."""
     source = camera.source
     timeouts = (camera.open_timeout_s, camera.read_timeout_s)
+    skip = camera.skip_nonref_frames
     if source == DEMO_SOURCE:
         from watcher.source.demo import DemoSource
 
@@ -24,7 +25,7 @@ def open_source(camera: CameraConfig) -> Source:
         if source.lower().startswith(_RTSP_SCHEMES):
             options["rtsp_transport"] = str(camera.rtsp_transport)
         # The network paces it: no sleeping on our side.
-        return AVSource(source, paced=False, options=options, timeouts=timeouts)
+        return AVSource(source, paced=False, options=options, timeouts=timeouts, skip_nonref=skip)
     if source.startswith(_V4L2_PREFIX):
         device_options = {
             key: value
@@ -36,7 +37,7 @@ def open_source(camera: CameraConfig) -> Source:
             if value is not None
         }
         return AVSource(source, paced=False, fmt="v4l2", options=device_options, timeouts=timeouts)
-    return AVSource(source, paced=True, timeouts=timeouts)
+    return AVSource(source, paced=True, timeouts=timeouts, skip_nonref=skip)
 
 
 def is_finite(camera: CameraConfig) -> bool:

@@ -1,0 +1,76 @@
+"""Plans where the face detector looks in each analysed frame, and how often.
+
+Full-resolution HOG detection is the expensive step, so it is spent where a new
+face can be: motion nobody explains yet is searched at once (an arrival), while
+motion a tracked person explains (their own body moving) and habitual motion
+(leaves, water) are searched every two seconds, and faces already judged are
+re-found only a few times a second to keep their tracks alive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from watcher.decide.tracker import Track
+from watcher.faces.engine import Box
+from watcher.motion.gate import MotionRegion
+from watcher.motion.regions import SearchRegion, search_regions
+
+# A person's body seen from a face box, in face sizes: two to each side (arms,
+# a stride), one above, eight below.
+_BODY_SIDE, _BODY_UP, _BODY_DOWN = 2.0, 1.0, 8.0
+_EXPLAINED_SHARE = 0.6  # a moving region this much inside a tracked body is that body
+
+
+def body_area(face: Box) -> Box:
+    """Where a tracked face's body is likely to move."""
+    top, right, bottom, left = face
+    h, w = bottom - top, right - left
+    return (
+        int(top - _BODY_UP * h),
+        int(right + _BODY_SIDE * w),
+        int(bottom + _BODY_DOWN * h),
+        int(left - _BODY_SIDE * w),
+    )
+
+
+def _inside_share(box: Box, area: Box) -> float:
+    top, bottom = max(box[0], area[0]), min(box[2], area[2])
+    left, right = max(box[3], area[3]), min(box[1], area[1])
+    inter = max(0, bottom - top) * max(0, right - left)
+    size = max(1, (box[2] - box[0]) * (box[1] - box[3]))
+    return inter / size
+
+
+@dataclass
+class ScanPlanner:
+    """Decides the search regions of one frame from its motion and the live tracks."""
+
+    min_face_px: int
+    slow_interval_s: float = 2.0  # explained and habitual motion
+    settled_interval_s: float = 0.4  # faces already judged
+    _next_slow: float = float("-inf")
+    _next_settled: float = float("-inf")
+
+    def plan(
+        self, t: float, motion: list[MotionRegion], tracks: list[Track], width: int, height: int
+    ) -> list[SearchRegion]:
+        """Regions to search now (empty: skip detection on this frame)."""
+        slow_due = t >= self._next_slow
+        settled_due = t >= self._next_settled
+        faces = [tr.box for tr in tracks if settled_due or not tr.settled]
+        bodies = [body_area(tr.box) for tr in tracks]
+        moving: list[Box] = []
+        slow_taken = False
+        for region in motion:
+            explained = any(_inside_share(region.box, b) >= _EXPLAINED_SHARE for b in bodies)
+            if not (region.habitual or explained):
+                moving.append(region.box)
+            elif slow_due:
+                moving.append(region.box)
+                slow_taken = True
+        if slow_taken:
+            self._next_slow = t + self.slow_interval_s
+        if settled_due and any(tr.settled for tr in tracks):
+            self._next_settled = t + self.settled_interval_s
+        return search_regions(moving, faces, width, height, self.min_face_px)
