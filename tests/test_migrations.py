@@ -127,7 +127,7 @@ def test_shipped_scripts_form_one_line_from_the_baseline() -> None:
     assert MIGRATIONS_DIR.parent == Path(__file__).resolve().parent.parent / "watcher" / "store"
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "script.py.mako").is_file()  # shipped as package data
-    assert head_revision() == "0002"
+    assert head_revision() == "0003"
     assert BASELINE_REVISION == "0001"
 
 

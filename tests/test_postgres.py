@@ -111,6 +111,14 @@ def test_legacy_create_all_database_is_stamped(engines: list[Engine]) -> None:
     Base.metadata.create_all(engine)
     with engine.begin() as conn:
         conn.execute(text("ALTER TABLE events DROP COLUMN clip_started_at"))
+        conn.execute(text("DROP TABLE event_identities"))
+        conn.execute(
+            text(
+                "ALTER TABLE sightings DROP COLUMN identity_id, DROP COLUMN crop_path, "
+                "DROP COLUMN embedding"
+            )
+        )
+        conn.execute(text("DROP TABLE unknown_identities"))
         conn.execute(
             text(
                 "INSERT INTO events (id, camera, started_at, status, created_at, faces)"

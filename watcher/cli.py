@@ -52,6 +52,16 @@ def _parser() -> argparse.ArgumentParser:
     rm.add_argument("image", nargs="?")
     check = with_config(faces_sub.add_parser("check", help="a gallery quality report"))
     check.add_argument("--json", action="store_true")
+    unknown = with_config(
+        faces_sub.add_parser("unknown", help="unknown visitors, grouped across events")
+    )
+    unknown.add_argument("--json", action="store_true")
+    name = with_config(faces_sub.add_parser("name", help="make an unknown identity a known person"))
+    name.add_argument("label", help="as listed by `watcher faces unknown`, e.g. unknown-7")
+    name.add_argument("name", help="the person's name (their folder in known_faces)")
+    name.add_argument(
+        "--photos", type=int, default=3, help="most crops to add to the gallery (default: 3)"
+    )
     db = sub.add_parser("db", help="the events database")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     with_config(db_sub.add_parser("upgrade", help="apply the schema migrations"))

@@ -1,13 +1,18 @@
-"""`watcher faces ...`: manage the gallery of known people from the command line."""
+"""`watcher faces ...`: manage the gallery of known people and name unknown ones."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from watcher.commands import CommandFailed, guard
 from watcher.config import WatcherConfig
@@ -20,6 +25,7 @@ from watcher.faces.manage import (
     list_people,
     remove,
 )
+from watcher.store import SchemaError, init_db, list_unknown, make_engine, promote
 
 
 def _engine() -> FaceEngine:
@@ -27,6 +33,27 @@ def _engine() -> FaceEngine:
         return FaceEngine()
     except ModelsMissing as exc:
         raise CommandFailed(str(exc)) from None
+
+
+@contextmanager
+def _database(cfg: WatcherConfig) -> Iterator[Engine]:
+    """The events database, migrated; any database failure is one line for the user."""
+    try:
+        engine = make_engine(cfg.database_url)
+    except (SQLAlchemyError, OSError) as exc:
+        raise CommandFailed(f"database unavailable: {_first_line(exc)}") from None
+    try:
+        init_db(engine)
+        yield engine
+    except (SQLAlchemyError, OSError, SchemaError) as exc:
+        raise CommandFailed(f"database unavailable: {_first_line(exc)}") from None
+    finally:
+        engine.dispose()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _json(value: Any) -> None:
@@ -47,6 +74,10 @@ def faces(cfg: WatcherConfig, args: argparse.Namespace) -> int:
             return _list(folder, args)
         if args.faces_command == "add":
             return _add(folder, args)
+        if args.faces_command == "unknown":
+            return _unknown(cfg, args)
+        if args.faces_command == "name":
+            return _name(cfg, args)
         return _check(folder, cfg.faces.tolerance, args)
     except GalleryError as exc:
         raise CommandFailed(str(exc)) from None
@@ -104,4 +135,46 @@ def _check(folder: Path, tolerance: float, args: argparse.Namespace) -> int:
         f"({report.suggestion_basis})"
     )
     print("gallery OK" if report.ok else "gallery needs attention")
+    return EXIT_OK
+
+
+def _unknown(cfg: WatcherConfig, args: argparse.Namespace) -> int:
+    with _database(cfg) as engine:
+        records = list_unknown(engine)
+    if args.json:
+        _json([r.to_json() for r in records])
+        return EXIT_OK
+    if not records:
+        print("no unknown faces")
+    for r in records:
+        named = f"  named {r.named_as}" if r.named_as else ""
+        print(
+            f"{r.label:<12} events={r.events:<3} sightings={r.sightings:<4} "
+            f"first {r.first_seen.astimezone():%Y-%m-%d %H:%M}  "
+            f"last {r.last_seen.astimezone():%Y-%m-%d %H:%M}  "
+            f"{r.crop_path or '(no crop)'}{named}"
+        )
+    return EXIT_OK
+
+
+def _name(cfg: WatcherConfig, args: argparse.Namespace) -> int:
+    face_engine = _engine()
+    with _database(cfg) as engine:
+        result = promote(
+            engine,
+            args.label,
+            args.name,
+            cfg.known_faces_dir,
+            face_engine=face_engine,
+            max_photos=args.photos,
+        )
+    for photo in result.photos:
+        print(f"added {photo}")
+    for crop, reason in result.refused:
+        print(f"skipped {crop}: {reason}")
+    print(
+        f"{result.label} is now {result.name}: {len(result.photos)} photo(s) added, "
+        f"{result.events} event(s) and {result.sightings} sighting(s) relabelled "
+        "(a running watcher picks the photos up by itself)"
+    )
     return EXIT_OK

@@ -27,6 +27,7 @@ from watcher.config.sections import (
     CameraInput,
     FacesConfig,
     MotionConfig,
+    PrivacyConfig,
     RecordConfig,
     RetentionConfig,
 )
@@ -214,6 +215,10 @@ class WatcherConfig(BaseModel):
     retention: RetentionConfig = Field(
         default_factory=RetentionConfig, description="How long recordings are kept."
     )
+    privacy: PrivacyConfig = Field(
+        default_factory=PrivacyConfig,
+        description="How long unknown people's face embeddings and crops are kept.",
+    )
     cameras: dict[CameraName, CameraConfig] = Field(
         default_factory=dict,
         validate_default=True,
@@ -236,7 +241,7 @@ class WatcherConfig(BaseModel):
         if from_file:
             written = "config_path" in data
             data["config_path"] = _Refused("set by the loader") if written else config_file
-        for section in (*CAMERA_SECTIONS, "retention", "cameras"):
+        for section in (*CAMERA_SECTIONS, "retention", "privacy", "cameras"):
             if section in data and data[section] is None:
                 data[section] = {}
         cameras = data.get("cameras")

@@ -25,7 +25,8 @@ from watcher.constants import (
     FACE_CROP_SUFFIX,
     SNAPSHOT_EXT,
 )
-from watcher.store.models import Event, Sighting
+from watcher.store.grouping import refresh_identities
+from watcher.store.models import Event, EventIdentity, Sighting
 
 log = logging.getLogger("watcher.retention")
 
@@ -34,11 +35,20 @@ ORPHAN_GRACE_S: Final = 600.0  # a file this young may belong to an event not ye
 DEFAULT_INTERVAL_S: Final = 600.0
 _FIELDS: Final = ("clip_path", "snapshot_path", "face_path")
 _BATCH: Final = 500  # stays under SQLite's bound-parameter limit
-# <HHMMSS>-<event id>.mp4 | .jpg | -face.jpg, as written by watcher.record.paths.
+# Unknown-face crops of single sightings: <HHMMSS>-<event id>-face-<n>.jpg. Their
+# paths are in sightings rows, not in the event's: they go with their event, and
+# a crop no sighting names (privacy expiry failed half-way, a lost write) is an orphan.
+SIGHTING_CROP: Final = "sighting_crop"
+_SIGHTING_CROP_RE: Final = re.escape(FACE_CROP_SUFFIX.removesuffix(SNAPSHOT_EXT)) + (
+    r"-\d+" + re.escape(SNAPSHOT_EXT)
+)
+# <HHMMSS>-<event id>.mp4 | .jpg | -face.jpg (watcher.record.paths) | -face-<n>.jpg.
 _MEDIA = re.compile(
-    r"^\d{6}-(?P<id>[0-9A-Za-z]+)(?P<kind>"
+    r"^\d{6}-(?P<id>[0-9A-Za-z]+)(?:(?P<crop>"
+    + _SIGHTING_CROP_RE
+    + r")|(?P<kind>"
     + "|".join(re.escape(s) for s in (FACE_CROP_SUFFIX, CLIP_EXT, SNAPSHOT_EXT))
-    + r")$"
+    + r"))$"
 )
 _KIND_FIELD: Final = {
     CLIP_EXT: "clip_path",
@@ -119,7 +129,9 @@ def _gb(n: int) -> str:
 def _media(name: str) -> tuple[str, str] | None:
     """(event id, row field) of a media file name, or None for other files (the database...)."""
     m = _MEDIA.match(name)
-    return None if m is None else (m["id"], _KIND_FIELD[m["kind"]])
+    if m is None:
+        return None
+    return m["id"], SIGHTING_CROP if m["crop"] else _KIND_FIELD[m["kind"]]
 
 
 def _relative(value: str | Path, root: Path, real_root: Path) -> Path | None:
@@ -155,6 +167,14 @@ def _scan(root: Path) -> tuple[dict[Path, _File], list[Path]]:
             except OSError:
                 continue
     return files, dirs
+
+
+def _load_crops(engine: Engine, root: Path, real_root: Path) -> set[Path]:
+    """Sighting crops the database names (relative to root): never orphans."""
+    query = select(Sighting.crop_path).where(Sighting.crop_path.is_not(None))
+    with Session(engine) as session:
+        paths = session.scalars(query).all()
+    return {r for p in paths if p is not None and (r := _relative(p, root, real_root)) is not None}
 
 
 def _load_rows(engine: Engine, root: Path, real_root: Path, host: str | None) -> list[_Row]:
@@ -238,8 +258,8 @@ class _Pass:
         stray = []
         for rel in sorted(self.by_id.get(row.id, set()) - set(row.rel.values())):
             media = _media(rel.name)
-            if media is None:
-                continue
+            if media is None or media[1] == SIGHTING_CROP:
+                continue  # sighting crops are settled by the orphan sweep
             # A lost update (crash, dropped write) leaves a good file unnamed: adopt it.
             # But a clip missing from a cleanly closed row was left out on purpose
             # (no frame written): that one is junk.
@@ -257,13 +277,21 @@ class _Pass:
         """Apply the row deletions and updates in one transaction."""
         if not self.deletes and not self.updates:
             return
+        seen: set[int] = set()
         with Session(engine) as session, session.begin():
             for i in range(0, len(self.deletes), _BATCH):
                 batch = self.deletes[i : i + _BATCH]
                 # An open event is never removed, even if it were reopened meanwhile.
                 ids = select(Event.id).where(Event.id.in_(batch), Event.status != EVENT_OPEN)
+                # Unknown identities these events saw: recounted once the events are gone.
+                seen.update(
+                    session.scalars(
+                        select(EventIdentity.identity_id).where(EventIdentity.event_id.in_(ids))
+                    )
+                )
                 # Sightings explicitly: ON DELETE CASCADE is not enforced everywhere.
                 session.execute(delete(Sighting).where(Sighting.event_id.in_(ids)))
+                session.execute(delete(EventIdentity).where(EventIdentity.event_id.in_(ids)))
                 session.execute(
                     delete(Event).where(Event.id.in_(batch), Event.status != EVENT_OPEN)
                 )
@@ -274,6 +302,8 @@ class _Pass:
                         .where(Event.id == event_id, Event.status != EVENT_OPEN)
                         .values(**values)
                     )
+            # Their counts and representative crops must not name what just went.
+            refresh_identities(session, seen)
 
 
 def _prune_dirs(root: Path, dirs: list[Path], today: date) -> None:
@@ -312,6 +342,7 @@ def enforce(
     # Rows first, then files: a row closed before this point has its files on disk
     # already, and a file that appears later is young and protected by the grace period.
     rows = _load_rows(engine, root, real_root, host)
+    crops = _load_crops(engine, root, real_root)
     files, dirs = _scan(root)
     state = _Pass(root, files)
     report = state.report
@@ -341,7 +372,10 @@ def enforce(
     cutoff_ts = now.timestamp() - orphan_grace_s
     for rel, meta in list(files.items()):
         media = _media(rel.name)
-        if media is None or rel in referenced or media[0] in known_ids:
+        if media is None or rel in referenced or rel in crops:
+            continue
+        # An event's own files are settled with its row (repair); its sighting crops here.
+        if media[0] in known_ids and media[1] != SIGHTING_CROP:
             continue
         if rel in active or media[0] in active_ids or meta.mtime > cutoff_ts:
             continue

@@ -1,4 +1,4 @@
-"""Event store: SQLAlchemy models, read queries and the single background writer."""
+"""Event store: models, read queries, the single background writer, unknown identities."""
 
 from watcher.store.db import (
     EventRecord,
@@ -9,7 +9,17 @@ from watcher.store.db import (
     list_events,
     make_engine,
 )
-from watcher.store.models import Base, Event, Sighting, UTCDateTime
+from watcher.store.grouping import DEFAULT_GROUP_DISTANCE, from_blob, to_blob
+from watcher.store.identities import (
+    ExpiryReport,
+    IdentityRecord,
+    PromotionResult,
+    expire_unknown,
+    expiry_pass,
+    list_unknown,
+    promote,
+)
+from watcher.store.models import Base, Event, EventIdentity, Sighting, UnknownIdentity, UTCDateTime
 from watcher.store.recovery import recover_open_events
 from watcher.store.schema import (
     SchemaError,
@@ -21,24 +31,36 @@ from watcher.store.schema import (
 from watcher.store.writer import MissingEventError, SightingData, StoreWriter
 
 __all__ = [
+    "DEFAULT_GROUP_DISTANCE",
     "Base",
     "Event",
+    "EventIdentity",
     "EventRecord",
+    "ExpiryReport",
+    "IdentityRecord",
     "MissingEventError",
+    "PromotionResult",
     "Sighting",
     "SchemaError",
     "SightingData",
     "SightingRecord",
     "StoreWriter",
     "UTCDateTime",
+    "UnknownIdentity",
     "close_open_events",
     "current_revision",
     "downgrade",
+    "expire_unknown",
+    "expiry_pass",
+    "from_blob",
     "get_event",
     "head_revision",
     "init_db",
     "list_events",
+    "list_unknown",
     "make_engine",
+    "promote",
     "recover_open_events",
+    "to_blob",
     "upgrade",
 ]

@@ -1,4 +1,4 @@
-"""Database tables: events (one per unknown-face appearance) and their sightings."""
+"""Database tables: events (one per unknown-face appearance), sightings, unknown identities."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     TypeDecorator,
@@ -133,8 +134,61 @@ class Sighting(Base):
     name: Mapped[str | None] = mapped_column(String(255), default=None)
     # Distance to the nearest gallery face; None when the gallery is empty.
     distance: Mapped[float | None] = mapped_column(Float, default=None)
+    # Unknown faces only, until privacy expiry: 128 float32 (little-endian), and the crop.
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    crop_path: Mapped[str | None] = mapped_column(String(PATH_LEN), default=None)
+    # The unknown identity this face was grouped into (None: known, or no embedding).
+    identity_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("unknown_identities.id", ondelete="SET NULL"), index=True, default=None
+    )
 
     event: Mapped[Event] = relationship(back_populates="sightings")
 
     def __repr__(self) -> str:
         return f"Sighting(event_id={self.event_id!r}, at={self.at!r}, name={self.name!r})"
+
+
+class UnknownIdentity(Base):
+    """One unknown person: sightings grouped by embedding distance, across cameras and events."""
+
+    __tablename__ = "unknown_identities"
+    # Never reuse an id on SQLite: a label the user noted must not name someone else later.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # "unknown-<id>", what the user types in `watcher faces name`.
+    label: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Drives privacy expiry: the identity goes once it was not seen for that long.
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # Stored sightings and events of this identity (retention and expiry recount them).
+    sightings: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    events: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Running mean of its members' embeddings: 128 float32, little-endian.
+    centroid: Mapped[bytes] = mapped_column(LargeBinary)
+    # The crop of its largest face seen so far, and that face's height in pixels.
+    crop_path: Mapped[str | None] = mapped_column(String(PATH_LEN), default=None)
+    crop_px: Mapped[int | None] = mapped_column(Integer, default=None)
+    # The person it was promoted to by `watcher faces name`; None while unknown.
+    named_as: Mapped[str | None] = mapped_column(String(255), default=None)
+    host: Mapped[str | None] = mapped_column(String(255), default=None)
+
+    def __repr__(self) -> str:
+        return f"UnknownIdentity(label={self.label!r}, named_as={self.named_as!r})"
+
+
+class EventIdentity(Base):
+    """Which unknown identities an event saw (many to many)."""
+
+    __tablename__ = "event_identities"
+
+    event_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    identity_id: Mapped[int] = mapped_column(
+        Integer,
+        ForeignKey("unknown_identities.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,  # the primary key serves lookups by event; this one by identity
+    )

@@ -18,7 +18,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
 from watcher.constants import EVENT_CLOSED, EVENT_INTERRUPTED, EVENT_NO_CLIP, EVENT_OPEN
-from watcher.store.models import Event, Sighting
+from watcher.store.grouping import DEFAULT_GROUP_DISTANCE, EMBEDDING_BYTES, Grouper, from_blob
+from watcher.store.models import Event, Sighting, UnknownIdentity
 
 log = logging.getLogger("watcher.store")
 
@@ -45,11 +46,25 @@ class SightingData:
     box: tuple[int, int, int, int]  # top, right, bottom, left (face_recognition order)
     name: str | None = None  # best known match; None = unknown
     distance: float | None = None  # to the nearest gallery face; None = empty gallery
+    # A fresh embedding of an unknown face (grouping.to_blob: 128 float32, little-endian);
+    # stored and grouped into an unknown identity only when `name` is None.
+    embedding: bytes | None = None
+    crop_path: str | None = None  # the face crop written for this sighting, if any
 
     def __post_init__(self) -> None:
         _require_aware("SightingData.at", self.at)
         if len(self.box) != 4:
             raise ValueError(f"box must be (top, right, bottom, left), got {self.box!r}")
+        if self.embedding is not None and len(self.embedding) != EMBEDDING_BYTES:
+            raise ValueError(
+                f"embedding must be {EMBEDDING_BYTES} bytes (grouping.to_blob), "
+                f"got {len(self.embedding)}"
+            )
+
+    @property
+    def groups(self) -> bool:
+        """Whether this sighting joins an unknown identity: unknown, with an embedding."""
+        return self.name is None and self.embedding is not None
 
 
 class MissingEventError(LookupError):
@@ -105,8 +120,12 @@ class StoreWriter:
         retries: int = 3,
         backoff_s: float = 0.2,
         max_queue: int = 10_000,
+        group_distance: float = DEFAULT_GROUP_DISTANCE,
     ) -> None:
+        if group_distance <= 0:
+            raise ValueError(f"group_distance must be positive, got {group_distance}")
         self._sessions = sessionmaker(engine)
+        self._group_distance = group_distance
         self._retries = retries
         self._backoff_s = backoff_s
         # Bounded so a dead database cannot eat all memory; full means writes are dropped.
@@ -143,7 +162,7 @@ class StoreWriter:
         self._put(_Write("open_event", event_id, apply))
 
     def add_sightings(self, event_id: str, sightings: Sequence[SightingData]) -> None:
-        """Queue sightings of an event (one insert for the whole batch)."""
+        """Queue sightings of an event (one insert); unknown ones with an embedding are grouped."""
         rows = [
             {
                 "event_id": event_id,
@@ -155,13 +174,20 @@ class StoreWriter:
                 "left": s.box[3],
                 "name": s.name,
                 "distance": s.distance,
+                # A known person's embedding is not kept: only strangers are grouped.
+                "embedding": s.embedding if s.groups else None,
+                "crop_path": s.crop_path,
+                "identity_id": None,
             }
             for s in sightings
         ]
         if not rows:
             return
+        grouped = [i for i, s in enumerate(sightings) if s.groups]
 
         def apply(session: Session) -> None:
+            if grouped:
+                self._group(session, event_id, [rows[i] for i in grouped])
             session.execute(insert(Sighting), rows)
 
         self._put(_Write("add_sightings", event_id, apply))
@@ -231,6 +257,21 @@ class StoreWriter:
         return True
 
     # -- internals -------------------------------------------------------------------
+
+    def _group(self, session: Session, event_id: str, rows: list[dict[str, Any]]) -> None:
+        """Give each row its unknown identity (same transaction as the insert) and link them."""
+        event = _get_event(session, event_id)  # also: no identity for an event that is not there
+        grouper = Grouper(session, self._group_distance, event.host)
+        seen: list[UnknownIdentity] = []
+        for row in rows:
+            identity = grouper.assign(
+                from_blob(row["embedding"]), row["at"], row["bottom"] - row["top"], row["crop_path"]
+            )
+            row["identity_id"] = identity.id
+            # Named by `faces name` but the daemon's gallery not reloaded yet: it is that person.
+            row["name"] = identity.named_as
+            seen.append(identity)
+        grouper.link(event_id, seen)
 
     @staticmethod
     def _check_fields(fields: dict[str, Any]) -> None:

@@ -1,0 +1,173 @@
+"""Unknown identities inside one transaction: group embeddings, keep counts and crops right.
+
+A sighting joins the identity whose centroid (the running mean of its members'
+embeddings) is nearest, if within the grouping distance; otherwise it starts a
+new identity. Centroids, not every member, are compared: one row per identity
+to read, and a mean is steadier than any single frame. The writer thread is the
+only caller on a host; on PostgreSQL an advisory lock also serialises hosts.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Collection, Iterable
+from datetime import datetime
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy.orm import Session
+
+from watcher.constants import EMBEDDING_SIZE
+from watcher.store.models import EventIdentity, Sighting, UnknownIdentity
+
+log = logging.getLogger("watcher.store")
+
+Vector = npt.NDArray[np.float64]
+
+LABEL_PREFIX: Final = "unknown-"
+# Stricter than the 0.6 recognition tolerance: two strangers merged is worse than one split.
+DEFAULT_GROUP_DISTANCE: Final = 0.5
+_DTYPE: Final = np.dtype("<f4")  # float32, little-endian, whatever the host's byte order
+EMBEDDING_BYTES: Final = EMBEDDING_SIZE * _DTYPE.itemsize
+_PG_LOCK_KEY: Final = 0x7761_7463_6869_64  # "watchid": other hosts grouping into one database
+
+
+def to_blob(vector: npt.ArrayLike) -> bytes:
+    """An embedding (128 numbers) as stored: float32 little-endian bytes."""
+    arr = np.asarray(vector, dtype=_DTYPE).reshape(-1)
+    if arr.size != EMBEDDING_SIZE or not np.isfinite(arr).all():
+        raise ValueError(f"an embedding is {EMBEDDING_SIZE} finite numbers, got {arr.size}")
+    return arr.tobytes()
+
+
+def from_blob(blob: bytes) -> Vector:
+    """A stored embedding back as a float64 vector; ValueError if it is not 512 bytes."""
+    if len(blob) != EMBEDDING_BYTES:
+        raise ValueError(f"an embedding is {EMBEDDING_BYTES} bytes, got {len(blob)}")
+    return np.frombuffer(blob, dtype=_DTYPE).astype(np.float64)
+
+
+def lock_identities(session: Session) -> None:
+    """Wait for other writers of identities; held until the transaction ends.
+
+    Call it before reading identities: what is read then stays true until commit.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+    elif dialect == "sqlite":
+        # pysqlite opens a transaction only at the first write, so reads before it see
+        # no fixed state: a write that changes nothing takes the database's write lock.
+        session.execute(text("UPDATE unknown_identities SET id = id WHERE 0 = 1"))
+
+
+class Grouper:
+    """Assigns unknown embeddings to identities within the caller's transaction."""
+
+    def __init__(self, session: Session, group_distance: float, host: str | None) -> None:
+        lock_identities(session)
+        self._session = session
+        self._distance = group_distance
+        self._host = host
+        self._rows: list[UnknownIdentity] = []
+        vectors: list[Vector] = []
+        for row in session.scalars(select(UnknownIdentity).order_by(UnknownIdentity.id)):
+            try:
+                vectors.append(from_blob(row.centroid))
+            except ValueError as exc:  # a damaged row must not stop every later sighting
+                log.warning("store: identity %s ignored: %s", row.label, exc)
+                continue
+            self._rows.append(row)
+        self._matrix = np.vstack(vectors) if vectors else np.empty((0, EMBEDDING_SIZE))
+
+    def assign(
+        self, vector: Vector, at: datetime, face_px: int, crop_path: str | None
+    ) -> UnknownIdentity:
+        """The identity this face belongs to, updated with it (or a new one)."""
+        if len(self._rows):
+            distances = np.linalg.norm(self._matrix - vector, axis=1)
+            best = int(distances.argmin())
+            if distances[best] <= self._distance:
+                self._join(best, vector, at, face_px, crop_path)
+                return self._rows[best]
+        return self._create(vector, at, face_px, crop_path)
+
+    def link(self, event_id: str, identities: Iterable[UnknownIdentity]) -> None:
+        """Record that the event saw these identities; count each event once per identity."""
+        wanted = {row.id: row for row in identities}
+        if not wanted:
+            return
+        have = set(
+            self._session.scalars(
+                select(EventIdentity.identity_id).where(
+                    EventIdentity.event_id == event_id, EventIdentity.identity_id.in_(wanted)
+                )
+            )
+        )
+        for identity_id in sorted(wanted.keys() - have):
+            self._session.add(EventIdentity(event_id=event_id, identity_id=identity_id))
+            wanted[identity_id].events += 1
+
+    def _join(
+        self, index: int, vector: Vector, at: datetime, face_px: int, crop_path: str | None
+    ) -> None:
+        row = self._rows[index]
+        weight = max(row.sightings, 1)  # retention may have recounted it down to 0
+        centroid = (self._matrix[index] * weight + vector) / (weight + 1)
+        self._matrix[index] = centroid
+        row.centroid = to_blob(centroid)
+        row.sightings += 1
+        row.first_seen = min(row.first_seen, at)
+        row.last_seen = max(row.last_seen, at)
+        if crop_path is not None and (row.crop_px is None or face_px > row.crop_px):
+            row.crop_path, row.crop_px = crop_path, face_px
+
+    def _create(
+        self, vector: Vector, at: datetime, face_px: int, crop_path: str | None
+    ) -> UnknownIdentity:
+        row = UnknownIdentity(
+            # The label needs the id: a unique placeholder until the insert gives one.
+            label=f"new-{uuid.uuid4().hex}",
+            first_seen=at,
+            last_seen=at,
+            sightings=1,
+            events=0,
+            centroid=to_blob(vector),
+            crop_path=crop_path,
+            crop_px=face_px if crop_path is not None else None,
+            host=self._host,
+        )
+        self._session.add(row)
+        self._session.flush()
+        row.label = f"{LABEL_PREFIX}{row.id}"
+        self._rows.append(row)
+        self._matrix = np.vstack([self._matrix, vector[None, :]])
+        return row
+
+
+def _count(session: Session, condition: ColumnElement[bool]) -> int:
+    """Rows matching `condition` (of the one table it names)."""
+    return session.scalar(select(func.count()).where(condition)) or 0
+
+
+def refresh_identities(session: Session, ids: Collection[int]) -> None:
+    """Recount identities' stored events and sightings and re-pick their largest crop."""
+    if ids:
+        lock_identities(session)  # no count may change between reading and writing it
+    for identity_id in sorted(set(ids)):
+        row = session.get(UnknownIdentity, identity_id)
+        if row is None:
+            continue
+        row.events = _count(session, EventIdentity.identity_id == identity_id)
+        row.sightings = _count(session, Sighting.identity_id == identity_id)
+        height = (Sighting.bottom - Sighting.top).label("px")
+        best = session.execute(
+            select(Sighting.crop_path, height)
+            .where(Sighting.identity_id == identity_id, Sighting.crop_path.is_not(None))
+            .order_by(height.desc(), Sighting.id.desc())
+            .limit(1)
+        ).first()
+        row.crop_path, row.crop_px = (best[0], int(best[1])) if best else (None, None)
