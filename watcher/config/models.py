@@ -27,6 +27,7 @@ from watcher.config.sections import (
     CameraInput,
     FacesConfig,
     MotionConfig,
+    PersonPolicy,
     PrivacyConfig,
     RecordConfig,
     RetentionConfig,
@@ -219,6 +220,10 @@ class WatcherConfig(BaseModel):
         default_factory=PrivacyConfig,
         description="How long unknown people's face embeddings and crops are kept.",
     )
+    people: dict[str, PersonPolicy] = Field(
+        default_factory=dict,
+        description="Per-person policy by gallery name, e.g. `mallory: {alert: true}`.",
+    )
     cameras: dict[CameraName, CameraConfig] = Field(
         default_factory=dict,
         validate_default=True,
@@ -241,7 +246,7 @@ class WatcherConfig(BaseModel):
         if from_file:
             written = "config_path" in data
             data["config_path"] = _Refused("set by the loader") if written else config_file
-        for section in (*CAMERA_SECTIONS, "retention", "privacy", "cameras"):
+        for section in (*CAMERA_SECTIONS, "retention", "privacy", "people", "cameras"):
             if section in data and data[section] is None:
                 data[section] = {}
         cameras = data.get("cameras")
@@ -298,6 +303,10 @@ class WatcherConfig(BaseModel):
             if source != DEMO_SOURCE and not is_url(source) and not Path(source).is_absolute():
                 camera.source = str(_absolute(Path(source), self.base_dir))
         return self
+
+    def alert_names(self) -> frozenset[str]:
+        """Known people whose appearance starts an event (the watch-list)."""
+        return frozenset(name for name, policy in self.people.items() if policy.alert)
 
     def enabled_cameras(self) -> list[CameraConfig]:
         """Return the cameras to watch, in config order."""

@@ -190,3 +190,15 @@ class PrivacyConfig(BaseModel):
         "ones are deleted (files and rows together), and an unknown identity not seen "
         "for this long is forgotten.",
     )
+
+
+class PersonPolicy(BaseModel):
+    """What watcher does when a known person appears."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    alert: bool = Field(
+        default=False,
+        description="A watch-list entry: this known person's appearance starts an event "
+        "like an unknown face does (the rule stays: record only what is unknown).",
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from watcher.faces.engine import Box, box_height
+from watcher.faces.engine import Box, Embeddings, RGBImage, box_height
 from watcher.faces.gallery import Match
 
 # Boxes of one face in consecutive analyses overlap at least this much (IoU).
@@ -31,6 +31,17 @@ class Sighting:
     name: str | None
     distance: float | None
     track_id: int
+    # Only for a stranger's face embedded in this very frame: kept (in the
+    # database, with a crop) to recognise the same stranger across events.
+    evidence: Evidence | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A fresh embedding of a face and the pixels it came from."""
+
+    embedding: Embeddings
+    crop: RGBImage
 
 
 @dataclass
@@ -83,9 +94,15 @@ class Decider:
     """Turns per-frame matches into confirmed strangers."""
 
     def __init__(
-        self, confirm_frames: int, track_timeout_s: float = 2.0, refresh_s: float = 5.0
+        self,
+        confirm_frames: int,
+        track_timeout_s: float = 2.0,
+        refresh_s: float = 5.0,
+        alert_names: frozenset[str] = frozenset(),
     ) -> None:
         self.confirm_frames = confirm_frames
+        # Known people on the watch-list: they start events as strangers do.
+        self.alert_names = alert_names
         self.track_timeout_s = track_timeout_s
         self.refresh_s = refresh_s
         self.tracks: list[Track] = []
@@ -120,21 +137,29 @@ class Decider:
             return True
         return box_height(track.box) > 1.3 * track.embedded_height
 
-    def judge(self, t: float, tracks: list[Track], matches: list[Match | None]) -> Decision:
+    def judge(
+        self,
+        t: float,
+        tracks: list[Track],
+        matches: list[Match | None],
+        evidence: list[Evidence | None] | None = None,
+    ) -> Decision:
         """Record each track's verdict (None: reuse its last one) and decide."""
         sightings: list[Sighting] = []
         confirmed: list[Track] = []
         stranger = False
-        for track, fresh in zip(tracks, matches, strict=True):
+        proofs = evidence or [None] * len(tracks)
+        for track, fresh, proof in zip(tracks, matches, proofs, strict=True):
             if fresh is not None:
                 track.last_match, track.embedded_t = fresh, t
                 track.embedded_height = box_height(track.box)
             match = track.last_match or Match(None, None)
-            sighting = Sighting(t, track.box, match.name, match.distance, track.id)
-            sightings.append(sighting)
             if match.name is not None:
                 track.name = match.name
-            if track.name is not None:
+            kept = proof if fresh is not None and track.name is None else None
+            sighting = Sighting(t, track.box, match.name, match.distance, track.id, kept)
+            sightings.append(sighting)
+            if track.name is not None and track.name not in self.alert_names:
                 track.unknown_run, track.pending = 0, []
                 continue
             if track.confirmed:

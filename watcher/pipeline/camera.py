@@ -17,7 +17,7 @@ from pathlib import Path
 from watcher.buffer.preroll import PrerollBuffer
 from watcher.config import CameraConfig
 from watcher.constants import EVENT_CLOSED, EVENT_NO_CLIP
-from watcher.decide.tracker import Decider, Sighting, Track
+from watcher.decide.tracker import Decider, Evidence, Sighting, Track
 from watcher.faces.engine import Box, FaceEngine, RGBImage, box_height
 from watcher.faces.gallery import Gallery, Match
 from watcher.motion.gate import GreyImage, MotionGate
@@ -29,13 +29,14 @@ from watcher.record.paths import event_paths
 from watcher.record.snapshot import boxed, crop, write_jpeg
 from watcher.source.base import Frame, Packet, StreamInfo
 from watcher.source.pictures import luma, rgb
-from watcher.store.writer import SightingData, StoreWriter
+from watcher.store import SightingData, StoreWriter, to_blob
 
 # Packets kept beyond pre_capture_s: analysis may lag the capture by this much
 # and still find the arrival in the buffer.
 _PREROLL_SLACK_S = 5.0
 _HOST = socket.gethostname()
 _MIN_FACE_SLACK = 0.8
+_BETTER_CROP = 1.15  # a stranger's face is cropped again only when this much bigger
 
 
 @dataclass
@@ -59,6 +60,7 @@ class CameraPipeline:
         store: StoreWriter,
         on_finished: Callable[[FinishedEvent], None] | None = None,
         on_storage_error: Callable[[], None] | None = None,
+        alert_names: frozenset[str] = frozenset(),
     ) -> None:
         self.camera = camera
         self.name = camera.name
@@ -71,7 +73,9 @@ class CameraPipeline:
         self.log = logging.getLogger(f"watcher.camera.{self.name}")
         self.clock = MediaClock()
         self.preroll = PrerollBuffer(camera.record.pre_capture_s + _PREROLL_SLACK_S)
-        self.decider = Decider(camera.faces.confirm_frames, refresh_s=camera.faces.refresh_s)
+        self.decider = Decider(
+            camera.faces.confirm_frames, refresh_s=camera.faces.refresh_s, alert_names=alert_names
+        )
         self.info: StreamInfo | None = None
         self.event: ActiveEvent | None = None
         self.stats = CameraStats()
@@ -160,14 +164,17 @@ class CameraPipeline:
         tracks = self.decider.assign(t, boxes)
         todo = [i for i, tr in enumerate(tracks) if self.decider.needs_embedding(tr, t)]
         matches: list[Match | None] = [None] * len(tracks)
+        evidence: list[Evidence | None] = [None] * len(tracks)
         picture: RGBImage | None = None
         if todo:
             picture = rgb(frame.image)
             vectors = self.engine.embed(picture, [boxes[i] for i in todo])
             self.stats.embeddings += len(todo)
-            for i, match in zip(todo, self.gallery().match(vectors, faces.tolerance), strict=True):
+            judged = self.gallery().match(vectors, faces.tolerance)
+            for i, vector, match in zip(todo, vectors, judged, strict=True):
                 matches[i] = match
-        decision = self.decider.judge(t, tracks, matches)
+                evidence[i] = Evidence(vector, crop(picture, boxes[i]))
+        decision = self.decider.judge(t, tracks, matches, evidence)
         self.stats.analysed += 1
         with self._lock:
             event = self.event
@@ -254,22 +261,45 @@ class CameraPipeline:
         )
 
     def _add_sightings(self, event: ActiveEvent, sightings: list[Sighting]) -> None:
+        """Keep sightings in the event and the database; strangers' faces with a crop file."""
         if not sightings:
             return
         event.add(sightings)
-        self.store.add_sightings(
-            event.id,
-            [
+        rows = []
+        for s in sightings:
+            blob, crop_path = None, None
+            if s.evidence is not None:
+                blob = to_blob(s.evidence.embedding)
+                crop_path = self._crop_file(event, s)
+            rows.append(
                 SightingData(
                     at=self.clock.wall(s.t),
                     offset_s=s.t - event.start_t,
                     box=s.box,
                     name=s.name,
                     distance=s.distance,
+                    embedding=blob,
+                    crop_path=crop_path,
                 )
-                for s in sightings
-            ],
-        )
+            )
+        self.store.add_sightings(event.id, rows)
+
+    def _crop_file(self, event: ActiveEvent, sighting: Sighting) -> str | None:
+        """Save a stranger's face crop beside the clip, when it is a better look than the last."""
+        assert sighting.evidence is not None
+        height = box_height(sighting.box)
+        if height < event.cropped.get(sighting.track_id, 0) * _BETTER_CROP:
+            return None
+        event.cropped[sighting.track_id] = height
+        clip = event.paths.clip
+        path = clip.with_name(f"{clip.stem}-face-{len(event.cropped_files) + 1}.jpg")
+        try:
+            write_jpeg(path, sighting.evidence.crop)
+        except OSError as exc:
+            self.log.warning("event %s: face crop not written: %s", event.id, exc)
+            return None
+        event.cropped_files.append(path)
+        return str(path)
 
     def _finish(self, event: ActiveEvent) -> None:
         """Close the clip and the event row; the event ends at its clip's last frame."""

@@ -35,7 +35,7 @@ from watcher.service import (
 )
 from watcher.source import open_source
 from watcher.source.factory import is_finite
-from watcher.store import StoreWriter
+from watcher.store import StoreWriter, expiry_pass
 
 log = logging.getLogger("watcher.daemon")
 _TICK_S = 1.0
@@ -125,6 +125,7 @@ class Daemon:
         signal.signal(signal.SIGUSR1, self.request_status)
         signal.signal(signal.SIGHUP, self.request_reload)
         self.retention.run_once()  # before recording: make room first
+        self._expire_unknown()
         self.liveness.register(_MAIN, MAIN_MAX_SILENCE_S)
         for camera in cameras:
             self.runners.append(self._start_camera(camera))
@@ -156,6 +157,7 @@ class Daemon:
             self.current_gallery,
             self.store,
             on_storage_error=self.retention.wake,
+            alert_names=self.cfg.alert_names(),
         )
         runner = CameraRunner(
             pipeline, open_source(camera), finite=is_finite(camera), beat=self.liveness.beat
@@ -203,12 +205,22 @@ class Daemon:
         log.info("config reloaded: %d camera(s)", len(self.runners))
         self.notifier.ready()
 
+    def _expire_unknown(self) -> None:
+        """Forget strangers' embeddings and crops older than privacy.unknown_faces_days."""
+        expiry_pass(
+            self.db,
+            self.cfg.recordings_dir,
+            self.cfg.privacy.unknown_faces_days,
+            host=socket.gethostname(),
+        )
+
     def _loop(self) -> None:
         """Housekeeping once a second until asked to stop."""
         to_file, to_log = StatusReporter(self.runners), StatusReporter(self.runners)
         interval = self.cfg.status_interval_s
-        next_file = next_log = time.monotonic()
+        next_file = next_log = next_expiry = time.monotonic()
         next_log += interval
+        next_expiry += self.cfg.retention.interval_s
         self.keepalive.tick()
         while not self._stop.wait(_TICK_S):
             self.liveness.beat(_MAIN)
@@ -218,6 +230,9 @@ class Daemon:
                 self.reload()
                 interval = self.cfg.status_interval_s
             now = time.monotonic()
+            if now >= next_expiry:
+                next_expiry = now + self.cfg.retention.interval_s
+                self._expire_unknown()
             if now >= next_file:
                 next_file = now + _STATUS_FILE_EVERY_S
                 statuses = to_file.sample()

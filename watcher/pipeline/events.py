@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,10 +39,12 @@ class ActiveEvent:
     face: Path | None = None
     sightings: list[Sighting] = field(default_factory=list)
     closest: float | None = None
+    cropped: dict[int, int] = field(default_factory=dict)  # track -> height of its last crop
+    cropped_files: list[Path] = field(default_factory=list)
 
     def add(self, sightings: list[Sighting]) -> None:
-        """Keep sightings and the closest distance of an unknown face to the gallery."""
-        self.sightings.extend(sightings)
+        """Keep sightings (without their pixels) and the closest distance of an unknown face."""
+        self.sightings.extend(replace(s, evidence=None) for s in sightings)
         for s in sightings:
             if s.name is None and s.distance is not None:
                 self.closest = s.distance if self.closest is None else min(self.closest, s.distance)

@@ -34,7 +34,13 @@ def replay(
     """
     finished: list[FinishedEvent] = []
     pipeline = CameraPipeline(
-        camera, cfg.recordings_dir, engine, lambda: gallery, store, on_finished=finished.append
+        camera,
+        cfg.recordings_dir,
+        engine,
+        lambda: gallery,
+        store,
+        on_finished=finished.append,
+        alert_names=cfg.alert_names(),
     )
     source = AVSource(str(video), paced=False, skip_nonref=camera.skip_nonref_frames)
     info = source.open()
