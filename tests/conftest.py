@@ -6,10 +6,14 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import Engine
+
+from watcher.store import StoreWriter, init_db, make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 MEDIA = (ROOT.parent / "shared" / "media").resolve()
@@ -17,12 +21,36 @@ FACES = MEDIA / "faces"
 STILLS = MEDIA / "stills"
 VIDEO = MEDIA / "video"
 CLI_TIMEOUT_S = 240
+WRITER_STOP_S = 10.0
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """The test media are required: fail at once with a clear message when absent."""
     if not MEDIA.is_dir():
         raise pytest.UsageError(f"test media not found at {MEDIA} (../shared/media)")
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """Where a test's SQLite database goes (its folder is created by the store)."""
+    return tmp_path / "data" / "nested" / "watcher.db"
+
+
+@pytest.fixture
+def engine(db_path: Path) -> Iterator[Engine]:
+    """A real SQLite database at the current schema."""
+    eng = make_engine(f"sqlite:///{db_path}")
+    init_db(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def writer(engine: Engine) -> Iterator[StoreWriter]:
+    """The store's one writer thread on `engine`, stopped (bounded) after the test."""
+    w = StoreWriter(engine, backoff_s=0.01).start()
+    yield w
+    assert w.stop(timeout=WRITER_STOP_S)
 
 
 def write_config(

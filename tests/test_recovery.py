@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
@@ -20,8 +19,6 @@ from watcher.store import (
     SightingData,
     StoreWriter,
     get_event,
-    init_db,
-    make_engine,
     recover_open_events,
 )
 
@@ -166,19 +163,7 @@ def test_unreadable_clips(
 # -- recovery -------------------------------------------------------------------------
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
-    eng = make_engine(f"sqlite:///{tmp_path / 'watcher.db'}")
-    init_db(eng)
-    yield eng
-    eng.dispose()
-
-
-@pytest.fixture
-def writer(engine: Engine) -> Iterator[StoreWriter]:
-    w = StoreWriter(engine, backoff_s=0.01).start()
-    yield w
-    assert w.stop(timeout=WAIT_S)
+# The `engine` and `writer` fixtures (a real SQLite file, one writer) are in conftest.py.
 
 
 def open_event(

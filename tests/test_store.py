@@ -6,7 +6,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -56,24 +56,8 @@ def wait_for(predicate: Callable[[], bool], timeout: float = WAIT_S) -> bool:
     return predicate()
 
 
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "data" / "nested" / "watcher.db"
-
-
-@pytest.fixture
-def engine(db_path: Path) -> Iterator[Engine]:
-    eng = make_engine(f"sqlite:///{db_path}")
-    init_db(eng)
-    yield eng
-    eng.dispose()
-
-
-@pytest.fixture
-def writer(engine: Engine) -> Iterator[StoreWriter]:
-    w = StoreWriter(engine, backoff_s=0.01).start()
-    yield w
-    assert w.stop(timeout=WAIT_S)
+# The `db_path`, `engine` and `writer` fixtures (a real SQLite file in a folder that
+# does not exist yet, one writer) are in conftest.py.
 
 
 def sighting(
