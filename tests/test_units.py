@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from fractions import Fraction
 
 import av
@@ -13,6 +14,7 @@ from watcher.faces.gallery import Match
 from watcher.motion.gate import MotionGate, MotionRegion
 from watcher.motion.planner import ScanPlanner
 from watcher.motion.regions import search_regions
+from watcher.pipeline.clock import MediaClock
 from watcher.pipeline.schedule import AnalysisSchedule
 from watcher.source.base import Packet
 
@@ -206,3 +208,17 @@ def test_needs_embedding_only_until_settled_then_on_refresh_or_growth() -> None:
     bigger = (80, 230, 230, 80)
     (track,) = decider.assign(0.4, [bigger])
     assert decider.needs_embedding(track, 0.4)
+
+
+def test_media_clock_keeps_the_earliest_arriving_mapping() -> None:
+    clock = MediaClock()
+    clock.arrived(0.0)  # a burst: 1 s of packets arrives at once, all late but the last
+    for t in (0.04, 0.08, 0.96, 1.0):
+        clock.arrived(t)
+    base = clock.wall(1.0)
+    time.sleep(0.2)
+    clock.arrived(1.2)  # on time now
+    assert abs((clock.wall(1.2) - base).total_seconds() - 0.2) < 0.05
+    time.sleep(0.1)
+    clock.arrived(1.25)  # 50 ms late: the mapping does not follow it
+    assert abs((clock.wall(1.2) - base).total_seconds() - 0.2) < 0.05

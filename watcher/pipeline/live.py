@@ -156,14 +156,13 @@ class CameraRunner:
 
     def _read(self) -> bool:
         """Feed chunks to the pipeline; True when the stream ended by itself."""
-        anchored = False
+        self.pipeline.clock.reset()
         for chunk in self.source.chunks():
             self._beat(self.capture_name)
             if self._stop.is_set():
                 return False
-            if not anchored and chunk.packets:
-                self.pipeline.clock.anchor(chunk.packets[0].t)
-                anchored = True
+            if chunk.packets:
+                self.pipeline.clock.arrived(chunk.packets[-1].t)
             self.pipeline.on_packets(chunk.packets)
             if chunk.frames:
                 self.counters.frames_in += len(chunk.frames)

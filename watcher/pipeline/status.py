@@ -55,6 +55,7 @@ class StatusReporter:
     def __init__(self, runners: list[CameraRunner]) -> None:
         self.runners = runners
         self._previous: dict[str, tuple[float, int, int, int, int]] = {}
+        self._since = time.monotonic()  # the first rates are over the time since then
 
     def sample(self) -> list[CameraStatus]:
         """The status of every camera now."""
@@ -63,7 +64,7 @@ class StatusReporter:
         for runner in self.runners:
             c, stats = runner.counters, runner.pipeline.stats
             current = (now, c.frames_in, stats.analysed, stats.gated, stats.embeddings)
-            then = self._previous.get(runner.name, (now - 1e-9, 0, 0, 0, 0))
+            then = self._previous.get(runner.name, (self._since, 0, 0, 0, 0))
             self._previous[runner.name] = current
             span = max(1e-9, now - then[0])
             analysed = stats.analysed - then[2]
