@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from watcher.constants import EVENT_CLOSED, EVENT_INTERRUPTED, EVENT_OPEN
 from watcher.record.paths import EventPaths, event_paths
-from watcher.record.retention import RetentionLimits, RetentionTask, enforce
+from watcher.record.retention import RetentionLimits, enforce
+from watcher.record.retention_task import RetentionTask
 from watcher.store import Event, Sighting, init_db, make_engine
 
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -24,7 +24,8 @@ from watcher.faces.reload import GalleryWatcher
 from watcher.pipeline.camera import CameraPipeline
 from watcher.pipeline.live import CameraRunner
 from watcher.pipeline.status import CameraStatus, StatusReporter, write_status
-from watcher.record.retention import RetentionLimits, RetentionTask
+from watcher.record.retention import RetentionLimits
+from watcher.record.retention_task import RetentionTask
 from watcher.service import (
     ANALYSE_MAX_SILENCE_S,
     CAPTURE_MAX_SILENCE_S,
