@@ -164,8 +164,8 @@ class CameraRunner:
             if chunk.packets:
                 self.pipeline.clock.arrived(chunk.packets[-1].t)
             self.pipeline.on_packets(chunk.packets)
+            self.counters.frames_in += len(chunk.packets)  # one per frame, decoded or not
             if chunk.frames:
-                self.counters.frames_in += len(chunk.frames)
                 with self._slot_ready:
                     dropped = len(chunk.frames) - 1 + (self._slot is not None)
                     self.counters.frames_skipped += dropped
