@@ -133,8 +133,8 @@ def test_unknown_face_over_rtsp_is_an_event_with_a_playable_clip_and_rows(tmp_pa
             first = daemon.wait_for(new_event(), timeout=20)
             first_seen = now()
             first_id = first.group(1)
-            ended = daemon.wait_for(ENDED.format(cam="cam", id=first_id), timeout=15)
-            assert ended.group(2) == "closed"
+            closed = daemon.wait_for(ENDED.format(cam="cam", id=first_id), timeout=15)
+            assert closed.group(2) == "closed"
             # The next round's visitor; SIGTERM while it is being recorded.
             second = daemon.wait_for(new_event("cam", first_id), timeout=15)
             second_id = second.group(1)
@@ -148,11 +148,10 @@ def test_unknown_face_over_rtsp_is_an_event_with_a_playable_clip_and_rows(tmp_pa
     for row in rows.values():
         assert row["camera"] == "cam" and row["status"] == "closed", row
         assert row["ended_at"] is not None
-        assert wall(row["started_at"]) <= wall(row["ended_at"]) <= stopped + CLOCK_SLACK, row
+        assert wall(row["started_at"]) <= wall(row["ended_at"]), row
         assert isinstance(row["snapshot"], str) and cv2.imread(row["snapshot"]) is not None, row
-        assert (
-            isinstance(row["faces"], int) and row["faces"] >= 1 and row["closest_distance"] is None
-        )  # empty gallery
+        assert isinstance(row["faces"], int) and row["faces"] >= 1, row
+        assert row["closest_distance"] is None  # an empty gallery: no distance
     clips, sightings = db_details(config)
     assert sightings.get(first_id, 0) >= 2 and sightings.get(second_id, 0) >= 1, sightings
 
@@ -168,12 +167,18 @@ def test_unknown_face_over_rtsp_is_an_event_with_a_playable_clip_and_rows(tmp_pa
     check_playable(rows[second_id], at_least_s=1.0)  # cut short by SIGTERM, still whole
 
     # The daemon's wall clock: the event started when the face was first seen, which
-    # is before the daemon said so (it says so after confirm_frames analyses).
+    # is before the daemon said so (it says so after confirm_frames analyses), and the
+    # event cut by SIGTERM ended with a frame that came before SIGTERM.
     started = wall(one["started_at"])
     assert started <= first_seen + CLOCK_SLACK, (
         f"event {first_id} started_at {started:%H:%M:%S.%f} is "
         f"{(started - first_seen).total_seconds():.2f} s after its 'unknown face' log line "
         f"was read ({first_seen:%H:%M:%S.%f})"
+    )
+    ended = wall(rows[second_id]["ended_at"])
+    assert ended <= stopped + CLOCK_SLACK, (
+        f"event {second_id} ended_at {ended:%H:%M:%S.%f} is "
+        f"{(ended - stopped).total_seconds():.2f} s after SIGTERM ({stopped:%H:%M:%S.%f})"
     )
 
 
@@ -210,6 +215,10 @@ def test_killed_server_is_reconnected_and_the_next_visitor_recorded(tmp_path: Pa
     assert all(r["status"] == "closed" and r["ended_at"] is not None for r in rows.values())
     check_playable(rows[next_id], at_least_s=PRE_CAPTURE_S)
     assert wall(rows[next_id]["started_at"]) > restarted
+    clips, _ = db_details(config)
+    next_clip = clips[next_id]
+    # Its pre-roll is from the new connection, not from before the kill.
+    assert next_clip is not None and next_clip >= restarted - CLOCK_SLACK, (next_clip, restarted)
     cut = rows[cut_id]
     check_playable(cut, at_least_s=PRE_CAPTURE_S)  # the clip open at the kill
     ended = wall(cut["ended_at"])
@@ -240,8 +249,8 @@ def test_frozen_server_is_noticed_nothing_frozen_recorded_and_watching_resumes(
             noticed_s = time.monotonic() - frozen_at
             assert noticed_s <= 3 * READ_TIMEOUT_S, f"freeze noticed after {noticed_s:.1f} s"
             daemon.wait_for(ENDED.format(cam="cam", id=frozen_id), timeout=5, since=mark)
-            time.sleep(OPEN_TIMEOUT_S + 1)  # reconnecting to a silent server times out
-            assert count(daemon, new_event("cam", frozen_id)) == 0
+            with pytest.raises(AssertionError, match="no log line"):  # nothing while frozen
+                daemon.wait_for(new_event("cam", frozen_id), timeout=OPEN_TIMEOUT_S + 1, since=mark)
             resumed = now()
             server.resume()
             daemon.wait_for(BACK.format(cam="cam"), timeout=25, since=mark)
@@ -256,10 +265,13 @@ def test_frozen_server_is_noticed_nothing_frozen_recorded_and_watching_resumes(
     assert all(r["status"] == "closed" and r["ended_at"] is not None for r in rows.values())
     assert wall(rows[next_id]["started_at"]) > resumed  # watching resumed after SIGCONT
     check_playable(rows[next_id], at_least_s=PRE_CAPTURE_S)
+    clips, _ = db_details(config)
+    next_clip = clips[next_id]
+    # Its pre-roll is from the new connection, not from before the freeze.
+    assert next_clip is not None and next_clip >= resumed - CLOCK_SLACK, (next_clip, resumed)
 
     row = rows[frozen_id]
     seconds = check_playable(row, at_least_s=PRE_CAPTURE_S)
-    clips, _ = db_details(config)
     clip_started, ended = clips[frozen_id], wall(row["ended_at"])
     assert clip_started is not None
     # The clip is what came before the freeze: its length is its span in the database...
