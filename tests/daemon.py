@@ -47,14 +47,19 @@ class Daemon:
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
             try:
-                line = self._queue.get(timeout=left)
+                line = self._queue.get(timeout=min(left, 1.0))
             except queue.Empty:
-                break
+                if self.proc.poll() is not None and self._queue.empty():
+                    break  # it died: waiting longer cannot help
+                continue
             self.lines.append(line)
             if m := regex.search(line):
                 return m
         log = "\n".join(self.lines[-40:])
-        raise AssertionError(f"no log line matching {pattern!r} within {timeout} s:\n{log}")
+        state = f"exited with {self.proc.returncode}" if self.proc.poll() is not None else "running"
+        raise AssertionError(
+            f"no log line matching {pattern!r} within {timeout} s (watcher {state}):\n{log}"
+        )
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
         """Send `sig` and return the exit status; kill it if it does not exit in time."""

@@ -162,7 +162,7 @@ class CameraRunner:
             if self._stop.is_set():
                 return False
             if chunk.packets:
-                self.pipeline.clock.arrived(chunk.packets[-1].t)
+                self.pipeline.clock.arrived(chunk.packets[-1].arrival_t)
             self.pipeline.on_packets(chunk.packets)
             self.counters.frames_in += len(chunk.packets)  # one per frame, decoded or not
             if chunk.frames:

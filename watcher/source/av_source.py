@@ -106,7 +106,8 @@ class AVSource(Source):
                         chunk.packets.append(self._timed_before(untimed, packet))
                         untimed = None
                     t = self._seconds(packet.pts if packet.pts is not None else packet.dts)
-                    chunk.packets.append(Packet(packet, t, bool(packet.is_keyframe)))
+                    decode_t = None if packet.dts is None else self._seconds(packet.dts)
+                    chunk.packets.append(Packet(packet, t, bool(packet.is_keyframe), decode_t))
                 for image in frames:
                     ft = self._seconds(image.pts)
                     if pacer is not None:
@@ -116,6 +117,10 @@ class AVSource(Source):
                         chunk.packets.extend(self._encoder.encode(image, ft))
                 if chunk.packets or chunk.frames:
                     yield chunk
+        except av.ExitError:
+            # PyAV's read timeout interrupts FFmpeg ("Immediate exit requested").
+            silence = self._timeouts[1]
+            raise SourceError(f"{self.description}: no data for {silence:g} s") from None
         except (av.FFmpegError, OSError) as exc:
             raise SourceError(f"{self.description}: {_reason(exc)}") from None
 

@@ -35,6 +35,14 @@ class Packet:
     packet: av.Packet
     t: float
     keyframe: bool
+    # When it is due for decoding (its DTS), in the same seconds: a reference frame
+    # of a B-frame stream arrives before its presentation time, not after.
+    decode_t: float | None = None
+
+    @property
+    def arrival_t(self) -> float:
+        """The media time this packet belongs to as it arrives (decode time, else presentation)."""
+        return self.t if self.decode_t is None else self.decode_t
 
 
 @dataclass(frozen=True)
