@@ -94,6 +94,7 @@ class CameraPipeline:
         with self._lock:
             self.info = info
             self.preroll.clear()
+            self.decider.tracks.clear()  # after an outage, faces are judged afresh
             if self.gate is not None:
                 self.gate.reset()
             self.clock = clock or MediaClock()
@@ -178,8 +179,10 @@ class CameraPipeline:
         self.stats.analysed += 1
         with self._lock:
             event = self.event
-            if event is None and decision.confirmed:
-                first = min(tr.first_unknown_t for tr in decision.confirmed)
+            if event is None and decision.stranger_in_view:
+                # A new stranger, or one still in view after their event ended
+                # (the stream dropped and came back): either way, record.
+                first = min((tr.first_unknown_t for tr in decision.confirmed), default=t)
                 earlier = [s for tr in decision.confirmed for s in tr.pending]
                 event = self._open_event(first, t + self.camera.record.post_capture_s, earlier)
             if event is None:
