@@ -40,6 +40,10 @@ class PrerollBuffer:
                 gops[1][0].t <= newest - self.keep_s or newest - gops[0][0].t > self.max_s
             ):
                 gops.popleft()
+            if newest - gops[0][0].t > self.max_s:
+                # One endless GOP (a camera that sends a single keyframe): keep nothing
+                # rather than everything, until the next keyframe.
+                gops.clear()
 
     def since(self, t: float) -> list[Packet]:
         """Packets from the last keyframe at or before `t` (or the oldest keyframe held)."""

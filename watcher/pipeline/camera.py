@@ -87,23 +87,32 @@ class CameraPipeline:
             else None
         )
         self._lock = threading.RLock()
+        self._generation = 0  # bumped at every connection and loss
+        self._reset_pending = False
+        self._analysed_t = float("-inf")  # media time of the latest analysed frame
 
     # -- stream ---------------------------------------------------------
     def start_stream(self, info: StreamInfo, clock: MediaClock | None = None) -> None:
         """A (new) connection: old packets cannot be joined to the new stream."""
         with self._lock:
+            if self.event is not None:
+                self._finish(self.event)
             self.info = info
             self.preroll.clear()
-            self.decider.tracks.clear()  # after an outage, faces are judged afresh
-            if self.gate is not None:
-                self.gate.reset()
             self.clock = clock or MediaClock()
+            self._generation += 1
+            # Tracks and the motion background are the analysis thread's: it
+            # resets them itself before its next frame, never under its feet.
+            self._reset_pending = True
 
     def end_stream(self) -> None:
         """The stream ended or dropped: the open event ends at its last frame."""
         with self._lock:
             if self.event is not None:
                 self._finish(self.event)
+            self.info = None  # no event can open until the next connection
+            self.preroll.clear()
+            self._generation += 1
 
     # -- packets (capture side) -------------------------------------------
     def on_packets(self, packets: list[Packet]) -> None:
@@ -114,7 +123,9 @@ class CameraPipeline:
                 event = self.event
                 if event is None:
                     continue
-                if packet.t > event.deadline_t:
+                # The analysis lags the capture: end only once it has looked past
+                # the deadline too, or a slow analysis would split one visit in many.
+                if packet.t > event.deadline_t and self._analysed_t >= event.deadline_t:
                     self._finish(event)
                     continue
                 clip = event.clip
@@ -160,6 +171,12 @@ class CameraPipeline:
     def analyse(self, frame: Frame) -> None:
         """Find faces where something moved, embed the ones not yet judged, decide."""
         faces, t = self.camera.faces, frame.t
+        with self._lock:
+            generation, reset, self._reset_pending = self._generation, self._reset_pending, False
+        if reset:
+            self.decider.tracks.clear()  # after an outage, faces are judged afresh
+            if self.gate is not None:
+                self.gate.reset()
         grey = luma(frame.image)
         boxes = self._detect(grey, faces.min_face_px, t)
         tracks = self.decider.assign(t, boxes)
@@ -178,11 +195,12 @@ class CameraPipeline:
         decision = self.decider.judge(t, tracks, matches, evidence)
         self.stats.analysed += 1
         with self._lock:
+            if generation != self._generation or self.info is None:
+                return  # the stream dropped (or restarted) while this frame was analysed
+            self._analysed_t = max(self._analysed_t, t)
             event = self.event
-            if event is None and decision.stranger_in_view:
-                # A new stranger, or one still in view after their event ended
-                # (the stream dropped and came back): either way, record.
-                first = min((tr.first_unknown_t for tr in decision.confirmed), default=t)
+            if event is None and decision.confirmed:
+                first = min(tr.first_unknown_t for tr in decision.confirmed)
                 earlier = [s for tr in decision.confirmed for s in tr.pending]
                 event = self._open_event(first, t + self.camera.record.post_capture_s, earlier)
             if event is None:

@@ -96,7 +96,8 @@ class Daemon:
 
     def active_clips(self) -> set[Path]:
         """Clips being written now: retention never touches them."""
-        return {r.pipeline.event.paths.clip for r in self.runners if r.pipeline.event is not None}
+        events = [r.pipeline.event for r in self.runners]  # read once: they end any time
+        return {e.paths.clip for e in events if e is not None}
 
     def request_stop(self, signum: int = 0, _frame: FrameType | None = None) -> None:
         """Ask the daemon to finish (signal handler)."""
@@ -163,7 +164,9 @@ class Daemon:
         runner = CameraRunner(
             pipeline, open_source(camera), finite=is_finite(camera), beat=self.liveness.beat
         )
-        self.liveness.register(runner.capture_name, CAPTURE_MAX_SILENCE_S)
+        # The capture thread is silent while FFmpeg waits on the camera: allow for it.
+        silence = max(CAPTURE_MAX_SILENCE_S, camera.open_timeout_s + camera.read_timeout_s + 60)
+        self.liveness.register(runner.capture_name, silence)
         self.liveness.register(runner.analyse_name, ANALYSE_MAX_SILENCE_S)
         log.info("camera %s: %s", camera.name, mask_url(camera.source))
         runner.start()
@@ -202,6 +205,8 @@ class Daemon:
         kept.extend(self._start_camera(camera) for camera in wanted.values())
         self.runners[:] = kept
         self.cfg = new
+        for runner in self.runners:  # the watch-list applies to every camera at once
+            runner.pipeline.decider.alert_names = new.alert_names()
         self.gallery.request_reload()
         log.info("config reloaded: %d camera(s)", len(self.runners))
         self.notifier.ready()
@@ -225,6 +230,9 @@ class Daemon:
         self.keepalive.tick()
         while not self._stop.wait(_TICK_S):
             self.liveness.beat(_MAIN)
+            for runner in self.runners:
+                if runner.counters.finished:  # a video file that ended is not stuck
+                    self.liveness.unregister(runner.capture_name)
             self.keepalive.tick()
             if self._reload_wanted.is_set():
                 self._reload_wanted.clear()

@@ -16,10 +16,13 @@ from dataclasses import dataclass
 
 from watcher.pipeline.camera import CameraPipeline
 from watcher.pipeline.schedule import AnalysisSchedule
-from watcher.source.base import Frame, Source, SourceError
+from watcher.source.base import Frame, Source, SourceError, StreamInfo
 
 RETRY_FIRST_S = 1.0
 RETRY_MAX_S = 30.0
+# A connection must deliver this long before the backoff starts again from 1 s:
+# a camera that accepts and then fails at once is retried ever more slowly.
+HEALTHY_S = 10.0
 _JOIN_TIMEOUT_S = 10.0
 _IDLE_WAIT_S = 1.0
 
@@ -57,6 +60,10 @@ class CameraRunner:
         self.log = logging.getLogger(f"watcher.capture.{self.name}")
         self._beat = beat or (lambda _name: None)
         self._stop = threading.Event()
+        self._delay = RETRY_FIRST_S
+        self._outage: float | None = None  # monotonic start of the current outage
+        self._attempts = 0
+        self._announced = False  # "camera back" said for this outage
         self._slot: Frame | None = None
         self._slot_ready = threading.Condition()
         self.capture_name = f"watcher.capture.{self.name}"
@@ -90,62 +97,80 @@ class CameraRunner:
 
     # -- capture -------------------------------------------------------------
     def _capture(self) -> None:
-        delay = RETRY_FIRST_S
-        lost_at: float | None = None  # monotonic time of the current outage's start
-        attempts = 0
         while not self._stop.is_set():
             self._beat(self.capture_name)
             try:
                 info = self.source.open()
             except SourceError as exc:
-                attempts += 1
-                if lost_at is None:
-                    lost_at = time.monotonic()
-                    self.log.warning("%s; retrying (every %g-%g s)", exc, delay, RETRY_MAX_S)
-                else:
-                    self.log.debug("attempt %d: %s", attempts, exc)
-                self._wait(delay)
-                delay = min(delay * 2, RETRY_MAX_S)
+                self._lost(str(exc), "retrying")
+                self._backoff()
                 continue
-            if lost_at is not None:
-                self.counters.reconnects += 1
-                self.log.info(
-                    "camera back after %.0f s (%d attempts)", time.monotonic() - lost_at, attempts
-                )
-            self.log.info(
-                "connected to %s (%s %dx%d, %.3g fps)",
-                self.source.description,
-                info.codec,
-                info.width,
-                info.height,
-                info.fps,
-            )
-            lost_at, attempts, delay = None, 0, RETRY_FIRST_S
-            self.counters.connected_since, self.counters.disconnected_since = time.time(), None
-            self.pipeline.start_stream(info)
-            ended = False
+            self._connected(info)
+            started = time.monotonic()
+            ended, why = False, "stream ended"
             try:
                 ended = self._read()
             except SourceError as exc:
-                self.log.warning("lost: %s; reconnecting", exc)
-                lost_at, attempts = time.monotonic(), 1
+                why = f"lost: {exc}"
+            except Exception:  # a bug must not end this camera for good: reconnect
+                self.log.exception("capture failed")
+                why = "lost: internal error"
             finally:
                 self.counters.connected_since, self.counters.disconnected_since = None, time.time()
+                with self._slot_ready:
+                    self._slot = None  # a frame of the old connection is not analysed
                 self.pipeline.end_stream()
                 self.source.close()
-            if not ended or self._stop.is_set():
-                if lost_at is not None:
-                    self._wait(delay)
-                continue
-            if self.finite:
+            if time.monotonic() - started >= HEALTHY_S:
+                self._outage, self._attempts, self._delay = None, 0, RETRY_FIRST_S
+            if self._stop.is_set():
+                return
+            if ended and self.finite:
                 self.log.info("end of the video file; this camera is done")
                 self.counters.finished = True
                 return
-            if not self.source.paced:  # a stream that ended by itself: the camera went away
-                self.log.warning("stream ended; reconnecting")
-                lost_at, attempts = time.monotonic(), 1
-                self._wait(delay)
-            # else a looped file: play it again at once
+            if ended and self.source.paced:
+                continue  # a looped file: play it again at once
+            self._lost(why, "reconnecting")
+            self._backoff()
+
+    def _lost(self, why: str, action: str) -> None:
+        """Count a failed attempt; log it once per outage (a flapping camera stays quiet)."""
+        self._attempts += 1
+        if self._outage is None:
+            self._outage = time.monotonic()
+            self._announced = False
+            self.log.warning("%s; %s", why, action)
+        else:
+            self.log.debug("attempt %d: %s", self._attempts, why)
+
+    def _connected(self, info: StreamInfo) -> None:
+        """Log the connection: always the first, then once per outage."""
+        text = (
+            f"connected to {self.source.description} "
+            f"({info.codec} {info.width}x{info.height}, {info.fps:.3g} fps)"
+        )
+        if self._outage is not None:
+            self.counters.reconnects += 1
+            if self._announced:
+                self.log.debug("%s (still unstable)", text)
+            else:
+                self._announced = True
+                self.log.info(
+                    "camera back after %.0f s (%d attempts)",
+                    time.monotonic() - self._outage,
+                    self._attempts,
+                )
+                self.log.info("%s", text)
+        else:
+            self.log.info("%s", text)
+        self.counters.connected_since, self.counters.disconnected_since = time.time(), None
+        self.pipeline.start_stream(info)
+
+    def _backoff(self) -> None:
+        """Wait before the next attempt: 1 s doubling to 30 s, reset only by a healthy stream."""
+        self._wait(self._delay)
+        self._delay = min(self._delay * 2, RETRY_MAX_S)
 
     def _wait(self, seconds: float) -> None:
         """Sleep up to `seconds`, waking for stop, beating so a retrying camera counts as alive."""

@@ -36,13 +36,18 @@ class ClipWriter:
             raise ClipError(f"{path}: cannot write clip: {_reason(exc)}") from None
         rate = Fraction(info.fps).limit_denominator(1001) if info.fps > 0 else None
         self._stream: av.stream.Stream
-        if info.template is not None:
-            self._stream = self._out.add_stream_from_template(info.template)
-        else:
-            # Our own encoder's packets carry SPS/PPS in-band; the muxer takes them.
-            self._stream = self._out.add_mux_stream(
-                info.codec, rate=rate, width=info.width, height=info.height
-            )
+        try:
+            if info.template is not None:
+                self._stream = self._out.add_stream_from_template(info.template)
+            else:
+                # Our own encoder's packets carry SPS/PPS in-band; the muxer takes them.
+                self._stream = self._out.add_mux_stream(
+                    info.codec, rate=rate, width=info.width, height=info.height
+                )
+        except (OSError, ValueError, av.FFmpegError) as exc:
+            with contextlib.suppress(OSError, av.FFmpegError):
+                self._out.close()
+            raise ClipError(f"{path}: cannot set up the clip: {_reason(exc)}") from None
         self._offset: int | None = None  # first packet's dts, in its time base
         self._time_base = Fraction(1, 90000)  # replaced by the first packet's
         self._good_size = 0  # bytes of the file known to end on a complete fragment

@@ -15,6 +15,7 @@ from watcher.source.encoder import RawEncoder
 REMUX_CODECS = frozenset({"h264", "hevc"})
 DEFAULT_OPEN_TIMEOUT_S = 10.0
 DEFAULT_READ_TIMEOUT_S = 5.0
+MAX_BROKEN_PACKETS = 50  # two seconds of garbage at 25 fps
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class AVSource(Source):
         self._offset: float | None = None  # seconds added to the stream's own times
         self._last_t: float | None = None  # the latest time given out
         self._step = 0.04  # one frame, for continuing after a reopen
+        self.decode_errors = 0
 
     @property
     def description(self) -> str:
@@ -93,9 +95,20 @@ class AVSource(Source):
         stream, pacer = self._stream, Pacer() if self.paced else None
         try:
             untimed: av.Packet | None = None
+            broken = 0  # consecutive packets that did not decode
             for packet in self._container.demux(stream):
                 chunk = Chunk()
-                frames = packet.decode()
+                try:
+                    frames = packet.decode()
+                    broken = 0
+                except av.InvalidDataError:
+                    # One broken packet (a truncated MJPEG frame, a lost RTP packet)
+                    # is skipped; a stream of nothing but garbage is a lost camera.
+                    self.decode_errors += 1
+                    broken += 1
+                    if broken >= MAX_BROKEN_PACKETS:
+                        raise SourceError(f"{self.description}: undecodable data") from None
+                    frames = []
                 if packet.size and self._encoder is None:
                     if packet.pts is None and packet.dts is None:
                         # RTSP's first packet (a keyframe) comes without a time:
