@@ -125,7 +125,7 @@ class CameraPipeline:
                     continue
                 # The analysis lags the capture: end only once it has looked past
                 # the deadline too, or a slow analysis would split one visit in many.
-                if packet.t > event.deadline_t and self._analysed_t >= event.deadline_t:
+                if packet.t > event.deadline_t and self._analysed_t > event.deadline_t:
                     self._finish(event)
                     continue
                 clip = event.clip
