@@ -257,8 +257,10 @@ def test_orphan_files_and_rows_are_cleaned_up(engine: Engine, recordings: Path) 
     assert kept(crashed) and row(engine, "ffff00000002").clip_path == str(crashed.clip)
     assert row(engine, "ffff00000002").face_path == str(crashed.face)
     assert report.repaired_rows == 2
-    assert not old_orphan.exists() and not old_crop.exists() and report.orphan_files == 2
-    assert not old_orphan.parent.exists()  # a past day's folder, now empty
+    # A clip without a row is still a recording (its row may have been lost while
+    # the database was down): it is kept and counted; its stray crop goes.
+    assert old_orphan.exists() and report.unlisted_clips == 1
+    assert not old_crop.exists() and report.orphan_files == 1
     assert young.exists() and database.exists() and notes.exists()
     assert sighting_count(engine) == 2
 
@@ -339,3 +341,27 @@ def test_task_runs_passes_in_its_thread_and_survives_errors(
 def test_missing_recordings_dir_is_nothing_to_do(engine: Engine, tmp_path: Path) -> None:
     report = enforce(engine, tmp_path / "not-yet", **NO_LIMITS, active_clips=set(), now=NOW)
     assert report.events_removed == 0 and report.total_bytes == 0
+
+
+def test_a_clip_without_a_row_goes_when_it_is_older_than_max_age(
+    engine: Engine, recordings: Path
+) -> None:
+    lost = touch(
+        recordings / "front_door" / "2020-01-01" / "010203-0123456789ab.mp4",
+        at=NOW - timedelta(days=30),
+    )
+    recent = touch(
+        recordings / "front_door" / "2020-01-02" / "010203-0123456789ac.mp4",
+        at=NOW - timedelta(days=2),
+    )
+    report = enforce(
+        engine,
+        recordings,
+        max_age_days=14,
+        max_disk_gb=None,
+        min_free_gb=None,
+        active_clips=set(),
+        now=NOW,
+    )
+    assert not lost.exists() and recent.exists()
+    assert report.orphan_files == 1 and report.unlisted_clips == 1

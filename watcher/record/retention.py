@@ -74,6 +74,7 @@ class RetentionReport:
     removed: dict[str, int] = field(default_factory=dict)  # events per reason
     removed_ids: list[str] = field(default_factory=list)
     orphan_files: int = 0
+    unlisted_clips: int = 0  # clips without a database row, kept until max_age_days
     repaired_rows: int = 0  # paths of vanished files cleared, or found files adopted
     files_removed: int = 0
     bytes_freed: int = 0
@@ -368,6 +369,7 @@ def enforce(
             state.repair(row)
             candidates.append(row)
 
+    too_old = None if max_age_days is None else now - timedelta(days=max_age_days)
     cutoff_ts = now.timestamp() - orphan_grace_s
     for rel, meta in list(files.items()):
         media = _media(rel.name)
@@ -378,12 +380,16 @@ def enforce(
             continue
         if rel in active or media[0] in active_ids or meta.mtime > cutoff_ts:
             continue
+        if media[1] == "clip_path" and (too_old is None or meta.mtime > too_old.timestamp()):
+            # A clip whose row was lost (the database was down) is still a recording:
+            # kept until it is as old as retention allows, and counted.
+            report.unlisted_clips += 1
+            continue
         if state.unlink([rel]):
             report.orphan_files += 1
 
     max_bytes = None if max_disk_gb is None else int(max_disk_gb * GB)
     min_free = None if min_free_gb is None else int(min_free_gb * GB)
-    too_old = None if max_age_days is None else now - timedelta(days=max_age_days)
     candidates.sort(key=lambda r: (r.started_at, r.id))
     for row in candidates:
         used = total - report.bytes_freed

@@ -90,6 +90,11 @@ class _Barrier:
 _STOP: Final = object()
 
 
+_VITAL_WRITES = frozenset({"open_event", "close_event"})
+_VITAL_ATTEMPTS = 20  # with the backoff capped at 5 s: about a minute and a half
+_MAX_BACKOFF_S = 5.0
+
+
 def _retriable(exc: BaseException) -> bool:
     """Tell whether trying again may help (locked, disk full, lost connection)."""
     if isinstance(exc, OperationalError | DisconnectionError | PoolTimeoutError):
@@ -310,7 +315,10 @@ class StoreWriter:
 
     def _write(self, message: _Write) -> None:
         """Commit one write, retrying transient failures; never raise."""
-        attempts = self._retries + 1
+        # An event's birth and end are never given up lightly: without its row,
+        # its clip would be an orphan. Other writes get the usual few tries.
+        vital = message.what in _VITAL_WRITES
+        attempts = _VITAL_ATTEMPTS if vital else self._retries + 1
         for attempt in range(1, attempts + 1):
             try:
                 with self._sessions.begin() as session:
@@ -325,7 +333,7 @@ class StoreWriter:
                         _one_line(exc),
                     )
                     return
-                delay = self._backoff_s * 2 ** (attempt - 1)
+                delay = min(self._backoff_s * 2 ** (attempt - 1), _MAX_BACKOFF_S)
                 log.warning(
                     "store: %s for %s failed (attempt %d/%d, retry in %.2fs): %s",
                     message.what,
