@@ -41,7 +41,7 @@ class FacesConfig(BaseModel):
         description="Frames per second analysed for faces.",
     )
     refresh_s: float = Field(
-        default=5.0,
+        default=10.0,
         ge=0,
         le=3600,
         description="A face followed across frames, once judged, is embedded again at most "

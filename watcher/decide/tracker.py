@@ -97,7 +97,7 @@ class Decider:
         self,
         confirm_frames: int,
         track_timeout_s: float = 2.0,
-        refresh_s: float = 5.0,
+        refresh_s: float = 10.0,
         alert_names: frozenset[str] = frozenset(),
     ) -> None:
         self.confirm_frames = confirm_frames

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,9 @@ def replay(
     source = AVSource(str(video), paced=False, skip_nonref=camera.skip_nonref_frames)
     info = source.open()
     total = source.duration_s
-    pipeline.start_stream(info, MediaClock())
+    # The file is taken as just recorded: its end is now, so rows and folders
+    # carry past times, never future ones.
+    pipeline.start_stream(info, MediaClock(datetime.now(UTC) - timedelta(seconds=total)))
     schedule = AnalysisSchedule(camera.faces.analyse_fps)
     frames = 0
     try:
