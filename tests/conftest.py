@@ -8,7 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -22,6 +22,13 @@ STILLS = MEDIA / "stills"
 VIDEO = MEDIA / "video"
 CLI_TIMEOUT_S = 240
 WRITER_STOP_S = 10.0
+
+
+def skip_unless_required(reason: str) -> NoReturn:
+    """Skip for a missing system service, or fail where the test command installed it."""
+    if os.environ.get("WATCHER_TEST_SERVICES") == "required":
+        pytest.fail(f"{reason} (the test command installed it, so this is a fault)")
+    pytest.skip(reason)
 
 
 def pytest_configure(config: pytest.Config) -> None:

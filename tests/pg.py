@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
+from tests.conftest import skip_unless_required
 
 PG_USER = "watcher"  # the cluster's superuser, trusted on loopback
 RUN_AS = "postgres"  # Debian's package creates this user; used when we are root
@@ -133,13 +133,15 @@ def postgres_server() -> Iterator[PgServer]:
     try:
         import psycopg  # noqa: F401
     except ImportError:
-        pytest.skip("psycopg is not installed: pip install -e '.[test]'")
+        skip_unless_required("psycopg is not installed: pip install -e '.[test]'")
     bin_dir = _binaries()
     if bin_dir is None:
-        pytest.skip(f"PostgreSQL not found (/usr/lib/postgresql/*/bin/initdb): {INSTALL_HINT}")
+        skip_unless_required(
+            f"PostgreSQL not found (/usr/lib/postgresql/*/bin/initdb): {INSTALL_HINT}"
+        )
     problem = _owner_ok()
     if problem:
-        pytest.skip(problem)
+        skip_unless_required(problem)
     root = Path(tempfile.mkdtemp(prefix="watcher-pg-"))
     data, log_file = root / "data", root / "server.log"
     if os.geteuid() == 0:
@@ -161,7 +163,7 @@ def postgres_server() -> Iterator[PgServer]:
             STEP_TIMEOUT_S,
         )
         if init.returncode != 0:
-            pytest.skip(f"PostgreSQL initdb failed: {init.stderr.strip()[-400:]}")
+            skip_unless_required(f"PostgreSQL initdb failed: {init.stderr.strip()[-400:]}")
         for _attempt in range(3):  # a free port may be taken before the server binds it
             port = _free_port()
             options = (
@@ -188,7 +190,7 @@ def postgres_server() -> Iterator[PgServer]:
                 started = True
                 break
         if not started:
-            pytest.skip(f"PostgreSQL did not start: {_tail(log_file)}")
+            skip_unless_required(f"PostgreSQL did not start: {_tail(log_file)}")
         yield PgServer(host="127.0.0.1", port=port, user=PG_USER, socket_dir=root)
     finally:
         if started:

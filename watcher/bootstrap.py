@@ -38,6 +38,9 @@ APT_TEST_PACKAGES: tuple[str, ...] = (
     "systemd",
 )
 
+# Set for pytest when the system packages are in place: PostgreSQL and RTSP tests
+# then fail, rather than skip, when their server does not start.
+ENV_SERVICES: Final = "WATCHER_TEST_SERVICES"
 PIP_FLAGS: Final = ("-q", "--disable-pip-version-check", "--no-input")
 NONINTERACTIVE: Final = {"DEBIAN_FRONTEND": "noninteractive"}
 
@@ -306,6 +309,9 @@ def cmd_test(root: Path, args: Sequence[str]) -> int:
     """Set up for the tests and run ruff, ruff format, mypy and pytest."""
     venv = root / VENV_NAME
     ensure_apt_packages(APT_TEST_PACKAGES)
+    if shutil.which("dpkg-query") is not None and not missing_packages(APT_TEST_PACKAGES):
+        # Everything the service tests need is installed: a skip would hide a fault.
+        os.environ[ENV_SERVICES] = "required"
     ensure_venv(venv)
     ensure_installed(root, venv, "test")
     activate(venv)

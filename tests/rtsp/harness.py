@@ -62,6 +62,8 @@ def require_gst_rtsp() -> None:
     import pytest  # only the tests call this; the module itself stays stdlib-only
 
     if not gst_rtsp_available():
+        if os.environ.get("WATCHER_TEST_SERVICES") == "required":
+            pytest.fail(f"{MISSING_HINT} (the test command installed it, so this is a fault)")
         pytest.skip(MISSING_HINT, allow_module_level=True)
 
 
