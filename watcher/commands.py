@@ -33,7 +33,7 @@ from watcher.store import (
 )
 
 log = logging.getLogger("watcher")
-_STALE_S = 30.0  # the daemon rewrites its status every few seconds
+_STALE_S = 45.0  # the daemon rewrites its status every 10 s
 
 
 class CommandFailed(RuntimeError):

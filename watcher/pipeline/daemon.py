@@ -40,7 +40,7 @@ from watcher.store import StoreWriter, expiry_pass
 
 log = logging.getLogger("watcher.daemon")
 _TICK_S = 1.0
-_STATUS_FILE_EVERY_S = 5.0
+_STATUS_FILE_EVERY_S = 10.0  # often enough for `watcher status`, gentle on SD cards
 _MAIN = "main"
 _GALLERY_POLL_S = 2.0
 # Settings a running daemon cannot switch to; a reload keeps the old value and says so.
