@@ -31,9 +31,14 @@ class CountingEngine(FaceEngine):
         self.detects = 0
         self.embeds = 0
 
-    def detect(self, rgb: RGBImage, min_face_px: int, upsample: int = 0) -> list[Box]:
+    def detect(
+        self,
+        image: RGBImage,
+        min_face_px: int,
+        regions: list[tuple[Box, int]] | None = None,
+    ) -> list[Box]:
         self.detects += 1
-        return super().detect(rgb, min_face_px, upsample)
+        return super().detect(image, min_face_px, regions)
 
     def embed(self, rgb: RGBImage, boxes: list[Box]) -> Embeddings:
         self.embeds += 1

@@ -102,11 +102,9 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def sqlite_db(tmp_path: Path) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'watcher.db'}")
-    init_db(engine)
-    yield engine
-    engine.dispose()
+def sqlite_db(engine: Engine) -> Engine:
+    """The conftest's SQLite database, by the name these tests give it."""
+    return engine
 
 
 @pytest.fixture

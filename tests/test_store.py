@@ -16,13 +16,11 @@ from sqlalchemy import Engine, delete, event, text
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
-from watcher.constants import EVENT_CLOSED, EVENT_INTERRUPTED, EVENT_NO_CLIP, EVENT_OPEN
+from watcher.constants import EVENT_CLOSED, EVENT_NO_CLIP, EVENT_OPEN
 from watcher.store import (
     Event,
-    EventRecord,
     SightingData,
     StoreWriter,
-    close_open_events,
     get_event,
     init_db,
     list_events,
@@ -276,42 +274,6 @@ def test_list_events_filters(engine: Engine, writer: StoreWriter) -> None:
     assert [e.id for e in list_events(engine, camera="door", since=since, limit=1)] == ["d3"]
     assert [e.id for e in list_events(engine, limit=2)] == ["d3", "d2"]
     assert get_event(engine, "missing") is None
-
-
-def test_close_open_events_after_a_crash(engine: Engine, writer: StoreWriter) -> None:
-    writer.open_event("crashed", "door", T0, host="pi-1")
-    writer.add_sightings("crashed", [sighting(0.0), sighting(4.0)])
-    writer.open_event("crashed2", "door", T0 + timedelta(minutes=1), host="pi-1")
-    writer.open_event("other", "door", T0, host="pi-2")
-    writer.open_event("done", "door", T0)
-    writer.close_event("done", T0 + timedelta(seconds=5))
-    assert writer.flush(timeout=WAIT_S)
-
-    seen: list[EventRecord] = []
-
-    def end_for(ev: EventRecord) -> datetime | None:
-        seen.append(ev)
-        if ev.id == "crashed":  # e.g. its last sighting
-            assert ev.sightings is not None
-            return ev.sightings[-1].at
-        return None
-
-    assert close_open_events(engine, end_for, host="pi-1") == 2
-    assert {e.id for e in seen} == {"crashed", "crashed2"}
-
-    crashed = get_event(engine, "crashed")
-    assert crashed is not None
-    assert crashed.status == EVENT_INTERRUPTED
-    assert crashed.ended_at == T0 + timedelta(seconds=4)
-    crashed2 = get_event(engine, "crashed2")
-    assert crashed2 is not None and crashed2.ended_at == crashed2.started_at
-    done = get_event(engine, "done")
-    assert done is not None and done.status == EVENT_CLOSED
-    other = get_event(engine, "other")
-    assert other is not None and other.status == EVENT_OPEN  # another host's: untouched
-
-    assert close_open_events(engine, lambda ev: None) == 1  # every host
-    assert close_open_events(engine, lambda ev: None) == 0  # nothing left open
 
 
 # -- failures -------------------------------------------------------------------------

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import Final
 
-APP_NAME: Final = "watcher"
-LOGGER_ROOT: Final = "watcher"
-
 # Exit statuses of the command line.
 EXIT_OK: Final = 0
 EXIT_FAILURE: Final = 1

@@ -151,7 +151,6 @@ class CameraPipeline:
             # A full disk ends this clip (playable up to its last fragment); the
             # event and the analysis go on, and the next event tries again.
             self.log.error("%s; clip ended early, the event goes on", exc)
-            event.clip_error = str(exc)
             event.clip.close()
             event.clip = None
             self._storage_error()
@@ -191,7 +190,8 @@ class CameraPipeline:
             judged = self.gallery().match(vectors, faces.tolerance)
             for i, vector, match in zip(todo, vectors, judged, strict=True):
                 matches[i] = match
-                evidence[i] = Evidence(vector, crop(picture, boxes[i]))
+                if match.name is None:  # only strangers' faces are kept
+                    evidence[i] = Evidence(vector, crop(picture, boxes[i]))
         decision = self.decider.judge(t, tracks, matches, evidence)
         self.stats.analysed += 1
         with self._lock:
@@ -255,7 +255,6 @@ class CameraPipeline:
                 event.clip = ClipWriter(event.paths.clip, self.info)
             except ClipError as exc:
                 self.log.error("%s; the event is kept without a clip", exc)
-                event.clip_error = str(exc)
                 self._storage_error()
         pre = self.camera.record.pre_capture_s if pre_capture_s is None else pre_capture_s
         for packet in self.preroll.since(start_t - pre):

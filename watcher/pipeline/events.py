@@ -31,7 +31,6 @@ class ActiveEvent:
     paths: EventPaths
     deadline_t: float  # the clip ends after this media time unless a stranger is seen again
     clip: ClipWriter | None = None
-    clip_error: str | None = None
     clip_first_t: float | None = None  # media time of the clip's first packet (a keyframe)
     clip_last_t: float | None = None  # media time of the last packet that reached the clip
     snapshot: Path | None = None

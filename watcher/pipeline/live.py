@@ -91,10 +91,6 @@ class CameraRunner:
             thread.join(_JOIN_TIMEOUT_S)
         self.pipeline.end_stream()
 
-    def alive(self) -> bool:
-        """True while both threads run (or the camera's file simply ended)."""
-        return self.counters.finished or all(t.is_alive() for t in self._threads)
-
     # -- capture -------------------------------------------------------------
     def _capture(self) -> None:
         while not self._stop.is_set():

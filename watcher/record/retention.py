@@ -97,6 +97,8 @@ class RetentionReport:
             f"freed {_gb(self.bytes_freed)}; recordings {_gb(self.total_bytes)}, "
             f"{_gb(self.free_bytes)} free"
         )
+        if self.unlisted_clips:
+            text += f"; kept {self.unlisted_clips} clip(s) the database does not list"
         if self.failed_files:
             text += f"; {self.failed_files} file(s) could not be removed"
         if self.over_limit:
@@ -422,7 +424,12 @@ def _log(report: RetentionReport, first_error: str | None) -> None:
         text += f" (first: {first_error})"
     if report.over_limit or report.failed_files:
         log.warning("%s", text)
-    elif report.events_removed or report.orphan_files or report.repaired_rows:
+    elif (
+        report.events_removed
+        or report.orphan_files
+        or report.repaired_rows
+        or report.unlisted_clips
+    ):
         log.info("%s", text)
     else:
         log.debug("%s", text)

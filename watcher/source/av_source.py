@@ -50,7 +50,6 @@ class AVSource(Source):
         self._offset: float | None = None  # seconds added to the stream's own times
         self._last_t: float | None = None  # the latest time given out
         self._step = 0.04  # one frame, for continuing after a reopen
-        self.decode_errors = 0
 
     @property
     def description(self) -> str:
@@ -104,7 +103,6 @@ class AVSource(Source):
                 except av.InvalidDataError:
                     # One broken packet (a truncated MJPEG frame, a lost RTP packet)
                     # is skipped; a stream of nothing but garbage is a lost camera.
-                    self.decode_errors += 1
                     broken += 1
                     if broken >= MAX_BROKEN_PACKETS:
                         raise SourceError(f"{self.description}: undecodable data") from None

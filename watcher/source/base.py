@@ -6,7 +6,6 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import av
 
@@ -99,10 +98,3 @@ class Pacer:
         delay = self._origin + t - now
         if delay > 0:
             time.sleep(delay)
-
-
-def to_seconds(value: int | None, time_base: Fraction | None, origin: float) -> float | None:
-    """A timestamp in seconds from the source's start, or None when it has none."""
-    if value is None or time_base is None:
-        return None
-    return float(value * time_base) - origin

@@ -3,7 +3,6 @@
 from watcher.store.db import (
     EventRecord,
     SightingRecord,
-    close_open_events,
     get_event,
     init_db,
     list_events,
@@ -47,7 +46,6 @@ __all__ = [
     "StoreWriter",
     "UTCDateTime",
     "UnknownIdentity",
-    "close_open_events",
     "current_revision",
     "downgrade",
     "expire_unknown",

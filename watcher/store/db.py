@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +13,6 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.pool import StaticPool
 
-from watcher.constants import EVENT_INTERRUPTED, EVENT_OPEN
 from watcher.store.models import Event, Sighting
 from watcher.store.schema import upgrade
 
@@ -210,36 +208,3 @@ def get_event(engine: Engine, event_id: str) -> EventRecord | None:
     with Session(engine) as session:
         row = session.get(Event, event_id, options=[selectinload(Event.sightings)])
         return None if row is None else _event_record(row, with_sightings=True)
-
-
-def close_open_events(
-    engine: Engine,
-    end_for: Callable[[EventRecord], datetime | None],
-    *,
-    host: str | None = None,
-) -> int:
-    """Mark events left open by a crash as interrupted; return how many were closed.
-
-    `end_for` gives each event's end (e.g. from its clip's length); None means its
-    start. With `host`, only that host's events are touched: others may still be
-    recording into a shared database.
-    """
-    query = select(Event).where(Event.status == EVENT_OPEN).options(selectinload(Event.sightings))
-    if host is not None:
-        query = query.where(Event.host == host)
-    closed = 0
-    with Session(engine) as session, session.begin():
-        for row in session.scalars(query):
-            ended_at = end_for(_event_record(row, with_sightings=True))
-            if ended_at is None:
-                ended_at = row.started_at
-            else:
-                _require_aware("end_for() result", ended_at)
-                # An event cannot end before it started (e.g. a clock step back).
-                ended_at = max(ended_at, row.started_at)
-            row.ended_at = ended_at
-            row.status = EVENT_INTERRUPTED
-            closed += 1
-    if closed:
-        log.info("store: closed %d event(s) left open by a previous run", closed)
-    return closed
