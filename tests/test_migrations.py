@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from watcher.store import (
 )
 from watcher.store.schema import (
     BASELINE_REVISION,
+    HEAD_REVISION,
     MIGRATIONS_DIR,
     SchemaError,
     alembic_config,
@@ -127,8 +130,27 @@ def test_shipped_scripts_form_one_line_from_the_baseline() -> None:
     assert MIGRATIONS_DIR.parent == Path(__file__).resolve().parent.parent / "watcher" / "store"
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "script.py.mako").is_file()  # shipped as package data
-    assert head_revision() == "0003"
+    assert head_revision() == HEAD_REVISION == "0003"
     assert BASELINE_REVISION == "0001"
+
+
+def test_a_database_at_head_is_opened_without_loading_alembic(db_file: Path) -> None:
+    engine = make_engine(f"sqlite:///{db_file}")
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    script = (
+        "import sys\n"
+        "from watcher.store import init_db, make_engine\n"
+        f"engine = make_engine({f'sqlite:///{db_file}'!r})\n"
+        "init_db(engine)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == "[]"
 
 
 def test_fresh_database_is_upgraded_to_the_models(db_file: Path) -> None:

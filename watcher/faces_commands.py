@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from watcher.commands import CommandFailed, guard
 from watcher.config import WatcherConfig
 from watcher.constants import EXIT_FAILURE, EXIT_OK
+from watcher.faces.cache import cache_dir
 from watcher.faces.engine import FaceEngine, ModelsMissing
 from watcher.faces.manage import (
     GalleryError,
@@ -28,9 +29,9 @@ from watcher.faces.manage import (
 from watcher.store import SchemaError, init_db, list_unknown, make_engine, promote
 
 
-def _engine() -> FaceEngine:
+def _engine(folder: Path) -> FaceEngine:
     try:
-        return FaceEngine()
+        return FaceEngine(cache_dir(folder))
     except ModelsMissing as exc:
         raise CommandFailed(str(exc)) from None
 
@@ -84,7 +85,7 @@ def faces(cfg: WatcherConfig, args: argparse.Namespace) -> int:
 
 
 def _list(folder: Path, args: argparse.Namespace) -> int:
-    listing = list_people(_engine(), folder)
+    listing = list_people(_engine(folder), folder)
     if args.json:
         _json(asdict(listing))
         return EXIT_OK
@@ -100,7 +101,7 @@ def _list(folder: Path, args: argparse.Namespace) -> int:
 
 
 def _add(folder: Path, args: argparse.Namespace) -> int:
-    results = add_images(_engine(), folder, args.name, list(args.images))
+    results = add_images(_engine(folder), folder, args.name, list(args.images))
     for r in results:
         if r.accepted:
             print(f"added {r.source} -> {r.dest} (face {r.face_px} px)")
@@ -110,7 +111,7 @@ def _add(folder: Path, args: argparse.Namespace) -> int:
 
 
 def _check(folder: Path, tolerance: float, args: argparse.Namespace) -> int:
-    report = check_gallery(_engine(), folder, tolerance)
+    report = check_gallery(_engine(folder), folder, tolerance)
     if args.json:
         _json(asdict(report) | {"ok": report.ok})
         return EXIT_OK
@@ -158,7 +159,7 @@ def _unknown(cfg: WatcherConfig, args: argparse.Namespace) -> int:
 
 
 def _name(cfg: WatcherConfig, args: argparse.Namespace) -> int:
-    face_engine = _engine()
+    face_engine = _engine(cfg.known_faces_dir)
     with _database(cfg) as engine:
         result = promote(
             engine,

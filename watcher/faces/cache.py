@@ -83,9 +83,14 @@ def default_model_key() -> str:
     return ";".join(parts)
 
 
+def cache_dir(folder: Path) -> Path:
+    """The hidden folder of the gallery at `folder` where its caches are kept."""
+    return folder / CACHE_DIR
+
+
 def default_cache_path(folder: Path) -> Path:
     """Where the cache of the gallery at `folder` is kept."""
-    return folder / CACHE_DIR / CACHE_FILE
+    return cache_dir(folder) / CACHE_FILE
 
 
 class GalleryCache:

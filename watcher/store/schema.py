@@ -1,4 +1,9 @@
-"""Schema migrations: Alembic configured in code, its scripts shipped in the package."""
+"""Schema migrations: Alembic configured in code, its scripts shipped in the package.
+
+Alembic is imported only when there is something to migrate: a database already at
+the shipped head is recognised with one query, which spares every start about 0.1
+CPU-s of imports and script parsing.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from alembic import command
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, inspect, text
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger("watcher.store")
 
@@ -22,6 +25,8 @@ MIGRATIONS_DIR: Final = Path(__file__).resolve().with_name("migrations")
 # The revision that equals the schema the old `create_all` made.
 BASELINE_REVISION: Final = "0001"
 VERSION_TABLE: Final = "alembic_version"
+# The newest shipped revision; a test holds it equal to the scripts' head.
+HEAD_REVISION: Final = "0003"
 # Hosts starting together on one PostgreSQL server migrate one after the other.
 _PG_LOCK_KEY: Final = 0x7761_7463_6865_72  # "watcher"
 # Alembic's `context` and `op` are module globals: one migration per process at a time.
@@ -34,6 +39,8 @@ class SchemaError(RuntimeError):
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic config without alembic.ini: the shipped scripts, and `connection`."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("path_separator", "os")
@@ -43,6 +50,8 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 def head_revision() -> str:
     """The newest revision the shipped scripts know."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     if head is None:
         raise RuntimeError(f"no migration scripts in {MIGRATIONS_DIR}")
@@ -51,6 +60,8 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at; None when it was never migrated."""
+    from alembic.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
@@ -72,6 +83,9 @@ def _foreign_keys_off(conn: Connection) -> Iterator[None]:
 
 def _check_known(revision: str | None, head: str) -> None:
     """Refuse a database migrated by a newer watcher: its revision is not shipped here."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
     if revision is None:
         return
     try:
@@ -101,12 +115,26 @@ def _lock(conn: Connection) -> None:
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
 
 
+def _recorded_revisions(engine: Engine) -> list[str] | None:
+    """The revisions the version table records; None when there is no such table."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table(VERSION_TABLE):
+            return None
+        rows = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))  # noqa: S608
+        return [str(r) for r in rows.scalars()]
+
+
 def upgrade(engine: Engine) -> str:
     """Bring the database to the newest revision and return it.
 
     A database made by the old `create_all` (tables, no version table) is first
     stamped with the baseline revision, so its data is kept.
     """
+    if _recorded_revisions(engine) == [HEAD_REVISION]:
+        return HEAD_REVISION  # the usual start: nothing to migrate, no Alembic to load
+    from alembic import command
+    from alembic.migration import MigrationContext
+
     head = head_revision()
     with _IN_PROCESS, _quiet_alembic(), engine.connect() as conn, _foreign_keys_off(conn):
         with conn.begin():
@@ -127,6 +155,8 @@ def upgrade(engine: Engine) -> str:
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Take the schema back to `revision` (what newer revisions added is dropped)."""
+    from alembic import command
+
     with _IN_PROCESS, _quiet_alembic(), engine.connect() as conn, _foreign_keys_off(conn):
         with conn.begin():
             _lock(conn)
