@@ -3,8 +3,9 @@
     python bench/floor.py VIDEO            # measure it in a child process, print JSON
     python bench/floor.py VIDEO --child    # just decode (what the benchmark measures)
 
-The decoder runs as watcher's does (`thread_type = "AUTO"`: FFmpeg's own
-threads), so the ratio watcher / floor is watcher's cost on top of the same decoding.
+The decoder runs as watcher's does by default (one thread, `thread_type = "NONE"`:
+`decode_threads: 1`), so the ratio watcher / floor is watcher's cost on top of the
+same decoding. `--threads AUTO` shows what FFmpeg's frame threads cost instead.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import _venv  # noqa: F401  (re-runs under .venv/bin/python if needed)
 import av
 
 
-def decode_all(video: Path, thread_type: str = "AUTO") -> dict[str, Any]:
+def decode_all(video: Path, thread_type: str = "NONE") -> dict[str, Any]:
     """Decode every frame of the first video stream; return what was seen."""
     frames = 0
     with av.open(str(video)) as container:
@@ -40,7 +41,7 @@ def decode_all(video: Path, thread_type: str = "AUTO") -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("video", type=Path)
-    parser.add_argument("--threads", default="AUTO", help="PyAV thread_type (default: AUTO)")
+    parser.add_argument("--threads", default="NONE", help="PyAV thread_type (default: NONE)")
     parser.add_argument("--child", action="store_true", help="decode here, do not measure")
     args = parser.parse_args(argv)
     if args.child:

@@ -51,7 +51,9 @@ def load_known(folder: Path) -> tuple[list[np.ndarray], list[str]]:
     return encodings, names
 
 
-def run(video: Path, gallery: Path, gap_s: float = 2.0) -> dict[str, Any]:
+def run(
+    video: Path, gallery: Path, gap_s: float = 2.0, thread_type: str = "NONE"
+) -> dict[str, Any]:
     """Run the recipe over every frame of `video`; return its events and counts."""
     known, names = load_known(gallery)
     events: list[dict[str, Any]] = []
@@ -61,7 +63,7 @@ def run(video: Path, gallery: Path, gap_s: float = 2.0) -> dict[str, Any]:
     process_this_frame = True
     with av.open(str(video)) as container:
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
+        stream.thread_type = thread_type
         tb = stream.time_base
         origin = stream.start_time or 0
         for frame in container.decode(stream):
@@ -117,16 +119,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("video", type=Path)
     parser.add_argument("--gallery", type=Path, required=True, help="known_faces/<person>/<photo>")
     parser.add_argument("--gap", type=float, default=2.0, help="empty seconds between events")
+    parser.add_argument(
+        "--threads", default="NONE", help="PyAV thread_type of the decoder (default: NONE)"
+    )
     parser.add_argument("--child", action="store_true", help="run here, do not measure")
     args = parser.parse_args(argv)
     if args.child:
-        json.dump(run(args.video, args.gallery, args.gap), sys.stdout)
+        json.dump(run(args.video, args.gallery, args.gap, args.threads), sys.stdout)
         sys.stdout.write("\n")
         return 0
     from measure import run_measured
 
     cmd = [sys.executable, __file__, str(args.video), "--gallery", str(args.gallery)]
-    m = run_measured([*cmd, "--gap", str(args.gap), "--child"])
+    m = run_measured([*cmd, "--gap", str(args.gap), "--threads", args.threads, "--child"])
     if not m.ok:
         sys.stderr.write(m.stderr)
         return 1

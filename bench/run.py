@@ -122,7 +122,7 @@ class Run:
     error: str | None
 
 
-def _command(tool: str, scene: Scene, floor_threads: str = "AUTO") -> list[str]:
+def _command(tool: str, scene: Scene, threads: str = "NONE") -> list[str]:
     py = sys.executable
     if tool == "floor":
         return [
@@ -130,7 +130,7 @@ def _command(tool: str, scene: Scene, floor_threads: str = "AUTO") -> list[str]:
             str(BENCH / "floor.py"),
             str(scene.video),
             "--threads",
-            floor_threads,
+            threads,
             "--child",
         ]
     if tool == "naive":
@@ -140,6 +140,8 @@ def _command(tool: str, scene: Scene, floor_threads: str = "AUTO") -> list[str]:
             str(scene.video),
             "--gallery",
             str(scene.gallery),
+            "--threads",
+            threads,
             "--child",
         ]
     return [py, "-m", "watcher", "replay", str(scene.video), "-c", str(scene.config)]
@@ -518,9 +520,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tools", default=",".join(TOOLS), help=f"from {','.join(TOOLS)}")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per measurement")
     parser.add_argument(
-        "--floor-threads",
-        default="AUTO",
-        help="PyAV thread_type of the floor's decoder (default AUTO, as watcher's source)",
+        "--decode-threads",
+        default="NONE",
+        help="PyAV thread_type of the floor's and the naive peer's decoders (default NONE: "
+        "one thread, as watcher's default decode_threads: 1)",
     )
     parser.add_argument("--no-verify", action="store_true", help="skip the footage's dlib check")
     parser.add_argument("--force-footage", action="store_true", help="re-encode the footage")
@@ -539,7 +542,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"{scene.name}: no video at {scene.video}")
 
     info = machine_info()
-    info["floor_threads"] = args.floor_threads
+    info["decode_threads"] = args.decode_threads
     _reset_watcher_state()
     runs: list[Run] = []
     total = args.repeat * len(scenes) * len(tools)
@@ -548,7 +551,7 @@ def main(argv: list[str] | None = None) -> int:
         for scene in scenes:
             for tool in tools:
                 m = run_measured(
-                    _command(tool, scene, args.floor_threads), cwd=ROOT, timeout_s=args.timeout
+                    _command(tool, scene, args.decode_threads), cwd=ROOT, timeout_s=args.timeout
                 )
                 output, error = _parse(m)
                 runs.append(Run(scene.name, tool, rep, m.summary(), output, error))

@@ -137,6 +137,14 @@ class CameraInput(BaseModel):
         "a third less decoding); analysis needs only a few frames a second, and clips "
         "keep every frame since they are never decoded.",
     )
+    decode_threads: int = Field(
+        default=1,
+        ge=0,
+        le=16,
+        description="Threads that decode the camera's video: 1 costs the least CPU and is "
+        "plenty for 1080p at 30 fps on a Raspberry Pi 4; 0 lets FFmpeg use every core "
+        "(for 4K, or an old CPU that cannot keep up on one).",
+    )
     open_timeout_s: float = Field(
         default=10.0,
         ge=1,

@@ -4,12 +4,14 @@ Full-resolution HOG detection is the expensive step, so it is spent where a new
 face can be: motion nobody explains yet is searched at once (an arrival), while
 motion a tracked person explains (their own body moving) and habitual motion
 (leaves, water) are searched every two seconds, and faces already judged are
-re-found only a few times a second to keep their tracks alive.
+re-found only a few times a second to keep their tracks alive. A face that was
+searched for and not found (it turned away, or its person left) is looked for at
+that slower pace too, until its track expires.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from watcher.decide.tracker import Track
 from watcher.faces.engine import Box
@@ -51,6 +53,12 @@ class ScanPlanner:
     settled_interval_s: float = 0.4  # faces already judged
     _next_slow: float = float("-inf")
     _next_settled: float = float("-inf")
+    # track id -> when its face was last searched for
+    _searched: dict[int, float] = field(default_factory=dict)
+
+    def _lost(self, track: Track) -> bool:
+        """Searched for since it was last seen, and not found."""
+        return self._searched.get(track.id, float("-inf")) > track.last_t
 
     def plan(
         self, t: float, motion: list[MotionRegion], tracks: list[Track], width: int, height: int
@@ -58,7 +66,13 @@ class ScanPlanner:
         """Regions to search now (empty: skip detection on this frame)."""
         slow_due = t >= self._next_slow
         settled_due = t >= self._next_settled
-        faces = [tr.box for tr in tracks if settled_due or not tr.settled]
+        slow_tracks = [tr.settled or self._lost(tr) for tr in tracks]
+        searched = [
+            tr for tr, slow in zip(tracks, slow_tracks, strict=True) if settled_due or not slow
+        ]
+        faces = [tr.box for tr in searched]
+        self._searched = {tr.id: self._searched.get(tr.id, float("-inf")) for tr in tracks}
+        self._searched.update((tr.id, t) for tr in searched)
         bodies = [body_area(tr.box) for tr in tracks]
         moving: list[Box] = []
         slow_taken = False
@@ -71,6 +85,6 @@ class ScanPlanner:
                 slow_taken = True
         if slow_taken:
             self._next_slow = t + self.slow_interval_s
-        if settled_due and any(tr.settled for tr in tracks):
+        if settled_due and any(slow_tracks):
             self._next_settled = t + self.settled_interval_s
         return search_regions(moving, faces, width, height, self.min_face_px)

@@ -13,8 +13,8 @@ from watcher.faces.engine import Box
 # (region, smallest face height to find in it, in source pixels)
 SearchRegion = tuple[Box, int]
 
-# Past this share of the frame, one full-frame search is cheaper than many crops.
-_FULL_FRAME_SHARE = 0.6
+# Past this share of the frame, one full-frame search costs about what its crops do.
+_FULL_FRAME_SHARE = 0.85
 # Around a tracked face, search this many face sizes on each side: a person
 # standing still is still found, so their track (and an event) lives on.
 _TRACK_MARGIN = 1.0

@@ -43,7 +43,12 @@ def replay(
         on_finished=finished.append,
         alert_names=cfg.alert_names(),
     )
-    source = AVSource(str(video), paced=False, skip_nonref=camera.skip_nonref_frames)
+    source = AVSource(
+        str(video),
+        paced=False,
+        skip_nonref=camera.skip_nonref_frames,
+        decode_threads=camera.decode_threads,
+    )
     info = source.open()
     total = source.duration_s
     # The file is taken as just recorded: its end is now, so rows and folders

@@ -16,6 +16,7 @@ def open_source(camera: CameraConfig) -> Source:
     source = camera.source
     timeouts = (camera.open_timeout_s, camera.read_timeout_s)
     skip = camera.skip_nonref_frames
+    threads = camera.decode_threads
     if source == DEMO_SOURCE:
         from watcher.source.demo import DemoSource
 
@@ -25,7 +26,14 @@ def open_source(camera: CameraConfig) -> Source:
         if source.lower().startswith(_RTSP_SCHEMES):
             options["rtsp_transport"] = str(camera.rtsp_transport)
         # The network paces it: no sleeping on our side.
-        return AVSource(source, paced=False, options=options, timeouts=timeouts, skip_nonref=skip)
+        return AVSource(
+            source,
+            paced=False,
+            options=options,
+            timeouts=timeouts,
+            skip_nonref=skip,
+            decode_threads=threads,
+        )
     if source.startswith(_V4L2_PREFIX):
         device_options = {
             key: value
@@ -36,8 +44,15 @@ def open_source(camera: CameraConfig) -> Source:
             )
             if value is not None
         }
-        return AVSource(source, paced=False, fmt="v4l2", options=device_options, timeouts=timeouts)
-    return AVSource(source, paced=True, timeouts=timeouts, skip_nonref=skip)
+        return AVSource(
+            source,
+            paced=False,
+            fmt="v4l2",
+            options=device_options,
+            timeouts=timeouts,
+            decode_threads=threads,
+        )
+    return AVSource(source, paced=True, timeouts=timeouts, skip_nonref=skip, decode_threads=threads)
 
 
 def is_finite(camera: CameraConfig) -> bool:
