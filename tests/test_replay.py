@@ -46,7 +46,9 @@ def test_empty_gallery_records_the_performer(tmp_path: Path) -> None:
     events = doc["events"]
     assert events, "an unknown face in view must be recorded"
     first = events[0]
-    assert first["start_s"] <= 1.5
+    # His face is 43-60 px until 0.7 s (below min_face_px: a detection there is
+    # luck), then in profile until 2.7 s; frontal and big enough from then on.
+    assert first["start_s"] <= 3.2
     assert max(e["end_s"] for e in events) >= 7.0
     assert all(f["distance"] is None for e in events for f in e["faces"])
 

@@ -9,7 +9,7 @@ import av
 import numpy as np
 
 from watcher.buffer.preroll import PrerollBuffer
-from watcher.decide.tracker import Decider
+from watcher.decide.tracker import Decider, expected_box
 from watcher.faces.gallery import Match
 from watcher.motion.gate import MotionGate, MotionRegion
 from watcher.motion.planner import ScanPlanner
@@ -111,6 +111,28 @@ def test_a_walking_face_stays_one_track() -> None:
     assert len(decision.confirmed) == 1 and len(decider.tracks) == 1
 
 
+def test_a_face_cut_by_the_edge_waits_to_be_embedded_and_never_confirms_on_its_own() -> None:
+    decider = Decider(confirm_frames=2)
+    frame = (1280, 720)
+    entering = (100, 1280, 260, 1160)  # its right part is still outside the frame
+    (track,) = decider.assign(0.0, [entering], frame)
+    assert not decider.needs_embedding(track, 0.0)
+    decision = decider.judge(0.0, [track], [None])
+    assert decision.sightings == [] and not decision.confirmed  # no verdict yet
+    inside = (100, 1200, 260, 1040)  # it walked across, to the other side
+    (track,) = decider.assign(0.2, [inside], frame)
+    assert decider.needs_embedding(track, 0.2)  # whole now
+    decider.judge(0.2, [track], [unknown()])
+    leaving = (100, 1280, 260, 1120)
+    for i in range(3):  # the carried-over verdict never counts as a second look
+        (track,) = decider.assign(0.4 + 0.2 * i, [leaving], frame)
+        assert not decider.needs_embedding(track, 0.4 + 0.2 * i)
+        assert not decider.judge(0.4 + 0.2 * i, [track], [None]).confirmed
+    (track,) = decider.assign(1.5, [leaving], frame)  # cut for 1 s: a cropping camera
+    assert decider.needs_embedding(track, 1.5)
+    assert decider.judge(1.5, [track], [unknown()]).confirmed
+
+
 def test_schedule_keeps_the_rate_of_a_29_97_fps_source() -> None:
     schedule = AnalysisSchedule(5.0)
     times = [i / 29.97 for i in range(300)]  # 10 s
@@ -143,13 +165,19 @@ def test_motion_gate_ignores_noise_and_light_drift_but_sees_a_moving_block() -> 
 
 def test_search_regions_cover_motion_and_tracked_faces_and_merge() -> None:
     face = (100, 300, 180, 220)
-    regions = search_regions([], [face], 1280, 720, 60)
+    regions = search_regions([], [(face, face)], 1280, 720, 60)
     assert len(regions) == 1
     (r, smallest) = regions[0]
     assert r[0] <= face[0] and r[1] >= face[1] and r[2] >= face[2] and r[3] <= face[3]
-    assert smallest == 60  # an 80 px face is looked for down to 60 % of its size, not below 60
-    big = search_regions([], [(100, 500, 300, 300)], 1280, 720, 60)
-    assert big[0][1] == 120  # a 200 px face: the detector can work on a smaller picture
+    assert smallest == 60  # an 80 px face is looked for down to 65 % of its size, not below 60
+    still = (100, 500, 300, 300)
+    big = search_regions([], [(still, still)], 1280, 720, 60)
+    assert big[0][1] == 130  # a 200 px face: the detector can work on a smaller picture
+    # A face moving right is searched where it is going, not as far behind it.
+    ahead = (100, 800, 300, 600)
+    ((moving, _),) = search_regions([], [(still, ahead)], 1280, 720, 60)
+    assert moving[1] >= 800 and moving[3] >= 300 - 100
+    assert moving[1] - moving[3] < 3 * 500
     overlapping = search_regions([(100, 400, 300, 200), (250, 500, 400, 350)], [], 1280, 720, 60)
     assert len(overlapping) == 1 and overlapping[0][1] == 60
     assert search_regions([], [], 1280, 720, 60) == []
@@ -189,10 +217,51 @@ def test_planner_searches_arrivals_at_once_and_explained_motion_slowly() -> None
     body = [MotionRegion((150, 700, 600, 500), habitual=False)]  # under alice's face
     first = planner.plan(0.2, body, decider.tracks, 1280, 720)
     assert any(smallest == 60 for _, smallest in first)  # the slow lane is due once
+    decider.assign(0.2, [face])  # she is found where she was
     second = planner.plan(0.4, body, decider.tracks, 1280, 720)
     assert all(smallest > 60 for _, smallest in second)  # then only her face, at its size
     assert planner.plan(0.5, body, decider.tracks, 1280, 720) == []  # settled: not every frame
     assert any(smallest == 60 for _, smallest in planner.plan(2.3, body, decider.tracks, 1280, 720))
+
+
+def test_a_face_that_vanished_explains_no_motion() -> None:
+    decider = Decider(confirm_frames=1)
+    planner = ScanPlanner(min_face_px=60)
+    face = (100, 650, 200, 550)
+    decider.update(0.0, [(face, Match("alice", 0.3))])
+    body = [MotionRegion((150, 700, 600, 500), habitual=False)]
+    planner.plan(0.0, body, decider.tracks, 1280, 720)  # the slow lane: next due at 2 s
+    assert planner.plan(0.2, body, decider.tracks, 1280, 720) == []  # her body, explained
+    assert planner.plan(0.4, [], decider.tracks, 1280, 720)  # her face is searched for...
+    decider.assign(0.4, [])  # ...and not found (a scene cut, a camera turned)
+    after = planner.plan(0.6, body, decider.tracks, 1280, 720)
+    assert any(smallest == 60 for _, smallest in after)  # what moves there is searched at once
+
+
+def test_planner_looks_for_a_lost_unjudged_face_only_at_the_settled_pace() -> None:
+    decider = Decider(confirm_frames=2)
+    planner = ScanPlanner(min_face_px=60)
+    face = (100, 650, 200, 550)
+    (track,) = decider.assign(0.0, [face])  # seen, not yet judged: searched every frame
+    assert planner.plan(0.2, [], decider.tracks, 1280, 720)
+    decider.assign(0.2, [])  # ...and not found there
+    assert planner.plan(0.4, [], decider.tracks, 1280, 720)  # lost: at the settled pace,
+    decider.assign(0.4, [])
+    assert planner.plan(0.6, [], decider.tracks, 1280, 720) == []  # not every frame
+    assert planner.plan(0.8, [], decider.tracks, 1280, 720)
+    decider.assign(0.8, [face])  # found again: every frame
+    assert planner.plan(1.0, [], decider.tracks, 1280, 720)
+
+
+def test_a_walking_face_is_expected_further_on() -> None:
+    decider = Decider(confirm_frames=2)
+    decider.assign(0.0, [(100, 300, 200, 200)])
+    (track,) = decider.assign(0.2, [(100, 350, 200, 250)])  # 50 px right in 0.2 s
+    assert track.velocity == (0.0, 250.0)
+    assert expected_box(track, 0.4, max_shift=1.5) == (100, 400, 200, 300)
+    assert expected_box(track, 2.2, max_shift=1.5) == (100, 500, 200, 400)  # capped
+    (track,) = decider.assign(0.4, [(100, 400, 200, 300)])
+    assert expected_box(track, 0.4, max_shift=1.5) == track.box
 
 
 def test_needs_embedding_only_until_settled_then_on_refresh_or_growth() -> None:

@@ -20,6 +20,10 @@ _MIN_IOU = 0.2
 # ...or their centres are this close, in face widths: a person walking past
 # moves more than a face width between two analyses.
 _MAX_CENTRE_SHIFT = 1.5
+# A face cut by the frame's edge (walking in or out) is not embedded: half a
+# face embeds to noise, which could count toward a stranger or waste 75 ms.
+# A face that stays cut this long (a camera that crops heads) is embedded anyway.
+_CUT_PATIENCE_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,8 @@ class Track:
     last_match: Match | None = None  # the latest embedding's verdict
     embedded_t: float | None = None  # when it was last embedded
     embedded_height: int = 0  # face height at that embedding
+    velocity: tuple[float, float] = (0.0, 0.0)  # of the box's centre (down, right), px/s
+    cut_since: float | None = None  # since when the face is cut by the frame's edge
 
     @property
     def first_unknown_t(self) -> float:
@@ -108,8 +114,13 @@ class Decider:
         self.tracks: list[Track] = []
         self._ids = itertools.count(1)
 
-    def assign(self, t: float, boxes: list[Box]) -> list[Track]:
-        """The track each box continues (a new one when none), after dropping stale tracks."""
+    def assign(
+        self, t: float, boxes: list[Box], frame_size: tuple[int, int] | None = None
+    ) -> list[Track]:
+        """The track each box continues (a new one when none), after dropping stale tracks.
+
+        `frame_size` (width, height) tells which faces the frame's edge cuts.
+        """
         self.tracks = [tr for tr in self.tracks if t - tr.last_t <= self.track_timeout_s]
         free = list(self.tracks)
         out = []
@@ -120,7 +131,10 @@ class Decider:
                 self.tracks.append(track)
             else:
                 free.remove(track)
+                track.velocity = _velocity(track.box, box, t - track.last_t)
             track.box, track.last_t = box, t
+            cut = frame_size is not None and _touches_edge(box, *frame_size)
+            track.cut_since = (t if track.cut_since is None else track.cut_since) if cut else None
             out.append(track)
         return out
 
@@ -131,6 +145,8 @@ class Decider:
         grew (came closer: a better look): a known person standing in view for a
         minute costs a few embeddings, not hundreds.
         """
+        if track.cut_since is not None and t - track.cut_since < _CUT_PATIENCE_S:
+            return False  # wait until the whole face is in view
         if not track.settled or track.embedded_t is None or track.last_match is None:
             return True
         if t - track.embedded_t >= self.refresh_s:
@@ -153,7 +169,9 @@ class Decider:
             if fresh is not None:
                 track.last_match, track.embedded_t = fresh, t
                 track.embedded_height = box_height(track.box)
-            match = track.last_match or Match(None, None)
+            if track.last_match is None:
+                continue  # never embedded yet (cut by the edge): no verdict, no sighting
+            match = track.last_match
             if match.name is not None:
                 track.name = match.name
             kept = proof if fresh is not None and track.name is None else None
@@ -164,6 +182,11 @@ class Decider:
                 continue
             if track.confirmed:
                 stranger = True
+                continue
+            if fresh is None and track.name is None:
+                # An unknown verdict carried over never counts twice toward
+                # confirmation (a watch-listed name, once matched, does).
+                track.pending.append(sighting)
                 continue
             track.unknown_run += 1
             if track.unknown_run >= self.confirm_frames:
@@ -192,6 +215,34 @@ class Decider:
             if score > best_score:
                 best, best_score = track, score
         return best
+
+
+def _touches_edge(box: Box, width: int, height: int) -> bool:
+    top, right, bottom, left = box
+    return top <= 0 or left <= 0 or right >= width or bottom >= height
+
+
+def _centre(box: Box) -> tuple[float, float]:
+    return (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+
+
+def _velocity(before: Box, after: Box, dt: float) -> tuple[float, float]:
+    """How fast a face's centre moved (down, right) in px/s; still when dt is zero."""
+    if dt <= 0:
+        return (0.0, 0.0)
+    (y0, x0), (y1, x1) = _centre(before), _centre(after)
+    return ((y1 - y0) / dt, (x1 - x0) / dt)
+
+
+def expected_box(track: Track, t: float, max_shift: float) -> Box:
+    """Where the track's face should be at `t`, moving on as it did (capped at
+    `max_shift` face widths)."""
+    top, right, bottom, left = track.box
+    dt = max(0.0, t - track.last_t)
+    limit = max_shift * (right - left)
+    dy = max(-limit, min(limit, track.velocity[0] * dt))
+    dx = max(-limit, min(limit, track.velocity[1] * dt))
+    return (round(top + dy), round(right + dx), round(bottom + dy), round(left + dx))
 
 
 def centre_shift(a: Box, b: Box) -> float:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from watcher.decide.tracker import Track
+from watcher.decide.tracker import Track, expected_box
 from watcher.faces.engine import Box
 from watcher.motion.gate import MotionRegion
 from watcher.motion.regions import SearchRegion, search_regions
@@ -22,6 +22,8 @@ from watcher.motion.regions import SearchRegion, search_regions
 # a stride), one above, eight below.
 _BODY_SIDE, _BODY_UP, _BODY_DOWN = 2.0, 1.0, 8.0
 _EXPLAINED_SHARE = 0.6  # a moving region this much inside a tracked body is that body
+# A tracked face is expected to move on as it moved, by at most this many face widths.
+_MAX_PREDICTED_SHIFT = 1.5
 
 
 def body_area(face: Box) -> Box:
@@ -66,14 +68,17 @@ class ScanPlanner:
         """Regions to search now (empty: skip detection on this frame)."""
         slow_due = t >= self._next_slow
         settled_due = t >= self._next_settled
-        slow_tracks = [tr.settled or self._lost(tr) for tr in tracks]
+        lost = [self._lost(tr) for tr in tracks]
+        slow_tracks = [tr.settled or gone for tr, gone in zip(tracks, lost, strict=True)]
         searched = [
             tr for tr, slow in zip(tracks, slow_tracks, strict=True) if settled_due or not slow
         ]
-        faces = [tr.box for tr in searched]
+        faces = [(tr.box, expected_box(tr, t, _MAX_PREDICTED_SHIFT)) for tr in searched]
         self._searched = {tr.id: self._searched.get(tr.id, float("-inf")) for tr in tracks}
         self._searched.update((tr.id, t) for tr in searched)
-        bodies = [body_area(tr.box) for tr in tracks]
+        # A face searched for and not found may be gone (a scene cut, a camera
+        # moved): where its body is, nobody knows, so it explains no motion.
+        bodies = [body_area(tr.box) for tr, gone in zip(tracks, lost, strict=True) if not gone]
         moving: list[Box] = []
         slow_taken = False
         for region in motion:

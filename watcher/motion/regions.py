@@ -15,11 +15,13 @@ SearchRegion = tuple[Box, int]
 
 # Past this share of the frame, one full-frame search costs about what its crops do.
 _FULL_FRAME_SHARE = 0.85
-# Around a tracked face, search this many face sizes on each side: a person
-# standing still is still found, so their track (and an event) lives on.
-_TRACK_MARGIN = 1.0
+# Around where a tracked face should be (its last box, and that box moved on as
+# it was moving), search this many face sizes on each side: a head turns, a
+# person shifts their weight. Half a face: a walking face is followed by its
+# velocity, not by a wide margin.
+_TRACK_MARGIN = 0.5
 # A tracked face is looked for again down to this share of its last height.
-_TRACK_SHRINK = 0.6
+_TRACK_SHRINK = 0.65
 # A moving region is grown by this many minimum faces: a walking body's blob
 # may end at the neck.
 _MOTION_MARGIN = 1.0
@@ -82,20 +84,29 @@ def motion_regions(motion: list[Box], width: int, height: int, min_face_px: int)
     return regions
 
 
-def face_regions(faces: list[Box], width: int, height: int, min_face_px: int) -> list[SearchRegion]:
+# A tracked face: its last box, and where it should be now.
+TrackedFace = tuple[Box, Box]
+
+
+def face_regions(
+    faces: list[TrackedFace], width: int, height: int, min_face_px: int
+) -> list[SearchRegion]:
     """Around each tracked face, a region to find it again, searched at its own size."""
     out: list[SearchRegion] = []
-    for face in faces:
+    for face, expected in faces:
         size = max(face[2] - face[0], face[1] - face[3], min_face_px)
         box = _at_least(
-            _grow(face, int(size * _TRACK_MARGIN), width, height), 2 * size, width, height
+            _grow(_union(face, expected), int(size * _TRACK_MARGIN), width, height),
+            2 * size,
+            width,
+            height,
         )
         out.append((box, max(min_face_px, int(size * _TRACK_SHRINK))))
     return out
 
 
 def search_regions(
-    motion: list[Box], faces: list[Box], width: int, height: int, min_face_px: int
+    motion: list[Box], faces: list[TrackedFace], width: int, height: int, min_face_px: int
 ) -> list[SearchRegion]:
     """Regions to search: moving areas at the minimum face size, tracked faces at theirs."""
     regions = [(box, min_face_px) for box in motion_regions(motion, width, height, min_face_px)]

@@ -178,7 +178,7 @@ class CameraPipeline:
                 self.gate.reset()
         grey = luma(frame.image)
         boxes = self._detect(grey, faces.min_face_px, t)
-        tracks = self.decider.assign(t, boxes)
+        tracks = self.decider.assign(t, boxes, (grey.shape[1], grey.shape[0]))
         todo = [i for i, tr in enumerate(tracks) if self.decider.needs_embedding(tr, t)]
         matches: list[Match | None] = [None] * len(tracks)
         evidence: list[Evidence | None] = [None] * len(tracks)
