@@ -9,6 +9,7 @@ import logging
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import cv2
 import dlib
@@ -131,8 +132,12 @@ class FaceEngine:
     def __init__(self, cache_dir: Path | None = None) -> None:
         """Load the models; `cache_dir` keeps a fast-loading copy of the detector."""
         self._detector = load_detector(cache_dir)
-        self._shapes = dlib.shape_predictor(str(model_path(_SHAPE_MODEL)))
-        self._net = dlib.face_recognition_model_v1(str(model_path(_EMBED_MODEL)))
+        # The embedding models are found now (a missing file is a start-up error)
+        # but loaded at the first embedding: a scene nobody enters never pays
+        # their 0.1 CPU-s and 30 MB.
+        self._shape_path = model_path(_SHAPE_MODEL)
+        self._net_path = model_path(_EMBED_MODEL)
+        self._models: tuple[Any, Any] | None = None
         # dlib objects are not documented thread-safe; one lock keeps two
         # cameras from sharing a network at the same instant.
         self._lock = threading.Lock()
@@ -182,8 +187,14 @@ class FaceEngine:
             return np.empty((0, EMBEDDING_SIZE))
         image = np.ascontiguousarray(rgb)  # dlib wants contiguous RGB
         with self._lock:
+            if self._models is None:
+                self._models = (
+                    dlib.shape_predictor(str(self._shape_path)),
+                    dlib.face_recognition_model_v1(str(self._net_path)),
+                )
+            landmarks, net = self._models
             shapes = dlib.full_object_detections()
             for top, right, bottom, left in boxes:
-                shapes.append(self._shapes(image, dlib.rectangle(left, top, right, bottom)))
-            vectors = self._net.compute_face_descriptor(image, shapes)
+                shapes.append(landmarks(image, dlib.rectangle(left, top, right, bottom)))
+            vectors = net.compute_face_descriptor(image, shapes)
         return np.asarray([np.asarray(v) for v in vectors], dtype=np.float64)
