@@ -30,7 +30,7 @@ import face_recognition
 import numpy as np
 
 IMAGE_EXTS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
-SCALE = 0.25
+SCALE = 0.25  # the recipe's; --scale 1 is the recipe where faces are too small for it
 TOLERANCE = 0.6
 
 
@@ -52,7 +52,11 @@ def load_known(folder: Path) -> tuple[list[np.ndarray], list[str]]:
 
 
 def run(
-    video: Path, gallery: Path, gap_s: float = 2.0, thread_type: str = "NONE"
+    video: Path,
+    gallery: Path,
+    gap_s: float = 2.0,
+    thread_type: str = "NONE",
+    scale: float = SCALE,
 ) -> dict[str, Any]:
     """Run the recipe over every frame of `video`; return its events and counts."""
     known, names = load_known(gallery)
@@ -72,7 +76,11 @@ def run(
                 processed += 1
                 t = float((frame.pts - origin) * tb) if frame.pts is not None and tb else 0.0
                 rgb = frame.to_ndarray(format="rgb24")
-                small = np.ascontiguousarray(cv2.resize(rgb, (0, 0), fx=SCALE, fy=SCALE))
+                small = (
+                    rgb
+                    if scale == 1
+                    else np.ascontiguousarray(cv2.resize(rgb, (0, 0), fx=scale, fy=scale))
+                )
                 locations = face_recognition.face_locations(small)
                 encodings = face_recognition.face_encodings(small, locations)
                 sightings = []
@@ -92,7 +100,7 @@ def run(
                             "t_s": round(t, 3),
                             "name": name,
                             "distance": None if distance is None else round(distance, 4),
-                            "box": [round(v / SCALE) for v in box],  # full-frame pixels
+                            "box": [round(v / scale) for v in box],  # full-frame pixels
                         }
                     )
                 unknown = [s for s in sightings if s["name"] is None]
@@ -122,16 +130,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--threads", default="NONE", help="PyAV thread_type of the decoder (default: NONE)"
     )
+    parser.add_argument(
+        "--scale", type=float, default=SCALE, help=f"frame scale (default: the recipe's {SCALE})"
+    )
     parser.add_argument("--child", action="store_true", help="run here, do not measure")
     args = parser.parse_args(argv)
     if args.child:
-        json.dump(run(args.video, args.gallery, args.gap, args.threads), sys.stdout)
+        json.dump(run(args.video, args.gallery, args.gap, args.threads, args.scale), sys.stdout)
         sys.stdout.write("\n")
         return 0
     from measure import run_measured
 
     cmd = [sys.executable, __file__, str(args.video), "--gallery", str(args.gallery)]
-    m = run_measured([*cmd, "--gap", str(args.gap), "--threads", args.threads, "--child"])
+    m = run_measured(
+        [*cmd, "--gap", str(args.gap), "--threads", args.threads, "--scale", str(args.scale)]
+        + ["--child"]
+    )
     if not m.ok:
         sys.stderr.write(m.stderr)
         return 1

@@ -119,17 +119,26 @@ def looped_video(source: Path, repeats: int, dest: Path) -> Path:
         template = first.streams.video[0]
         with av.open(str(dest), "w") as out:
             stream = out.add_stream_from_template(template)
-            offset = 0
-            for _ in range(repeats):
+            for play in range(repeats):
                 with av.open(str(source)) as src:
-                    end = 0
-                    for packet in src.demux(src.streams.video[0]):
-                        if packet.dts is None:
-                            continue
-                        end = max(end, packet.pts + (packet.duration or 0))
-                        packet.pts += offset
-                        packet.dts += offset
+                    packets = [p for p in src.demux(src.streams.video[0]) if p.dts is not None]
+                    # One play: from its first frame shown to the end of its last.
+                    first = min(p.pts for p in packets)
+                    length = max(p.pts + (p.duration or 0) for p in packets) - first
+                    for packet in packets:
+                        packet.pts += play * length
+                        packet.dts += play * length
                         packet.stream = stream
                         out.mux(packet)
-                    offset += end
     return dest
+
+
+def play_length_s(source: Path) -> float:
+    """Seconds from the first frame shown to the end of the last (one play in looped_video)."""
+    import av
+
+    with av.open(str(source)) as container:
+        stream = container.streams.video[0]
+        packets = [p for p in container.demux(stream) if p.dts is not None]
+        length = max(p.pts + (p.duration or 0) for p in packets) - min(p.pts for p in packets)
+        return float(length * (stream.time_base or 0))

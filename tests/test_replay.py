@@ -8,9 +8,18 @@ from pathlib import Path
 import av
 import cv2
 
-from tests.conftest import FACES, VIDEO, looped_video, replay, watcher, write_config
+from tests.conftest import (
+    FACES,
+    VIDEO,
+    looped_video,
+    play_length_s,
+    replay,
+    watcher,
+    write_config,
+)
 
 PRE_CAPTURE_S = 3.0
+PLAYS = 6
 
 
 def clip_frames(path: str) -> tuple[int, float]:
@@ -38,6 +47,21 @@ def test_known_performer_passes_and_unknown_audience_face_is_recorded(tmp_path: 
     assert unknown and all(f["distance"] > 0.6 for f in unknown)
     frames, _ = clip_frames(event["clip"])
     assert frames > 0
+
+
+def test_after_every_cut_the_new_face_is_judged_afresh(tmp_path: Path) -> None:
+    # Played six times: cuts move faces around, and no track may carry the known
+    # performer's name onto the audience member who appears where he stood.
+    config = write_config(
+        tmp_path, known={"lin_manuel_miranda": [FACES / "lin_manuel_miranda_1.png"]}
+    )
+    source = VIDEO / "short_hamilton_clip.mp4"
+    period = play_length_s(source)
+    doc = replay(config, looped_video(source, PLAYS, tmp_path / "hamilton_x6.mp4"))
+    starts = sorted(e["start_s"] for e in doc["events"])
+    assert len(starts) == PLAYS, doc["events"]
+    for play, start in enumerate(starts):
+        assert 6.9 <= start - play * period <= 8.3, (play, starts)
 
 
 def test_empty_gallery_records_the_performer(tmp_path: Path) -> None:

@@ -207,6 +207,38 @@ def test_a_place_that_always_moves_becomes_habitual() -> None:
     assert all(r.habitual for r in regions if r not in new)
 
 
+def _flicker(frame: np.ndarray, rng: np.random.Generator, box: tuple[int, int, int, int]) -> None:
+    top, right, bottom, left = box
+    frame[top:bottom, left:right] = rng.integers(0, 255, (bottom - top, right - left))
+
+
+def test_a_tracked_persons_motion_and_scene_changes_teach_no_habit() -> None:
+    rng = np.random.default_rng(5)
+    person = (100, 1100, 300, 900)
+    gate = MotionGate(height=120, threshold=18, min_area=0.002)
+    gate.regions(scene(0))
+    for i in range(1, 80):  # someone tracked, fidgeting in one place for 16 s
+        frame = scene(i)
+        _flicker(frame, rng, person)
+        regions = gate.regions(frame, people=[(50, 1150, 400, 850)])
+        assert not gate.scene_changed  # someone moving is not another picture
+    assert regions and not any(r.habitual for r in regions)
+
+    gate = MotionGate(height=120, threshold=18, min_area=0.002)
+    gate.regions(scene(0))
+    for i in range(1, 80):  # the whole picture changes every other frame (cuts)
+        frame = scene(i)
+        if i % 2:
+            frame[:660] = 255 - frame[:660]
+        gate.regions(frame)
+        if i == 1:
+            assert gate.scene_changed
+    frame = scene(99)
+    _flicker(frame, rng, person)  # now someone moves there: new, not habitual
+    regions = gate.regions(frame)
+    assert regions and not any(r.habitual for r in regions)
+
+
 def test_planner_searches_arrivals_at_once_and_explained_motion_slowly() -> None:
     decider = Decider(confirm_frames=1)
     planner = ScanPlanner(min_face_px=60)
@@ -224,7 +256,7 @@ def test_planner_searches_arrivals_at_once_and_explained_motion_slowly() -> None
     assert any(smallest == 60 for _, smallest in planner.plan(2.3, body, decider.tracks, 1280, 720))
 
 
-def test_a_face_that_vanished_explains_no_motion() -> None:
+def test_while_the_scene_changes_no_tracked_person_explains_motion() -> None:
     decider = Decider(confirm_frames=1)
     planner = ScanPlanner(min_face_px=60)
     face = (100, 650, 200, 550)
@@ -232,10 +264,8 @@ def test_a_face_that_vanished_explains_no_motion() -> None:
     body = [MotionRegion((150, 700, 600, 500), habitual=False)]
     planner.plan(0.0, body, decider.tracks, 1280, 720)  # the slow lane: next due at 2 s
     assert planner.plan(0.2, body, decider.tracks, 1280, 720) == []  # her body, explained
-    assert planner.plan(0.4, [], decider.tracks, 1280, 720)  # her face is searched for...
-    decider.assign(0.4, [])  # ...and not found (a scene cut, a camera turned)
-    after = planner.plan(0.6, body, decider.tracks, 1280, 720)
-    assert any(smallest == 60 for _, smallest in after)  # what moves there is searched at once
+    cut = planner.plan(0.3, body, decider.tracks, 1280, 720, scene_changed=True)
+    assert any(smallest == 60 for _, smallest in cut)  # a cut: searched at once
 
 
 def test_planner_looks_for_a_lost_unjudged_face_only_at_the_settled_pace() -> None:

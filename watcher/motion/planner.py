@@ -63,9 +63,19 @@ class ScanPlanner:
         return self._searched.get(track.id, float("-inf")) > track.last_t
 
     def plan(
-        self, t: float, motion: list[MotionRegion], tracks: list[Track], width: int, height: int
+        self,
+        t: float,
+        motion: list[MotionRegion],
+        tracks: list[Track],
+        width: int,
+        height: int,
+        scene_changed: bool = False,
     ) -> list[SearchRegion]:
-        """Regions to search now (empty: skip detection on this frame)."""
+        """Regions to search now (empty: skip detection on this frame).
+
+        While the whole scene changes (a cut, lights, the camera moved), no
+        tracked person explains what moves: anyone may be in the new picture.
+        """
         slow_due = t >= self._next_slow
         settled_due = t >= self._next_settled
         lost = [self._lost(tr) for tr in tracks]
@@ -76,9 +86,7 @@ class ScanPlanner:
         faces = [(tr.box, expected_box(tr, t, _MAX_PREDICTED_SHIFT)) for tr in searched]
         self._searched = {tr.id: self._searched.get(tr.id, float("-inf")) for tr in tracks}
         self._searched.update((tr.id, t) for tr in searched)
-        # A face searched for and not found may be gone (a scene cut, a camera
-        # moved): where its body is, nobody knows, so it explains no motion.
-        bodies = [body_area(tr.box) for tr, gone in zip(tracks, lost, strict=True) if not gone]
+        bodies = [] if scene_changed else [body_area(tr.box) for tr in tracks]
         moving: list[Box] = []
         slow_taken = False
         for region in motion:

@@ -21,7 +21,7 @@ from watcher.decide.tracker import Decider, Evidence, Sighting, Track
 from watcher.faces.engine import Box, FaceEngine, RGBImage, box_height
 from watcher.faces.gallery import Gallery, Match
 from watcher.motion.gate import GreyImage, MotionGate
-from watcher.motion.planner import ScanPlanner
+from watcher.motion.planner import ScanPlanner, body_area
 from watcher.pipeline.clock import MediaClock
 from watcher.pipeline.events import ActiveEvent, FinishedEvent, new_event_id
 from watcher.record.clip import ClipError, ClipWriter
@@ -220,8 +220,15 @@ class CameraPipeline:
         if self.gate is None:
             regions = [((0, width, height, 0), min_face_px)]
         else:
-            motion = self.gate.regions(grey)
-            regions = self.planner.plan(t, motion, self.decider.tracks, width, height)
+            people = [body_area(tr.box) for tr in self.decider.tracks]
+            motion = self.gate.regions(grey, people)
+            if self.gate.scene_changed:
+                # A new picture: whoever is in it is found and judged afresh, so no
+                # track carries one person's name onto another's face.
+                self.decider.tracks.clear()
+            regions = self.planner.plan(
+                t, motion, self.decider.tracks, width, height, self.gate.scene_changed
+            )
             if not regions:
                 self.stats.gated += 1
                 return []
