@@ -257,6 +257,15 @@ def test_wrong_type_and_out_of_bounds(tmp_path: Path) -> None:
     assert len(errors) == 3
 
 
+def test_decode_threads_default_and_bounds(tmp_path: Path) -> None:
+    ok = write(tmp_path, "cameras: {c: {source: demo}, d: {source: demo, decode_threads: 0}}\n")
+    cameras = load_config(ok).cameras
+    assert cameras["c"].decode_threads == 1 and cameras["d"].decode_threads == 0
+    bad = write(tmp_path, "cameras:\n  c:\n    source: demo\n    decode_threads: 64\n")
+    (error,) = errors_of(bad)
+    assert error.startswith(f"{bad}:4: cameras.c.decode_threads: Input should be less than")
+
+
 def test_override_errors_point_into_the_camera(tmp_path: Path) -> None:
     path = write(
         tmp_path,
