@@ -36,17 +36,19 @@ def loop_video(src: Path, dst: Path, loops: int) -> float:
         # One play, in the stream's time base: first frame shown to the end of the last.
         shown = [p for p in packets if p.pts is not None]
         period = max(p.pts + (p.duration or 0) for p in shown) - min(p.pts for p in shown)
+        period_s = float(period * stream.time_base)
         target = out.add_stream_from_template(stream)
         for k in range(loops):
-            for p in packets:
-                p.stream = target
-                shift = k * period
-                p.pts = None if p.pts is None else p.pts + shift
-                p.dts = None if p.dts is None else p.dts + shift
-                out.mux(p)
-                # Undo, so the next loop shifts from the original times.
-                p.pts = None if p.pts is None else p.pts - shift
-                p.dts = None if p.dts is None else p.dts - shift
-        period_s = float(period * stream.time_base)
+            # Fresh packets for every play: muxing rewrites a packet's times in place.
+            with av.open(str(src)) as play:
+                for p in play.demux(play.streams.video[0]):
+                    if p.size == 0:
+                        continue
+                    p.stream = target
+                    if p.pts is not None:
+                        p.pts += k * period
+                    if p.dts is not None:
+                        p.dts += k * period
+                    out.mux(p)
     meta_path.write_text(json.dumps({"key": key, "period_s": period_s, "loops": loops}) + "\n")
     return period_s

@@ -556,7 +556,8 @@ def main(argv: list[str] | None = None) -> int:
         "--decode-threads",
         default="NONE",
         help="PyAV thread_type of the floor's and the naive peer's decoders (default NONE: "
-        "one thread, as watcher's default decode_threads: 1)",
+        "one thread, as watcher's default decode_threads: 1; watcher itself always uses "
+        "its config's decode_threads)",
     )
     parser.add_argument("--no-verify", action="store_true", help="skip the footage's dlib check")
     parser.add_argument("--force-footage", action="store_true", help="re-encode the footage")

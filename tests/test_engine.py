@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import STILLS
 from watcher.faces import engine as engine_module
-from watcher.faces.engine import FaceEngine, load_detector
+from watcher.faces.engine import FaceEngine, ModelsMissing, load_detector
 
 
 def _saved(cache: Path) -> Path:
@@ -36,7 +36,7 @@ def test_saved_detector_finds_the_same_faces(
     assert FaceEngine(tmp_path / "cache").detect(grey, 60) == built
 
 
-@pytest.mark.parametrize("damage", ["flip", "truncate", "digest"])
+@pytest.mark.parametrize("damage", ["flip", "truncate", "digest", "binary digest"])
 def test_a_damaged_copy_is_rebuilt(
     tmp_path: Path, damage: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -48,8 +48,10 @@ def test_a_damaged_copy_is_rebuilt(
         path.write_bytes(bytes(data))
     elif damage == "truncate":
         path.write_bytes(bytes(data[: len(data) // 3]))
-    else:
+    elif damage == "digest":
         path.with_name(path.name + ".sha256").write_text("0" * 64)
+    else:
+        path.with_name(path.name + ".sha256").write_bytes(b"\xff\xfe\x00garbage")
     with caplog.at_level(logging.WARNING, logger=engine_module.__name__):
         detector = load_detector(tmp_path)
     assert detector.num_detectors == 5
@@ -63,3 +65,18 @@ def test_an_unwritable_cache_only_costs_time(tmp_path: Path) -> None:
     blocker.write_text("")
     assert load_detector(blocker / "cache").num_detectors == 5
     assert not (blocker / "cache").exists()
+
+
+def test_a_damaged_model_file_stops_the_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = engine_module.model_path
+    broken = tmp_path / "dlib_face_recognition_resnet_model_v1.dat"
+    broken.write_bytes(real(engine_module._EMBED_MODEL).read_bytes()[:4096])
+
+    def model_path(filename: str) -> Path:
+        return broken if filename == engine_module._EMBED_MODEL else real(filename)
+
+    monkeypatch.setattr(engine_module, "model_path", model_path)
+    with pytest.raises(ModelsMissing, match="unreadable"):
+        FaceEngine()

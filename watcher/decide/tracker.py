@@ -24,6 +24,9 @@ _MAX_CENTRE_SHIFT = 1.5
 # face embeds to noise, which could count toward a stranger or waste 75 ms.
 # A face that stays cut this long (a camera that crops heads) is embedded anyway.
 _CUT_PATIENCE_S = 1.0
+_CUT_SHARE = 0.15  # a box clamped by more than this share of its size is a cut face
+# A tracked face is expected to move on as it moved, by at most this many face widths.
+MAX_PREDICTED_SHIFT = 1.5
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,7 @@ class Decider:
         free = list(self.tracks)
         out = []
         for box in boxes:
-            track = self._claim(free, box)
+            track = self._claim(free, box, t)
             if track is None:
                 track = Track(next(self._ids), box, t)
                 self.tracks.append(track)
@@ -203,12 +206,17 @@ class Decider:
         return self.judge(t, tracks, [match for _, match in faces])
 
     @staticmethod
-    def _claim(tracks: list[Track], box: Box) -> Track | None:
-        """The free track this box most likely continues, if any."""
+    def _claim(tracks: list[Track], box: Box, t: float) -> Track | None:
+        """The free track this box most likely continues, if any.
+
+        Measured from where each face should be by now (moving on as it moved),
+        which is also where the planner searched for it.
+        """
         best, best_score = None, 0.0
         for track in tracks:
-            overlap = iou(track.box, box)
-            shift = centre_shift(track.box, box)
+            expected = expected_box(track, t, MAX_PREDICTED_SHIFT)
+            overlap = iou(expected, box)
+            shift = centre_shift(expected, box)
             if overlap < _MIN_IOU and shift > _MAX_CENTRE_SHIFT:
                 continue
             score = overlap + 1.0 / (1.0 + shift)
@@ -218,8 +226,14 @@ class Decider:
 
 
 def _touches_edge(box: Box, width: int, height: int) -> bool:
+    """Cut by the frame's edge: dlib's face boxes are square, so a box clamped at an
+    edge and clearly narrower (or shorter) than it is tall (or wide) lost part of
+    the face; a whole face merely near the edge is not cut."""
     top, right, bottom, left = box
-    return top <= 0 or left <= 0 or right >= width or bottom >= height
+    if not (top <= 0 or left <= 0 or right >= width or bottom >= height):
+        return False
+    h, w = bottom - top, right - left
+    return abs(h - w) > _CUT_SHARE * max(h, w)
 
 
 def _centre(box: Box) -> tuple[float, float]:

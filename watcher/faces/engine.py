@@ -7,6 +7,7 @@ import hashlib
 import importlib.util
 import logging
 import os
+import secrets
 import threading
 from pathlib import Path
 from typing import Any
@@ -54,10 +55,9 @@ def model_path(filename: str) -> Path:
     return path
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+def _temp_name(path: Path) -> Path:
+    # Random, not the PID: hosts sharing a gallery over NFS may have the same PIDs.
+    return path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
 
 
 def _cached_detector(cache_dir: Path) -> dlib.fhog_object_detector | None:
@@ -65,10 +65,10 @@ def _cached_detector(cache_dir: Path) -> dlib.fhog_object_detector | None:
     path = cache_dir / _DETECTOR_FILE
     try:
         data = path.read_bytes()
-        digest = path.with_name(path.name + _DIGEST_SUFFIX).read_text().strip()
+        digest = path.with_name(path.name + _DIGEST_SUFFIX).read_bytes().strip()
     except OSError:
         return None
-    if hashlib.sha256(data).hexdigest() != digest:
+    if hashlib.sha256(data).hexdigest().encode() != digest:
         log.warning("faces: saved detector %s is damaged; rebuilding it", path)
         return None
     try:
@@ -80,7 +80,10 @@ def _cached_detector(cache_dir: Path) -> dlib.fhog_object_detector | None:
 
 
 def load_detector(cache_dir: Path | None = None) -> dlib.fhog_object_detector:
-    """dlib's frontal face detector, through a binary copy kept in `cache_dir` if given."""
+    """dlib's frontal face detector, through a binary copy kept in `cache_dir` if given.
+
+    `cache_dir`'s parent must exist (the gallery); the folder itself is made if needed.
+    """
     if cache_dir is not None:
         cached = _cached_detector(cache_dir)
         if cached is not None:
@@ -89,22 +92,31 @@ def load_detector(cache_dir: Path | None = None) -> dlib.fhog_object_detector:
     if cache_dir is None:
         return detector
     path = cache_dir / _DETECTOR_FILE
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.save")
+    digest_path = path.with_name(path.name + _DIGEST_SUFFIX)
+    saved, digest_tmp = _temp_name(path), _temp_name(digest_path)
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        detector.save(str(tmp))
-        data = tmp.read_bytes()
+        cache_dir.mkdir(exist_ok=True)  # never the gallery itself: a typo stays visible
+        detector.save(str(saved))
+        data = saved.read_bytes()
         # The digest goes first: a copy is only ever used when its digest matches.
-        _write_atomically(
-            path.with_name(path.name + _DIGEST_SUFFIX), hashlib.sha256(data).hexdigest().encode()
-        )
-        os.replace(tmp, path)
+        digest_tmp.write_bytes(hashlib.sha256(data).hexdigest().encode())
+        os.replace(digest_tmp, digest_path)
+        os.replace(saved, path)
     except (OSError, RuntimeError) as exc:
         # Only an accelerator: a read-only gallery just means a slower start.
         log.debug("faces: cannot save the detector in %s: %s", cache_dir, exc)
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
+        for tmp in (saved, digest_tmp):
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
     return detector
+
+
+def _load(kind: Any, path: Path) -> Any:
+    """A dlib model from its file; ModelsMissing when the file is damaged."""
+    try:
+        return kind(str(path))
+    except RuntimeError as exc:
+        raise ModelsMissing(f"model file unreadable: {path}: {exc}") from None
 
 
 def _seen(box: Box, boxes: list[Box]) -> bool:
@@ -130,14 +142,13 @@ class FaceEngine:
     """Detects faces and embeds them. Thread-safe: dlib calls are serialised."""
 
     def __init__(self, cache_dir: Path | None = None) -> None:
-        """Load the models; `cache_dir` keeps a fast-loading copy of the detector."""
+        """Load the detector and the models; `cache_dir` keeps a fast-loading copy of the
+        detector. Raises ModelsMissing when a model is missing or unreadable."""
         self._detector = load_detector(cache_dir)
-        # The embedding models are found now (a missing file is a start-up error)
-        # but loaded at the first embedding: a scene nobody enters never pays
-        # their 0.1 CPU-s and 30 MB.
-        self._shape_path = model_path(_SHAPE_MODEL)
-        self._net_path = model_path(_EMBED_MODEL)
-        self._models: tuple[Any, Any] | None = None
+        # Loaded now, not at the first face: a damaged model file must stop the
+        # start, not fail silently in a camera thread hours later.
+        self._shapes = _load(dlib.shape_predictor, model_path(_SHAPE_MODEL))
+        self._net = _load(dlib.face_recognition_model_v1, model_path(_EMBED_MODEL))
         # dlib objects are not documented thread-safe; one lock keeps two
         # cameras from sharing a network at the same instant.
         self._lock = threading.Lock()
@@ -187,14 +198,8 @@ class FaceEngine:
             return np.empty((0, EMBEDDING_SIZE))
         image = np.ascontiguousarray(rgb)  # dlib wants contiguous RGB
         with self._lock:
-            if self._models is None:
-                self._models = (
-                    dlib.shape_predictor(str(self._shape_path)),
-                    dlib.face_recognition_model_v1(str(self._net_path)),
-                )
-            landmarks, net = self._models
             shapes = dlib.full_object_detections()
             for top, right, bottom, left in boxes:
-                shapes.append(landmarks(image, dlib.rectangle(left, top, right, bottom)))
-            vectors = net.compute_face_descriptor(image, shapes)
+                shapes.append(self._shapes(image, dlib.rectangle(left, top, right, bottom)))
+            vectors = self._net.compute_face_descriptor(image, shapes)
         return np.asarray([np.asarray(v) for v in vectors], dtype=np.float64)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from watcher.decide.tracker import Track, expected_box
+from watcher.decide.tracker import MAX_PREDICTED_SHIFT, Track, expected_box
 from watcher.faces.engine import Box
 from watcher.motion.gate import MotionRegion
 from watcher.motion.regions import SearchRegion, search_regions
@@ -22,8 +22,9 @@ from watcher.motion.regions import SearchRegion, search_regions
 # a stride), one above, eight below.
 _BODY_SIDE, _BODY_UP, _BODY_DOWN = 2.0, 1.0, 8.0
 _EXPLAINED_SHARE = 0.6  # a moving region this much inside a tracked body is that body
-# A tracked face is expected to move on as it moved, by at most this many face widths.
-_MAX_PREDICTED_SHIFT = 1.5
+# A face searched for this many times since it was last seen is lost: one miss
+# (a blink of the detector, a turned head) keeps the every-frame pace.
+_LOST_AFTER = 2
 
 
 def body_area(face: Box) -> Box:
@@ -55,12 +56,16 @@ class ScanPlanner:
     settled_interval_s: float = 0.4  # faces already judged
     _next_slow: float = float("-inf")
     _next_settled: float = float("-inf")
-    # track id -> when its face was last searched for
-    _searched: dict[int, float] = field(default_factory=dict)
+    # track id -> (when it was last seen, how often searched for since)
+    _searched: dict[int, tuple[float, int]] = field(default_factory=dict)
+
+    def _misses(self, track: Track) -> int:
+        seen, searches = self._searched.get(track.id, (track.last_t, 0))
+        return searches if seen == track.last_t else 0
 
     def _lost(self, track: Track) -> bool:
-        """Searched for since it was last seen, and not found."""
-        return self._searched.get(track.id, float("-inf")) > track.last_t
+        """Searched for repeatedly since it was last seen, and not found."""
+        return self._misses(track) >= _LOST_AFTER
 
     def plan(
         self,
@@ -83,9 +88,10 @@ class ScanPlanner:
         searched = [
             tr for tr, slow in zip(tracks, slow_tracks, strict=True) if settled_due or not slow
         ]
-        faces = [(tr.box, expected_box(tr, t, _MAX_PREDICTED_SHIFT)) for tr in searched]
-        self._searched = {tr.id: self._searched.get(tr.id, float("-inf")) for tr in tracks}
-        self._searched.update((tr.id, t) for tr in searched)
+        faces = [(tr.box, expected_box(tr, t, MAX_PREDICTED_SHIFT)) for tr in searched]
+        misses = {tr.id: (tr.last_t, self._misses(tr)) for tr in tracks}
+        misses.update((tr.id, (tr.last_t, self._misses(tr) + 1)) for tr in searched)
+        self._searched = misses
         bodies = [] if scene_changed else [body_area(tr.box) for tr in tracks]
         moving: list[Box] = []
         slow_taken = False
