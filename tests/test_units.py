@@ -259,6 +259,32 @@ def test_planner_searches_arrivals_at_once_and_explained_motion_slowly() -> None
     assert any(smallest == 60 for _, smallest in planner.plan(2.3, body, decider.tracks, 1280, 720))
 
 
+def test_the_slow_lane_near_a_close_face_looks_for_faces_half_its_size() -> None:
+    decider = Decider(confirm_frames=1)
+    planner = ScanPlanner(min_face_px=60)
+    face = (100, 700, 300, 500)  # 200 px: someone close to the camera
+    decider.update(0.0, [(face, Match("alice", 0.3))])
+    body = [MotionRegion((300, 800, 700, 400), habitual=False)]
+    plan = planner.plan(0.2, body, decider.tracks, 1280, 720)
+    assert 100 in {smallest for _, smallest in plan}
+    assert 60 not in {smallest for _, smallest in plan}
+    leaves = [MotionRegion((0, 1280, 100, 1000), habitual=True)]  # away from anyone
+    plan = planner.plan(2.4, leaves, decider.tracks, 1280, 720)
+    assert 60 in {smallest for _, smallest in plan}
+
+
+def test_motion_that_keeps_showing_no_face_is_searched_less_often() -> None:
+    decider = Decider(confirm_frames=2)
+    planner = ScanPlanner(min_face_px=60)
+    back = [MotionRegion((100, 700, 600, 500), habitual=False)]  # someone, back turned
+    searched = [bool(planner.plan(0.2 * i, back, decider.tracks, 1280, 720)) for i in range(9)]
+    assert searched == [True, True, True, False, True, False, True, False, True]
+    decider.assign(1.8, [(600, 1250, 700, 1150)])  # a face elsewhere: every frame again
+    for t in (2.0, 2.2, 2.4):
+        plan = planner.plan(t, back, decider.tracks, 1280, 720)
+        assert any(smallest == 60 for _, smallest in plan), t
+
+
 def test_while_the_scene_changes_no_tracked_person_explains_motion() -> None:
     decider = Decider(confirm_frames=1)
     planner = ScanPlanner(min_face_px=60)

@@ -24,7 +24,7 @@ _MAX_CENTRE_SHIFT = 1.5
 # face embeds to noise, which could count toward a stranger or waste 75 ms.
 # A face that stays cut this long (a camera that crops heads) is embedded anyway.
 _CUT_PATIENCE_S = 1.0
-_CUT_SHARE = 0.15  # a box clamped by more than this share of its size is a cut face
+_CUT_SHARE = 0.08  # a box clamped by more than this share of its size is a cut face
 # A tracked face is expected to move on as it moved, by at most this many face widths.
 MAX_PREDICTED_SHIFT = 1.5
 
@@ -67,6 +67,7 @@ class Track:
     embedded_height: int = 0  # face height at that embedding
     velocity: tuple[float, float] = (0.0, 0.0)  # of the box's centre (down, right), px/s
     cut_since: float | None = None  # since when the face is cut by the frame's edge
+    hits: int = 1  # analyses in which the face was found
 
     @property
     def first_unknown_t(self) -> float:
@@ -135,6 +136,7 @@ class Decider:
             else:
                 free.remove(track)
                 track.velocity = _velocity(track.box, box, t - track.last_t)
+                track.hits += 1
             track.box, track.last_t = box, t
             cut = frame_size is not None and _touches_edge(box, *frame_size)
             track.cut_since = (t if track.cut_since is None else track.cut_since) if cut else None
@@ -214,7 +216,8 @@ class Decider:
         """
         best, best_score = None, 0.0
         for track in tracks:
-            expected = expected_box(track, t, MAX_PREDICTED_SHIFT)
+            # Seen once, its motion is unknown: measured from where it was.
+            expected = track.box if track.hits < 2 else expected_box(track, t, MAX_PREDICTED_SHIFT)
             overlap = iou(expected, box)
             shift = centre_shift(expected, box)
             if overlap < _MIN_IOU and shift > _MAX_CENTRE_SHIFT:
@@ -250,8 +253,12 @@ def _velocity(before: Box, after: Box, dt: float) -> tuple[float, float]:
 
 def expected_box(track: Track, t: float, max_shift: float) -> Box:
     """Where the track's face should be at `t`, moving on as it did (capped at
-    `max_shift` face widths)."""
+    `max_shift` face widths). A face seen once has no known motion: it may be
+    anywhere within `max_shift` widths, and the box returned spans all that."""
     top, right, bottom, left = track.box
+    if track.hits < 2:
+        reach = round(max_shift * (right - left))
+        return (top - reach, right + reach, bottom + reach, left - reach)
     dt = max(0.0, t - track.last_t)
     limit = max_shift * (right - left)
     dy = max(-limit, min(limit, track.velocity[0] * dt))

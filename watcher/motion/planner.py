@@ -5,8 +5,9 @@ face can be: motion nobody explains yet is searched at once (an arrival), while
 motion a tracked person explains (their own body moving) and habitual motion
 (leaves, water) are searched every two seconds, and faces already judged are
 re-found only a few times a second to keep their tracks alive. A face that was
-searched for and not found (it turned away, or its person left) is looked for at
-that slower pace too, until its track expires.
+searched for and not found twice (it turned away, or its person left) is looked
+for at that slower pace too, until its track expires; so is new motion that has
+shown no face for three frames running (a back turned), until a face turns up.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ _EXPLAINED_SHARE = 0.6  # a moving region this much inside a tracked body is tha
 # A face searched for this many times since it was last seen is lost: one miss
 # (a blink of the detector, a turned head) keeps the every-frame pace.
 _LOST_AFTER = 2
+# New motion searched this many frames running without a new face is then searched
+# at the settled pace: an arrival is still found within half a second.
+_FRUITLESS_AFTER = 3
 
 
 def body_area(face: Box) -> Box:
@@ -58,6 +62,25 @@ class ScanPlanner:
     _next_settled: float = float("-inf")
     # track id -> (when it was last seen, how often searched for since)
     _searched: dict[int, tuple[float, int]] = field(default_factory=dict)
+    _seen_ids: set[int] = field(default_factory=set)  # the tracks of the previous plan
+    _fruitless: int = 0  # frames running whose new motion was searched, no new face found
+    _next_fruitless: float = float("-inf")
+
+    def _new_motion(self, t: float, regions: list[Box], fruitful: bool) -> list[Box]:
+        """Unexplained motion to search now: every frame, until searching it has found
+        no new face several frames running (someone with their back turned, a
+        person walking out); then at the settled pace, until a face turns up or the
+        motion stops."""
+        if fruitful or not regions:
+            self._fruitless = 0
+        if not regions:
+            return []
+        if self._fruitless >= _FRUITLESS_AFTER and t < self._next_fruitless:
+            return []
+        self._fruitless += 1
+        if self._fruitless >= _FRUITLESS_AFTER:
+            self._next_fruitless = t + self.settled_interval_s
+        return regions
 
     def _misses(self, track: Track) -> int:
         seen, searches = self._searched.get(track.id, (track.last_t, 0))
@@ -92,18 +115,36 @@ class ScanPlanner:
         misses = {tr.id: (tr.last_t, self._misses(tr)) for tr in tracks}
         misses.update((tr.id, (tr.last_t, self._misses(tr) + 1)) for tr in searched)
         self._searched = misses
-        bodies = [] if scene_changed else [body_area(tr.box) for tr in tracks]
+        # A face not judged yet and lost twice may be walking on unseen: its body
+        # explains nothing, so the motion it leaves is searched. A judged face
+        # (known, or a stranger already recorded) explains its body until it expires.
+        bodies = [
+            (body_area(tr.box), tr)
+            for tr, gone in zip(tracks, lost, strict=True)
+            if not (scene_changed or (gone and not tr.settled))
+        ]
+        new_face = any(tr.id not in self._seen_ids for tr in tracks)
+        self._seen_ids = {tr.id for tr in tracks}
+        unexplained: list[Box] = []
         moving: list[Box] = []
+        near_people: list[SearchRegion] = []
         slow_taken = False
         for region in motion:
-            explained = any(_inside_share(region.box, b) >= _EXPLAINED_SHARE for b in bodies)
-            if not (region.habitual or explained):
-                moving.append(region.box)
+            by = [tr for b, tr in bodies if _inside_share(region.box, b) >= _EXPLAINED_SHARE]
+            if not (region.habitual or by):
+                unexplained.append(region.box)
+            elif slow_due and by:
+                # Someone else moving within a tracked person's reach is about as far
+                # from the camera: their face is searched down to half that face's size.
+                smallest = min(tr.box[2] - tr.box[0] for tr in by) // 2
+                near_people.append((region.box, max(self.min_face_px, smallest)))
+                slow_taken = True
             elif slow_due:
                 moving.append(region.box)
                 slow_taken = True
+        moving += self._new_motion(t, unexplained, new_face or scene_changed)
         if slow_taken:
             self._next_slow = t + self.slow_interval_s
         if settled_due and any(slow_tracks):
             self._next_settled = t + self.settled_interval_s
-        return search_regions(moving, faces, width, height, self.min_face_px)
+        return search_regions(moving, faces, width, height, self.min_face_px, near_people)

@@ -106,8 +106,17 @@ def face_regions(
 
 
 def search_regions(
-    motion: list[Box], faces: list[TrackedFace], width: int, height: int, min_face_px: int
+    motion: list[Box],
+    faces: list[TrackedFace],
+    width: int,
+    height: int,
+    min_face_px: int,
+    sized: list[SearchRegion] | None = None,
 ) -> list[SearchRegion]:
-    """Regions to search: moving areas at the minimum face size, tracked faces at theirs."""
+    """Regions to search: moving areas at the minimum face size, tracked faces at theirs,
+    and `sized` moving areas each for faces down to its own size."""
     regions = [(box, min_face_px) for box in motion_regions(motion, width, height, min_face_px)]
+    for smallest in sorted({size for _, size in sized or []}):
+        boxes = [box for box, size in sized or [] if size == smallest]
+        regions += [(box, smallest) for box in motion_regions(boxes, width, height, smallest)]
     return regions + face_regions(faces, width, height, min_face_px)
