@@ -101,8 +101,9 @@ class ScanPlanner:
     ) -> list[SearchRegion]:
         """Regions to search now (empty: skip detection on this frame).
 
-        While the whole scene changes (a cut, lights, the camera moved), no
-        tracked person explains what moves: anyone may be in the new picture.
+        On a cut (`scene_changed`: the picture is another one), no tracked person
+        explains what moves and new motion is searched every frame again: anyone
+        may be in the new picture.
         """
         slow_due = t >= self._next_slow
         settled_due = t >= self._next_settled
