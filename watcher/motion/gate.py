@@ -81,7 +81,7 @@ class MotionGate:
         previous, self._previous = self._previous, current
         background = self._background
         if background is None or background.shape != current.shape:
-            self._background = current
+            self._background = current.copy()  # adapts in place; `current` is kept as is
             self._habit = np.zeros_like(current)
             self.scene_changed = True
             return [MotionRegion((0, full_w, full_h, 0), habitual=False)]
