@@ -580,10 +580,10 @@ def verify(kind: str, video: Path, visits: list[Visit]) -> dict[str, Any]:
     beyond 0.65; no face anywhere else (every 10th frame). Empty: no face (every 10th frame).
     """
     from watcher.constants import HOG_WINDOW_PX
-    from watcher.faces.engine import FaceEngine
+    from watcher.faces import open_engine
     from watcher.faces.gallery import load_gallery
 
-    engine = FaceEngine()
+    engine = open_engine()
     gallery = load_gallery(engine, OUT / "known_faces")
     cutouts = [_cutout(v) for v in VISITORS] if kind == "visitors" else []
     problems: list[str] = []

@@ -72,10 +72,10 @@ def test_a_damaged_model_file_stops_the_start(
 ) -> None:
     real = engine_module.model_path
     broken = tmp_path / "dlib_face_recognition_resnet_model_v1.dat"
-    broken.write_bytes(real(engine_module._EMBED_MODEL).read_bytes()[:4096])
+    broken.write_bytes(real(engine_module.EMBED_MODEL).read_bytes()[:4096])
 
     def model_path(filename: str) -> Path:
-        return broken if filename == engine_module._EMBED_MODEL else real(filename)
+        return broken if filename == engine_module.EMBED_MODEL else real(filename)
 
     monkeypatch.setattr(engine_module, "model_path", model_path)
     with pytest.raises(ModelsMissing, match="unreadable"):

@@ -20,7 +20,8 @@ from tests.pg import PgServer, postgres_server
 from tests.test_migrations import schema_diffs
 from watcher.config import WatcherConfig
 from watcher.config.sections import PrivacyConfig
-from watcher.faces.engine import Box, Embeddings, FaceEngine, RGBImage, box_height
+from watcher.core import Box, Embeddings, FaceEngine, RGBImage, box_height
+from watcher.faces import open_engine
 from watcher.faces.gallery import load_gallery, read_rgb
 from watcher.faces.manage import GalleryError
 from watcher.record.paths import event_paths
@@ -69,7 +70,7 @@ class Face:
 
 @pytest.fixture(scope="module")
 def face_engine() -> FaceEngine:
-    return FaceEngine()
+    return open_engine()
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import numpy as np
 
 from watcher.config import CameraConfig
 from watcher.constants import EMBEDDING_SIZE
-from watcher.faces.engine import Box
+from watcher.core import Box
 from watcher.faces.gallery import Gallery
 from watcher.pipeline.camera import CameraPipeline
 from watcher.pipeline.events import FinishedEvent

@@ -18,8 +18,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from watcher.config import CameraConfig, WatcherConfig, summary
 from watcher.constants import EXIT_FAILURE, EXIT_OK
+from watcher.core import FaceEngine
+from watcher.faces import ModelsMissing, open_engine
 from watcher.faces.cache import cache_dir
-from watcher.faces.engine import FaceEngine, ModelsMissing
 from watcher.faces.gallery import Gallery, load_gallery
 from watcher.source.base import SourceError
 from watcher.store import (
@@ -43,7 +44,7 @@ class CommandFailed(RuntimeError):
 
 def _faces(cfg: WatcherConfig) -> tuple[FaceEngine, Gallery]:
     try:
-        engine = FaceEngine(cache_dir(cfg.known_faces_dir))
+        engine = open_engine(cache_dir(cfg.known_faces_dir))
     except ModelsMissing as exc:
         raise CommandFailed(str(exc)) from None
     return engine, load_gallery(engine, cfg.known_faces_dir)

@@ -17,8 +17,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from watcher.commands import CommandFailed, guard
 from watcher.config import WatcherConfig
 from watcher.constants import EXIT_FAILURE, EXIT_OK
+from watcher.core import FaceEngine
+from watcher.faces import ModelsMissing, open_engine
 from watcher.faces.cache import cache_dir
-from watcher.faces.engine import FaceEngine, ModelsMissing
 from watcher.faces.manage import (
     GalleryError,
     add_images,
@@ -31,7 +32,7 @@ from watcher.store import SchemaError, init_db, list_unknown, make_engine, promo
 
 def _engine(folder: Path) -> FaceEngine:
     try:
-        return FaceEngine(cache_dir(folder))
+        return open_engine(cache_dir(folder))
     except ModelsMissing as exc:
         raise CommandFailed(str(exc)) from None
 

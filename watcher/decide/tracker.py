@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from watcher.faces.engine import Box, Embeddings, RGBImage, box_height
+from watcher.core import Box, Embeddings, RGBImage, box_height
 from watcher.faces.gallery import Match
 
 # Boxes of one face in consecutive analyses overlap at least this much (IoU).
@@ -87,17 +87,6 @@ class Decision:
     sightings: list[Sighting]
     confirmed: list[Track]  # tracks that just became confirmed strangers
     stranger_in_view: bool  # some confirmed stranger is in this frame
-
-
-def iou(a: Box, b: Box) -> float:
-    """Intersection over union of two (top, right, bottom, left) boxes."""
-    top, bottom = max(a[0], b[0]), min(a[2], b[2])
-    left, right = max(a[3], b[3]), min(a[1], b[1])
-    inter = max(0, bottom - top) * max(0, right - left)
-    area_a = (a[2] - a[0]) * (a[1] - a[3])
-    area_b = (b[2] - b[0]) * (b[1] - b[3])
-    union = area_a + area_b - inter
-    return inter / union if union > 0 else 0.0
 
 
 class Decider:
@@ -218,7 +207,7 @@ class Decider:
         for track in tracks:
             # Seen once, its motion is unknown: measured from where it was.
             expected = track.box if track.hits < 2 else expected_box(track, t, MAX_PREDICTED_SHIFT)
-            overlap = iou(expected, box)
+            overlap = Box(*expected).iou(box)
             shift = centre_shift(expected, box)
             if overlap < _MIN_IOU and shift > _MAX_CENTRE_SHIFT:
                 continue
@@ -239,15 +228,11 @@ def _touches_edge(box: Box, width: int, height: int) -> bool:
     return abs(h - w) > _CUT_SHARE * max(h, w)
 
 
-def _centre(box: Box) -> tuple[float, float]:
-    return (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-
-
 def _velocity(before: Box, after: Box, dt: float) -> tuple[float, float]:
     """How fast a face's centre moved (down, right) in px/s; still when dt is zero."""
     if dt <= 0:
         return (0.0, 0.0)
-    (y0, x0), (y1, x1) = _centre(before), _centre(after)
+    (y0, x0), (y1, x1) = Box(*before).centre, Box(*after).centre
     return ((y1 - y0) / dt, (x1 - x0) / dt)
 
 
@@ -258,12 +243,12 @@ def expected_box(track: Track, t: float, max_shift: float) -> Box:
     top, right, bottom, left = track.box
     if track.hits < 2:
         reach = round(max_shift * (right - left))
-        return (top - reach, right + reach, bottom + reach, left - reach)
+        return Box(*track.box).grown(reach)
     dt = max(0.0, t - track.last_t)
     limit = max_shift * (right - left)
     dy = max(-limit, min(limit, track.velocity[0] * dt))
     dx = max(-limit, min(limit, track.velocity[1] * dt))
-    return (round(top + dy), round(right + dx), round(bottom + dy), round(left + dx))
+    return Box(round(top + dy), round(right + dx), round(bottom + dy), round(left + dx))
 
 
 def centre_shift(a: Box, b: Box) -> float:

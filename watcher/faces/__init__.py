@@ -1,1 +1,21 @@
-"""Faces: the dlib engine and the gallery of known people."""
+"""Faces: the dlib engine (behind `open_engine`, the one door to dlib) and the gallery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from watcher.core import FaceEngine
+from watcher.faces.models import ModelsMissing
+
+__all__ = ["ModelsMissing", "open_engine"]
+
+
+def open_engine(cache_dir: Path | None = None) -> FaceEngine:
+    """The dlib face engine, its models loaded; ModelsMissing when they cannot be.
+
+    dlib is imported here, at the first engine, not when watcher's modules load:
+    commands that judge no face (`events list`, `check-config`) never pay for it.
+    """
+    from watcher.faces.engine import FaceEngine as DlibEngine
+
+    return DlibEngine(cache_dir)

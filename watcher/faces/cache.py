@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 
 from watcher.constants import EMBEDDING_SIZE
-from watcher.faces.engine import _EMBED_MODEL, _SHAPE_MODEL, Box, Embeddings, model_path
+from watcher.core import Box, Embeddings
+from watcher.faces.models import EMBED_MODEL, SHAPE_MODEL, model_path
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def stat_key(st: os.stat_result) -> StatKey:
 def default_model_key() -> str:
     """Identifies the weights in use (name and size), so other weights invalidate the cache."""
     parts = [f"v{CACHE_VERSION}"]
-    for name in (_SHAPE_MODEL, _EMBED_MODEL):
+    for name in (SHAPE_MODEL, EMBED_MODEL):
         parts.append(f"{name}:{model_path(name).stat().st_size}")
     return ";".join(parts)
 
@@ -271,7 +272,7 @@ def _read(path: Path, model: str) -> tuple[dict[str, Entry], dict[str, tuple[Sta
         top, right, bottom, left = (int(v) for v in boxes[i])
         if not (0 <= top < bottom and 0 <= left < right):
             raise CacheCorrupt("malformed face box")
-        entries[digest] = Entry(vector=vectors[i].copy(), box=(top, right, bottom, left))
+        entries[digest] = Entry(vector=vectors[i].copy(), box=Box(top, right, bottom, left))
     for digest, reason in zip(rejected, a["rejected"].tolist(), strict=True):
         if not isinstance(reason, str) or not reason:
             raise CacheCorrupt("malformed rejection")

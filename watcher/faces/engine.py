@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.util
 import logging
 import os
 import secrets
@@ -18,15 +17,19 @@ import numpy as np
 import numpy.typing as npt
 
 from watcher.constants import EMBEDDING_SIZE, HOG_WINDOW_PX
+from watcher.core import LANDMARK_POINTS, Box, Embeddings, Landmarks, RGBImage, box_height
+from watcher.faces.models import EMBED_MODEL, SHAPE_MODEL, ModelsMissing, model_path
 
-# A face box in face_recognition's order: (top, right, bottom, left), in source pixels.
-Box = tuple[int, int, int, int]
-Embeddings = npt.NDArray[np.float64]
-RGBImage = npt.NDArray[np.uint8]
+__all__ = [
+    "Box",
+    "Embeddings",
+    "FaceEngine",
+    "ModelsMissing",
+    "RGBImage",
+    "box_height",
+    "model_path",
+]
 
-_MODELS_PACKAGE = "face_recognition_models"
-_SHAPE_MODEL = "shape_predictor_5_face_landmarks.dat"  # the 5-point model suffices for embedding
-_EMBED_MODEL = "dlib_face_recognition_resnet_model_v1.dat"
 # dlib builds its HOG detector by decompressing a text form compiled into the
 # library: about 0.3 CPU-s at every start. Its binary save loads in a millisecond.
 _DETECTOR_FILE = f"hog_frontal_faces-dlib{dlib.__version__}.svm"
@@ -34,25 +37,6 @@ _DIGEST_SUFFIX = ".sha256"
 _DETECTOR_FILTERS = 5  # front, left, right and two rotated fronts
 
 log = logging.getLogger(__name__)
-
-
-class ModelsMissing(RuntimeError):
-    """The dlib weights (package face_recognition_models) are not installed."""
-
-
-def model_path(filename: str) -> Path:
-    """Path of a weights file shipped by face_recognition_models.
-
-    The package is located, not imported: its __init__ imports pkg_resources,
-    which setuptools >= 81 no longer provides.
-    """
-    spec = importlib.util.find_spec(_MODELS_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelsMissing(f"{_MODELS_PACKAGE} is not installed: pip install {_MODELS_PACKAGE}")
-    path = Path(next(iter(spec.submodule_search_locations))) / "models" / filename
-    if not path.is_file():
-        raise ModelsMissing(f"model file missing: {path}")
-    return path
 
 
 def _temp_name(path: Path) -> Path:
@@ -121,25 +105,15 @@ def _load(kind: Any, path: Path) -> Any:
 
 def _seen(box: Box, boxes: list[Box]) -> bool:
     """True when `box` is mostly the same face as one already found (overlapping regions)."""
-    for other in boxes:
-        top, bottom = max(box[0], other[0]), min(box[2], other[2])
-        left, right = max(box[3], other[3]), min(box[1], other[1])
-        inter = max(0, bottom - top) * max(0, right - left)
-        smaller = min(
-            (box[2] - box[0]) * (box[1] - box[3]), (other[2] - other[0]) * (other[1] - other[3])
-        )
-        if smaller > 0 and inter / smaller > 0.5:
-            return True
-    return False
-
-
-def box_height(box: Box) -> int:
-    """Height in pixels of a (top, right, bottom, left) box."""
-    return box[2] - box[0]
+    return any(box.overlap_of_smaller(other) > 0.5 for other in boxes)
 
 
 class FaceEngine:
-    """Detects faces and embeds them. Thread-safe: dlib calls are serialised."""
+    """Detects faces and embeds them (implements `watcher.core.FaceEngine`).
+
+    Thread-safe: every dlib call holds one lock, so the engine is a detector pool
+    of one shared by all cameras.
+    """
 
     def __init__(self, cache_dir: Path | None = None) -> None:
         """Load the detector and the models; `cache_dir` keeps a fast-loading copy of the
@@ -147,8 +121,8 @@ class FaceEngine:
         self._detector = load_detector(cache_dir)
         # Loaded now, not at the first face: a damaged model file must stop the
         # start, not fail silently in a camera thread hours later.
-        self._shapes = _load(dlib.shape_predictor, model_path(_SHAPE_MODEL))
-        self._net = _load(dlib.face_recognition_model_v1, model_path(_EMBED_MODEL))
+        self._shapes = _load(dlib.shape_predictor, model_path(SHAPE_MODEL))
+        self._net = _load(dlib.face_recognition_model_v1, model_path(EMBED_MODEL))
         # dlib objects are not documented thread-safe; one lock keeps two
         # cameras from sharing a network at the same instant.
         self._lock = threading.Lock()
@@ -172,7 +146,7 @@ class FaceEngine:
         height, width = grey.shape[:2]
         boxes: list[Box] = []
         for (top, right, bottom, left), smallest in regions or [
-            ((0, width, height, 0), min_face_px)
+            (Box(0, width, height, 0), min_face_px)
         ]:
             scale = HOG_WINDOW_PX / float(smallest)
             crop = grey[top:bottom, left:right]
@@ -182,24 +156,35 @@ class FaceEngine:
             with self._lock:
                 rects = self._detector(crop, 0)
             for r in rects:
-                box = (
-                    max(0, top + round(r.top() / scale)),
-                    min(width, left + round(r.right() / scale)),
-                    min(height, top + round(r.bottom() / scale)),
-                    max(0, left + round(r.left() / scale)),
-                )
-                if box[2] > box[0] and box[1] > box[3] and not _seen(box, boxes):
+                box = Box(
+                    top + round(r.top() / scale),
+                    left + round(r.right() / scale),
+                    top + round(r.bottom() / scale),
+                    left + round(r.left() / scale),
+                ).clamped(width, height)
+                if box.height > 0 and box.width > 0 and not _seen(box, boxes):
                     boxes.append(box)
         return boxes
 
     def embed(self, rgb: RGBImage, boxes: list[Box]) -> Embeddings:
         """128-d embeddings of the faces at `boxes`, computed on the full-resolution frame."""
+        return self.embed_faces(rgb, boxes)[0]
+
+    def embed_faces(self, rgb: RGBImage, boxes: list[Box]) -> tuple[Embeddings, Landmarks]:
+        """Embeddings of the faces at `boxes` and the 5 landmarks each was aligned on.
+
+        The landmarks come free (the embedding needs them) and tell the look's pose.
+        """
         if not boxes:
-            return np.empty((0, EMBEDDING_SIZE))
+            return np.empty((0, EMBEDDING_SIZE)), np.empty((0, LANDMARK_POINTS, 2))
         image = np.ascontiguousarray(rgb)  # dlib wants contiguous RGB
         with self._lock:
             shapes = dlib.full_object_detections()
             for top, right, bottom, left in boxes:
                 shapes.append(self._shapes(image, dlib.rectangle(left, top, right, bottom)))
             vectors = self._net.compute_face_descriptor(image, shapes)
-        return np.asarray([np.asarray(v) for v in vectors], dtype=np.float64)
+        points = np.asarray(
+            [[(s.part(i).x, s.part(i).y) for i in range(LANDMARK_POINTS)] for s in shapes],
+            dtype=np.float64,
+        )
+        return np.asarray([np.asarray(v) for v in vectors], dtype=np.float64), points

@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 
 from watcher.constants import EMBEDDING_SIZE, GALLERY_IMAGE_EXTS
+from watcher.core import Box, Embeddings, FaceEngine, RGBImage, box_height
 from watcher.faces.cache import Entry, GalleryCache, digest_of
-from watcher.faces.engine import Box, Embeddings, FaceEngine, RGBImage, box_height
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from watcher.constants import GALLERY_IMAGE_EXTS
+from watcher.core import Embeddings, FaceEngine, box_height
 from watcher.faces.cache import GalleryCache, create_hidden, digest_of
-from watcher.faces.engine import Embeddings, FaceEngine, box_height
 from watcher.faces.gallery import (
     USEFUL_FACE_PX,
     Gallery,

@@ -8,8 +8,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from watcher.core import FaceEngine
 from watcher.faces.cache import GalleryCache
-from watcher.faces.engine import FaceEngine
 from watcher.faces.gallery import Fingerprint, Gallery, Rejected, fingerprint, load_gallery
 
 log = logging.getLogger("watcher.faces")

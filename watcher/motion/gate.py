@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from watcher.faces.engine import Box
+from watcher.core import Box
 
 GreyImage = npt.NDArray[np.uint8]
 
@@ -84,7 +84,7 @@ class MotionGate:
             self._background = current.copy()  # adapts in place; `current` is kept as is
             self._habit = np.zeros_like(current)
             self.scene_changed = True
-            return [MotionRegion((0, full_w, full_h, 0), habitual=False)]
+            return [MotionRegion(Box(0, full_w, full_h, 0), habitual=False)]
         diff = current - background
         diff -= float(diff.mean())  # light drift moves everything at once: not motion
         mask = (np.abs(diff) > self.threshold).astype(np.uint8)
@@ -109,7 +109,7 @@ class MotionGate:
                 continue
             moving = raw[y : y + h, x : x + w] > 0
             habitual = float((habit[y : y + h, x : x + w][moving] > _HABITUAL_CELL).mean())
-            box = (
+            box = Box(
                 int(y / scale),
                 min(full_w, int((x + w) / scale) + 1),
                 min(full_h, int((y + h) / scale) + 1),

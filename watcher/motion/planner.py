@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from watcher.core import Box
 from watcher.decide.tracker import MAX_PREDICTED_SHIFT, Track, expected_box
-from watcher.faces.engine import Box
 from watcher.motion.gate import MotionRegion
 from watcher.motion.regions import SearchRegion, search_regions
 
@@ -35,7 +35,7 @@ def body_area(face: Box) -> Box:
     """Where a tracked face's body is likely to move."""
     top, right, bottom, left = face
     h, w = bottom - top, right - left
-    return (
+    return Box(
         int(top - _BODY_UP * h),
         int(right + _BODY_SIDE * w),
         int(bottom + _BODY_DOWN * h),

@@ -8,7 +8,7 @@ smaller picture.
 
 from __future__ import annotations
 
-from watcher.faces.engine import Box
+from watcher.core import Box
 
 # (region, smallest face height to find in it, in source pixels)
 SearchRegion = tuple[Box, int]
@@ -28,8 +28,7 @@ _MOTION_MARGIN = 1.0
 
 
 def _grow(box: Box, by: int, width: int, height: int) -> Box:
-    top, right, bottom, left = box
-    return (max(0, top - by), min(width, right + by), min(height, bottom + by), max(0, left - by))
+    return Box(*box).grown(by).clamped(width, height)
 
 
 def _overlap(a: Box, b: Box) -> bool:
@@ -37,7 +36,7 @@ def _overlap(a: Box, b: Box) -> bool:
 
 
 def _union(a: Box, b: Box) -> Box:
-    return (min(a[0], b[0]), max(a[1], b[1]), max(a[2], b[2]), min(a[3], b[3]))
+    return Box(min(a[0], b[0]), max(a[1], b[1]), max(a[2], b[2]), min(a[3], b[3]))
 
 
 def merge(boxes: list[Box]) -> list[Box]:
@@ -80,7 +79,7 @@ def motion_regions(motion: list[Box], width: int, height: int, min_face_px: int)
     regions = merge(grown)
     area = sum((b[2] - b[0]) * (b[1] - b[3]) for b in regions)
     if regions and area > _FULL_FRAME_SHARE * width * height:
-        return [(0, width, height, 0)]
+        return [Box(0, width, height, 0)]
     return regions
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 from watcher.buffer.preroll import PrerollBuffer
 from watcher.config import CameraConfig
 from watcher.constants import EVENT_CLOSED, EVENT_NO_CLIP
+from watcher.core import Box, FaceEngine, RGBImage, box_height
 from watcher.decide.tracker import Decider, Evidence, Sighting, Track
-from watcher.faces.engine import Box, FaceEngine, RGBImage, box_height
 from watcher.faces.gallery import Gallery, Match
 from watcher.motion.gate import GreyImage, MotionGate
 from watcher.motion.planner import ScanPlanner, body_area
@@ -218,7 +218,7 @@ class CameraPipeline:
         """Face boxes in the regions worth searching now (all of the frame without the gate)."""
         height, width = grey.shape[:2]
         if self.gate is None:
-            regions = [((0, width, height, 0), min_face_px)]
+            regions = [(Box(0, width, height, 0), min_face_px)]
         else:
             people = [body_area(tr.box) for tr in self.decider.tracks]
             motion = self.gate.regions(grey, people)

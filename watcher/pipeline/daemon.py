@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 
 from watcher.config import CameraConfig, ConfigError, WatcherConfig, load_config, mask_url
 from watcher.constants import EXIT_FAILURE, EXIT_OK
-from watcher.faces.engine import FaceEngine
+from watcher.core import FaceEngine
 from watcher.faces.gallery import Gallery
 from watcher.faces.reload import GalleryWatcher
 from watcher.pipeline.camera import CameraPipeline

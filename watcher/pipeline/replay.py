@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from watcher.config import CameraConfig, WatcherConfig
-from watcher.faces.engine import FaceEngine
+from watcher.core import FaceEngine
 from watcher.faces.gallery import Gallery
 from watcher.pipeline.camera import CameraPipeline
 from watcher.pipeline.clock import MediaClock

@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from watcher.faces.engine import Box, RGBImage
+from watcher.core import Box, RGBImage
 
 _BOX_COLOUR_RGB = (255, 0, 0)  # red: a stranger
 _JPEG_QUALITY = 90

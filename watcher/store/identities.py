@@ -17,7 +17,7 @@ from watcher.store.grouping import lock_identities, refresh_identities
 from watcher.store.models import Event, EventIdentity, Sighting, UnknownIdentity
 
 if TYPE_CHECKING:  # dlib is loaded only by the commands that embed faces
-    from watcher.faces.engine import FaceEngine
+    from watcher.core import FaceEngine
     from watcher.faces.manage import AddResult
 
 log = logging.getLogger("watcher.store")
