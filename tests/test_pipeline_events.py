@@ -15,6 +15,7 @@ import numpy as np
 
 from watcher.config import CameraConfig
 from watcher.constants import EMBEDDING_SIZE
+from tests.support.decide import frontal_landmarks
 from watcher.core import Box
 from watcher.faces.gallery import Gallery
 from watcher.pipeline.camera import CameraPipeline
@@ -27,6 +28,13 @@ FPS = 10
 FACE: Box = (100, 300, 300, 100)
 
 
+# Blocks of 20 px: sharp edges and contrast that survive the quality check's 64 px.
+_TEXTURE = np.kron(
+    np.random.default_rng(7).integers(130, 255, (10, 10, 1), dtype=np.uint8),
+    np.ones((20, 20, 1), np.uint8),
+)
+
+
 class StubEngine:
     """Sees one face in every frame brighter than mid-grey."""
 
@@ -35,6 +43,9 @@ class StubEngine:
 
     def embed(self, rgb: np.ndarray, boxes: list[Box]) -> np.ndarray:
         return np.full((len(boxes), EMBEDDING_SIZE), 0.1)
+
+    def embed_faces(self, rgb: np.ndarray, boxes: list[Box]) -> tuple[np.ndarray, np.ndarray]:
+        return self.embed(rgb, boxes), np.asarray([frontal_landmarks(b) for b in boxes])
 
 
 class Feed:
@@ -51,6 +62,9 @@ class Feed:
         t = self.i / FPS
         self.i += 1
         picture = np.full((320, 320, 3), 200 if face else 40, np.uint8)
+        if face:  # textured, so the stub's face is a sharp, lit look
+            top, right, bottom, left = FACE
+            picture[top:bottom, left:right] = _TEXTURE
         image = av.VideoFrame.from_ndarray(picture, format="rgb24")
         self.pipeline.on_packets(self.encoder.encode(image, t))
         return Frame(image, t)
@@ -62,7 +76,7 @@ def make_pipeline(
     camera = CameraConfig(
         name="cam",
         source="demo",
-        faces={"confirm_frames": 2},
+        faces={"confirm_frames": 2, "embeddings_per_s": FPS},  # every frame fed is analysed
         record={"pre_capture_s": 1, "post_capture_s": 0.5, **record},
     )
     return CameraPipeline(

@@ -8,9 +8,9 @@ from fractions import Fraction
 import av
 import numpy as np
 
+from tests.support.decide import alice, rule
 from watcher.buffer.preroll import PrerollBuffer
 from watcher.decide.tracker import Decider, expected_box
-from watcher.faces.gallery import Match
 from watcher.motion.gate import MotionGate, MotionRegion
 from watcher.motion.planner import ScanPlanner
 from watcher.motion.regions import search_regions
@@ -59,81 +59,6 @@ def test_preroll_is_bounded_even_without_keyframes() -> None:
     fill_more = PrerollBuffer(keep_s=2.0, max_s=5.0)
     fill(fill_more, 30.0, gop_s=6.0)
     assert fill_more.span_s <= 5.0 + 6.0
-
-
-def unknown(distance: float = 0.8) -> Match:
-    return Match(None, distance)
-
-
-def test_one_unknown_frame_does_not_confirm() -> None:
-    decider = Decider(confirm_frames=2)
-    first = decider.update(0.0, [(BOX, unknown())])
-    assert not first.confirmed and not first.stranger_in_view
-    gone = decider.update(3.0, [])  # the track timed out
-    assert not gone.confirmed
-    again = decider.update(3.2, [(BOX, unknown())])
-    assert not again.confirmed
-
-
-def test_consecutive_unknowns_confirm_with_the_first_time() -> None:
-    decider = Decider(confirm_frames=3)
-    decider.update(1.0, [(BOX, unknown())])
-    decider.update(1.2, [(BOX, unknown())])
-    third = decider.update(1.4, [(BOX, unknown())])
-    assert len(third.confirmed) == 1 and third.stranger_in_view
-    assert third.confirmed[0].first_unknown_t == 1.0
-    later = decider.update(1.6, [(BOX, unknown())])
-    assert later.stranger_in_view and not later.confirmed
-
-
-def test_a_known_match_makes_the_track_known_for_good() -> None:
-    decider = Decider(confirm_frames=2)
-    decider.update(0.0, [(BOX, Match("alice", 0.4))])
-    for i in range(1, 6):
-        decision = decider.update(i * 0.2, [(BOX, unknown(0.62))])
-        assert not decision.confirmed and not decision.stranger_in_view
-
-
-def test_known_face_beside_a_stranger_does_not_hide_him() -> None:
-    decider = Decider(confirm_frames=2)
-    other = (100, 700, 200, 600)
-    decider.update(0.0, [(BOX, Match("alice", 0.3)), (other, unknown())])
-    decision = decider.update(0.2, [(BOX, Match("alice", 0.3)), (other, unknown())])
-    assert [tr.box for tr in decision.confirmed] == [other]
-
-
-def test_a_walking_face_stays_one_track() -> None:
-    decider = Decider(confirm_frames=5)
-    for i in range(5):
-        shift = i * 90  # almost a face width per analysis
-        box = (100, 200 + shift, 200, 100 + shift)
-        decision = decider.update(i * 0.2, [(box, unknown())])
-    assert len(decision.confirmed) == 1 and len(decider.tracks) == 1
-
-
-def test_a_face_cut_by_the_edge_waits_to_be_embedded_and_never_confirms_on_its_own() -> None:
-    decider = Decider(confirm_frames=2)
-    frame = (1280, 720)
-    whole = (100, 1280, 260, 1120)  # at the edge, but square: the whole face is in view
-    assert decider.needs_embedding(decider.assign(0.0, [whole], (1280, 720))[0], 0.0)
-    decider = Decider(confirm_frames=2)
-    entering = (100, 1280, 260, 1160)  # its right part is still outside the frame
-    (track,) = decider.assign(0.0, [entering], frame)
-    assert not decider.needs_embedding(track, 0.0)
-    decision = decider.judge(0.0, [track], [None])
-    assert decision.sightings == [] and not decision.confirmed  # no verdict yet
-    inside = (100, 1200, 260, 1040)  # it walked across, to the other side
-    (track,) = decider.assign(0.2, [inside], frame)
-    assert decider.needs_embedding(track, 0.2)  # whole now
-    decider.judge(0.2, [track], [unknown()])
-    leaving = (100, 1280, 260, 1150)
-    for i in range(3):  # the carried-over verdict never counts as a second look
-        (track,) = decider.assign(0.4 + 0.2 * i, [leaving], frame)
-        assert not decider.needs_embedding(track, 0.4 + 0.2 * i)
-        assert not decider.judge(0.4 + 0.2 * i, [track], [None]).confirmed
-    (track,) = decider.assign(1.5, [leaving], frame)  # cut for 1 s: a cropping camera
-    assert decider.needs_embedding(track, 1.5)
-    assert decider.judge(1.5, [track], [unknown()]).confirmed
 
 
 def test_schedule_keeps_the_rate_of_a_29_97_fps_source() -> None:
@@ -248,7 +173,7 @@ def test_planner_searches_arrivals_at_once_and_explained_motion_slowly() -> None
     arrival = [MotionRegion((100, 700, 500, 500), habitual=False)]
     assert planner.plan(0.0, arrival, [], 1280, 720)  # nobody tracked: search now
     face = (100, 650, 200, 550)
-    decider.update(0.0, [(face, Match("alice", 0.3))])
+    decider.update(0.0, [(face, alice())], rule())
     body = [MotionRegion((150, 700, 600, 500), habitual=False)]  # under alice's face
     first = planner.plan(0.2, body, decider.tracks, 1280, 720)
     assert any(smallest == 60 for _, smallest in first)  # the slow lane is due once
@@ -263,7 +188,7 @@ def test_the_slow_lane_near_a_close_face_looks_for_faces_half_its_size() -> None
     decider = Decider(confirm_frames=1)
     planner = ScanPlanner(min_face_px=60)
     face = (100, 700, 300, 500)  # 200 px: someone close to the camera
-    decider.update(0.0, [(face, Match("alice", 0.3))])
+    decider.update(0.0, [(face, alice())], rule())
     body = [MotionRegion((300, 800, 700, 400), habitual=False)]
     plan = planner.plan(0.2, body, decider.tracks, 1280, 720)
     assert 100 in {smallest for _, smallest in plan}
@@ -289,7 +214,7 @@ def test_while_the_scene_changes_no_tracked_person_explains_motion() -> None:
     decider = Decider(confirm_frames=1)
     planner = ScanPlanner(min_face_px=60)
     face = (100, 650, 200, 550)
-    decider.update(0.0, [(face, Match("alice", 0.3))])
+    decider.update(0.0, [(face, alice())], rule())
     body = [MotionRegion((150, 700, 600, 500), habitual=False)]
     planner.plan(0.0, body, decider.tracks, 1280, 720)  # the slow lane: next due at 2 s
     assert planner.plan(0.2, body, decider.tracks, 1280, 720) == []  # her body, explained
@@ -331,21 +256,6 @@ def test_a_walking_face_is_expected_further_on() -> None:
     assert expected_box(track, 2.2, max_shift=1.5) == (100, 500, 200, 400)  # capped
     (track,) = decider.assign(0.4, [(100, 400, 200, 300)])
     assert expected_box(track, 0.4, max_shift=1.5) == track.box
-
-
-def test_needs_embedding_only_until_settled_then_on_refresh_or_growth() -> None:
-    decider = Decider(confirm_frames=2, refresh_s=5.0)
-    (track,) = decider.assign(0.0, [BOX])
-    assert decider.needs_embedding(track, 0.0)
-    decider.judge(0.0, [track], [Match("alice", 0.3)])
-    (track,) = decider.assign(0.2, [BOX])
-    assert not decider.needs_embedding(track, 0.2)
-    decision = decider.judge(0.2, [track], [None])
-    assert decision.sightings[0].name == "alice"  # the verdict is carried over
-    assert decider.needs_embedding(track, 5.1)
-    bigger = (80, 230, 230, 80)
-    (track,) = decider.assign(0.4, [bigger])
-    assert decider.needs_embedding(track, 0.4)
 
 
 def test_media_clock_keeps_the_earliest_arriving_mapping() -> None:

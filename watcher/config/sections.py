@@ -15,12 +15,18 @@ class FacesConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    rule: Literal["open_set", "fixed"] = Field(
+        default="open_set",
+        description="open_set: each person's bound comes from the gallery (how close their "
+        "own photos and their nearest look-alike are), capped by `tolerance`, and a face is "
+        "judged on the mean of its good looks; fixed: one distance, `tolerance`, for everyone.",
+    )
     tolerance: float = Field(
         default=0.6,
         gt=0,
         le=1.2,
-        description="Embedding distance at or under which a face is that known person; "
-        "lower is stricter.",
+        description="The largest embedding distance at which a face can be a known person "
+        "(every person's bound is at most this); lower is stricter.",
     )
     min_face_px: int = Field(
         default=60,
@@ -32,7 +38,20 @@ class FacesConfig(BaseModel):
         default=2,
         ge=1,
         le=50,
-        description="Consecutive analysed frames a face must stay unknown before an event starts.",
+        description="Looks at a face that must agree it is unknown before an event starts "
+        "(one more when none of them is a good look).",
+    )
+    evidence_looks: int = Field(
+        default=6,
+        ge=1,
+        le=50,
+        description="How many of a face's latest usable looks its verdict rests on.",
+    )
+    embeddings_per_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="Budget of a face not yet decided: at most this many embeddings a second.",
     )
     analyse_fps: float = Field(
         default=5.0,

@@ -1,18 +1,20 @@
-"""Follows faces across analysed frames and decides when a face is a confirmed stranger.
+"""Follows faces across analysed frames and decides, on evidence, who each face is.
 
-A face must stay unknown over `confirm_frames` consecutive analyses of the same
-track before it counts: one frame's bad embedding never starts a recording. A
-track that matched a known person once stays that person (a known resident
-turning their head must not become a stranger).
+Each track keeps a window of its recent usable looks (decide/evidence.py) and is
+judged on them by the open-set rule (decide/openset.py) after every fresh look:
+a stranger needs `confirm_frames` looks (one more when all are poor), so one bad
+frame never starts a recording; a known verdict can still turn into a stranger
+when later good looks disagree, and a stranger's into a known person.
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from watcher.core import Box, Embeddings, RGBImage, box_height
-from watcher.faces.gallery import Match
+from watcher.decide.evidence import Finding, LookWindow, Observation, enough
+from watcher.decide.openset import Kind, OpenSetRule
 
 # Boxes of one face in consecutive analyses overlap at least this much (IoU).
 # Low on purpose: HOG boxes jump between pyramid levels.
@@ -31,21 +33,22 @@ MAX_PREDICTED_SHIFT = 1.5
 
 @dataclass(frozen=True)
 class Sighting:
-    """One face in one analysed frame, and what the gallery said of it."""
+    """One face in one analysed frame, and what was made of it."""
 
     t: float
     box: Box
-    name: str | None
-    distance: float | None
+    name: str | None  # the track's known person, if any
+    distance: float | None  # this look's distance to the nearest person
     track_id: int
     # Only for a stranger's face embedded in this very frame: kept (in the
     # database, with a crop) to recognise the same stranger across events.
     evidence: Evidence | None = field(default=None, compare=False, repr=False)
+    note: str | None = None  # why this look did not count, or the verdict it led to
 
 
 @dataclass(frozen=True)
 class Evidence:
-    """A fresh embedding of a face and the pixels it came from."""
+    """A fresh embedding of a stranger's face and the pixels it came from."""
 
     embedding: Embeddings
     crop: RGBImage
@@ -58,11 +61,14 @@ class Track:
     id: int
     box: Box
     last_t: float
-    name: str | None = None  # the known person, once matched
-    unknown_run: int = 0  # consecutive unknown analyses
-    confirmed: bool = False  # a confirmed stranger
-    pending: list[Sighting] = field(default_factory=list)  # unknown sightings before confirmation
-    last_match: Match | None = None  # the latest embedding's verdict
+    looks: LookWindow
+    name: str | None = None  # the known person, while the evidence says so
+    confirmed: bool = False  # a confirmed stranger (or watch-listed person)
+    alert_run: int = 0  # consecutive analyses as a watch-listed person
+    pending: list[Sighting] = field(default_factory=list)  # sightings before confirmation
+    finding: Finding | None = None  # the latest verdict on the evidence
+    why: str | None = None  # the finding that confirmed it, for the event's record
+    last_distance: float | None = None  # the latest look's distance to the nearest person
     embedded_t: float | None = None  # when it was last embedded
     embedded_height: int = 0  # face height at that embedding
     velocity: tuple[float, float] = (0.0, 0.0)  # of the box's centre (down, right), px/s
@@ -71,13 +77,16 @@ class Track:
 
     @property
     def first_unknown_t(self) -> float:
-        """When this track's current run of unknown sightings began."""
+        """When this track's sightings before confirmation began."""
         return self.pending[0].t if self.pending else self.last_t
+
+    decided: bool = False  # a stranger, or known on enough good looks
 
     @property
     def settled(self) -> bool:
-        """Known, or a confirmed stranger: a new embedding is no longer needed every frame."""
-        return self.name is not None or self.confirmed
+        """Decided on good looks: a new embedding is no longer needed every frame
+        (a face called a stranger on poor looks is still looked at closely)."""
+        return self.decided and (self.finding is None or self.finding.good)
 
 
 @dataclass
@@ -90,7 +99,7 @@ class Decision:
 
 
 class Decider:
-    """Turns per-frame matches into confirmed strangers."""
+    """Turns tracked faces' looks into verdicts: known, confirmed stranger, or not yet."""
 
     def __init__(
         self,
@@ -98,12 +107,17 @@ class Decider:
         track_timeout_s: float = 2.0,
         refresh_s: float = 10.0,
         alert_names: frozenset[str] = frozenset(),
+        evidence_looks: int = 6,
+        embeddings_per_s: float = 5.0,
     ) -> None:
         self.confirm_frames = confirm_frames
         # Known people on the watch-list: they start events as strangers do.
         self.alert_names = alert_names
         self.track_timeout_s = track_timeout_s
         self.refresh_s = refresh_s
+        self.evidence_looks = evidence_looks
+        # The budget of an undecided face: at most this many embeddings a second.
+        self.embed_interval_s = 1.0 / embeddings_per_s
         self.tracks: list[Track] = []
         self._ids = itertools.count(1)
 
@@ -120,7 +134,7 @@ class Decider:
         for box in boxes:
             track = self._claim(free, box, t)
             if track is None:
-                track = Track(next(self._ids), box, t)
+                track = Track(next(self._ids), box, t, LookWindow(self.evidence_looks))
                 self.tracks.append(track)
             else:
                 free.remove(track)
@@ -135,14 +149,18 @@ class Decider:
     def needs_embedding(self, track: Track, t: float) -> bool:
         """Whether this face must be embedded now, or its track's verdict still holds.
 
-        A settled track is embedded again only every `refresh_s` or when the face
-        grew (came closer: a better look): a known person standing in view for a
-        minute costs a few embeddings, not hundreds.
+        An undecided face is embedded within its budget (`embeddings_per_s`); a
+        decided one again only every `refresh_s` or when the face grew (came
+        closer: a better look): a known person standing in view for a minute costs
+        a few embeddings, not hundreds.
         """
         if track.cut_since is not None and t - track.cut_since < _CUT_PATIENCE_S:
             return False  # wait until the whole face is in view
-        if not track.settled or track.embedded_t is None or track.last_match is None:
+        if track.embedded_t is None:
             return True
+        if not track.settled:
+            # A hair under the interval still counts: frame times jitter.
+            return t - track.embedded_t >= self.embed_interval_s * 0.9
         if t - track.embedded_t >= self.refresh_s:
             return True
         return box_height(track.box) > 1.3 * track.embedded_height
@@ -151,50 +169,81 @@ class Decider:
         self,
         t: float,
         tracks: list[Track],
-        matches: list[Match | None],
-        evidence: list[Evidence | None] | None = None,
+        fresh: list[Observation | None],
+        rule: OpenSetRule,
     ) -> Decision:
-        """Record each track's verdict (None: reuse its last one) and decide."""
+        """Add each track's fresh look (None: none this frame) to its evidence and decide."""
         sightings: list[Sighting] = []
         confirmed: list[Track] = []
         stranger = False
-        proofs = evidence or [None] * len(tracks)
-        for track, fresh, proof in zip(tracks, matches, proofs, strict=True):
-            if fresh is not None:
-                track.last_match, track.embedded_t = fresh, t
-                track.embedded_height = box_height(track.box)
-            if track.last_match is None:
-                continue  # never embedded yet (cut by the edge): no verdict, no sighting
-            match = track.last_match
-            if match.name is not None:
-                track.name = match.name
-            kept = proof if fresh is not None and track.name is None else None
-            sighting = Sighting(t, track.box, match.name, match.distance, track.id, kept)
+        for track, obs in zip(tracks, fresh, strict=True):
+            note = None
+            if obs is not None and obs.look.cut and track.cut_since is not None:
+                if t - track.cut_since >= _CUT_PATIENCE_S:
+                    # Cut this long: a camera that crops heads. Judged as it is.
+                    obs = replace(obs, look=replace(obs.look, cut=False))
+            if obs is not None:
+                track.embedded_t, track.embedded_height = t, box_height(track.box)
+                track.last_distance = rule.judge(obs.embedding).distance
+                note = track.looks.add(obs)
+                if note is None:
+                    if self._weigh(track, rule):
+                        confirmed.append(track)
+                    note = track.finding.explain() if track.finding else None
+            if track.embedded_t is None:
+                continue  # never embedded yet (cut by the edge): no sighting
+            kept = None
+            if obs is not None and obs.crop is not None and track.name is None:
+                kept = Evidence(obs.embedding, obs.crop)
+            sighting = Sighting(t, track.box, track.name, track.last_distance, track.id, kept, note)
             sightings.append(sighting)
-            if track.name is not None and track.name not in self.alert_names:
-                track.unknown_run, track.pending = 0, []
-                continue
+            if track.name in self.alert_names and not track.confirmed:
+                # A watch-listed person counts every analysed frame, as a stranger's look.
+                track.alert_run += 1
+                if track.alert_run >= self.confirm_frames:
+                    track.confirmed = track.decided = True
+                    track.why = f"watch-list: {track.name}"
+                    confirmed.append(track)
             if track.confirmed:
                 stranger = True
-                continue
-            if fresh is None and track.name is None:
-                # An unknown verdict carried over never counts twice toward
-                # confirmation (a watch-listed name, once matched, does).
-                track.pending.append(sighting)
-                continue
-            track.unknown_run += 1
-            if track.unknown_run >= self.confirm_frames:
-                track.confirmed = True
-                confirmed.append(track)
-                stranger = True
-            else:
+            elif not track.decided or track.name is None:
                 track.pending.append(sighting)
         return Decision(sightings, confirmed, stranger)
 
-    def update(self, t: float, faces: list[tuple[Box, Match]]) -> Decision:
+    def _weigh(self, track: Track, rule: OpenSetRule) -> bool:
+        """Judge the track's evidence anew; True when it has just become a stranger."""
+        finding = track.looks.finding(rule)
+        track.finding = finding
+        if finding is None:
+            return False
+        kind = finding.verdict.kind
+        if kind is Kind.KNOWN:
+            if track.name != finding.verdict.name:
+                track.alert_run = 0
+            track.name = finding.verdict.name
+            if track.name not in self.alert_names:
+                # The reverse turn: the good looks now say a known person.
+                track.confirmed = False
+            sure = finding.good and enough(finding, self.confirm_frames)
+            track.decided = track.confirmed or sure
+            if track.decided and not track.confirmed:
+                track.pending = []
+            return False
+        if kind is Kind.UNCLEAR or not enough(finding, self.confirm_frames):
+            return False
+        # Unknown on enough looks: a stranger, even if taken for someone before.
+        track.name = None
+        track.decided = True
+        if track.confirmed:
+            return False
+        track.confirmed = True
+        track.why = finding.explain()
+        return True
+
+    def update(self, t: float, faces: list[tuple[Box, Observation]], rule: OpenSetRule) -> Decision:
         """Assign and judge in one step, every face freshly embedded."""
         tracks = self.assign(t, [box for box, _ in faces])
-        return self.judge(t, tracks, [match for _, match in faces])
+        return self.judge(t, tracks, [obs for _, obs in faces], rule)
 
     @staticmethod
     def _claim(tracks: list[Track], box: Box, t: float) -> Track | None:

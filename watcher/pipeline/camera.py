@@ -18,8 +18,11 @@ from watcher.buffer.preroll import PrerollBuffer
 from watcher.config import CameraConfig
 from watcher.constants import EVENT_CLOSED, EVENT_NO_CLIP
 from watcher.core import Box, FaceEngine, RGBImage, box_height
-from watcher.decide.tracker import Decider, Evidence, Sighting, Track
-from watcher.faces.gallery import Gallery, Match
+from watcher.decide.evidence import Observation
+from watcher.decide.openset import OpenSetRule
+from watcher.decide.quality import measure
+from watcher.decide.tracker import Decider, Sighting, Track
+from watcher.faces.gallery import Gallery
 from watcher.motion.gate import GreyImage, MotionGate
 from watcher.motion.planner import ScanPlanner, body_area
 from watcher.pipeline.clock import MediaClock
@@ -74,8 +77,13 @@ class CameraPipeline:
         self.clock = MediaClock()
         self.preroll = PrerollBuffer(camera.record.pre_capture_s + _PREROLL_SLACK_S)
         self.decider = Decider(
-            camera.faces.confirm_frames, refresh_s=camera.faces.refresh_s, alert_names=alert_names
+            camera.faces.confirm_frames,
+            refresh_s=camera.faces.refresh_s,
+            alert_names=alert_names,
+            evidence_looks=camera.faces.evidence_looks,
+            embeddings_per_s=camera.faces.embeddings_per_s,
         )
+        self._rule: tuple[Gallery, OpenSetRule] | None = None
         self.info: StreamInfo | None = None
         self.event: ActiveEvent | None = None
         self.stats = CameraStats()
@@ -180,19 +188,17 @@ class CameraPipeline:
         boxes = self._detect(grey, faces.min_face_px, t)
         tracks = self.decider.assign(t, boxes, (grey.shape[1], grey.shape[0]))
         todo = [i for i, tr in enumerate(tracks) if self.decider.needs_embedding(tr, t)]
-        matches: list[Match | None] = [None] * len(tracks)
-        evidence: list[Evidence | None] = [None] * len(tracks)
+        fresh: list[Observation | None] = [None] * len(tracks)
         picture: RGBImage | None = None
         if todo:
             picture = rgb(frame.image)
-            vectors = self.engine.embed(picture, [boxes[i] for i in todo])
+            vectors, points = self.engine.embed_faces(picture, [boxes[i] for i in todo])
             self.stats.embeddings += len(todo)
-            judged = self.gallery().match(vectors, faces.tolerance)
-            for i, vector, match in zip(todo, vectors, judged, strict=True):
-                matches[i] = match
-                if match.name is None:  # only strangers' faces are kept
-                    evidence[i] = Evidence(vector, crop(picture, boxes[i]))
-        decision = self.decider.judge(t, tracks, matches, evidence)
+            for i, vector, marks in zip(todo, vectors, points, strict=True):
+                look = measure(grey, boxes[i], marks)
+                # The crop is kept by the decider only if the face is not known.
+                fresh[i] = Observation(vector, look, crop(picture, boxes[i]))
+        decision = self.decider.judge(t, tracks, fresh, self.rule())
         self.stats.analysed += 1
         with self._lock:
             if generation != self._generation or self.info is None:
@@ -213,6 +219,20 @@ class CameraPipeline:
                         event, picture if picture is not None else rgb(frame.image), strangers
                     )
             self._add_sightings(event, decision.sightings)
+
+    def rule(self) -> OpenSetRule:
+        """The open-set rule of the current gallery (refitted when the gallery is reloaded)."""
+        gallery = self.gallery()
+        if self._rule is None or self._rule[0] is not gallery:
+            faces = self.camera.faces
+            rule = OpenSetRule(
+                gallery.names,
+                gallery.matrix,
+                faces.tolerance,
+                per_person=faces.rule == "open_set",
+            )
+            self._rule = (gallery, rule)
+        return self._rule[1]
 
     def _detect(self, grey: GreyImage, min_face_px: int, t: float) -> list[Box]:
         """Face boxes in the regions worth searching now (all of the frame without the gate)."""

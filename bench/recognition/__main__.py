@@ -1,0 +1,116 @@
+"""The recognition benchmark: open-set figures of watcher's rule and the fixed-threshold ones.
+
+    .venv/bin/python -m bench.recognition            # prints the table, writes bench/out/
+
+Galleries of 1, 2 or 3 photos per person are built from ../shared/media/people;
+in turn each of the nine people is left out and plays the stranger (and the man
+of couple.jpg, 0.58 from person_i, is a stranger in every gallery). Every photo
+not in the gallery is a visit (bench/recognition/looks.py: a person walking up
+to the camera, poor looks and good). For each rule: stranger visits found, false
+alarms on known people's visits, and the delay from the first good look to the
+event.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from datetime import datetime
+from pathlib import Path
+
+from bench.recognition import looks
+from bench.recognition.rules import RULES, Outcome, Scene, visits_of
+
+OUT_FILE = looks.OUT / "recognition.md"
+
+
+def scenes(data: dict, per_person: tuple[int, ...]) -> list[Scene]:
+    """Every (gallery size, person left out) pairing, with its gallery photos."""
+    photos: dict[str, list[str]] = {}
+    for key, person in zip(data["key"], data["person"], strict=True):
+        if key.startswith("person_") and key not in photos.setdefault(person, []):
+            photos[person].append(key)
+    out = []
+    for k in per_person:
+        for left_out in sorted(photos):
+            gallery = {p: keys[:k] for p, keys in photos.items() if p != left_out}
+            out.append(Scene(k, left_out, gallery))
+    return out
+
+
+def summarise(rule: str, outcomes: list[Outcome]) -> dict[str, object]:
+    """The open-set figures of one rule over every visit."""
+    strangers = [o for o in outcomes if o.stranger]
+    known = [o for o in outcomes if not o.stranger]
+    found = [o for o in strangers if o.alarm_t is not None]
+    delays = [o.delay for o in found if o.delay is not None]
+    in_time = [d for d in delays if d <= 1.5]
+    return {
+        "rule": rule,
+        "stranger_visits": len(strangers),
+        "found": len(found),
+        "found_in_1_5_s": len(in_time),
+        "known_visits": len(known),
+        "false_alarms": sum(o.alarm_t is not None for o in known),
+        "median_delay_s": round(statistics.median(delays), 2) if delays else None,
+        "wrong_name": sum(o.wrong_name for o in known),
+    }
+
+
+def table(rows: list[dict[str, object]]) -> str:
+    """The rows as a Markdown table."""
+    lines = [
+        "| rule | strangers found | within 1.5 s | false alarms | known named wrongly "
+        "| median delay (s) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['rule']} | {r['found']}/{r['stranger_visits']} | {r['found_in_1_5_s']} "
+            f"| {r['false_alarms']}/{r['known_visits']} | {r['wrong_name']} "
+            f"| {r['median_delay_s']} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every rule on every scene and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--per-person", default="1,2,3", help="gallery photos per person")
+    parser.add_argument("--rules", default=",".join(RULES), help="from " + ",".join(RULES))
+    parser.add_argument("--detail", action="store_true", help="list every miss and false alarm")
+    args = parser.parse_args(argv)
+    data = looks.load()
+    sizes = tuple(int(v) for v in args.per_person.split(","))
+    all_scenes = scenes(data, sizes)
+    report = []
+    blocks = []
+    for k in sizes:
+        rows = []
+        for name in args.rules.split(","):
+            outcomes = [
+                o
+                for scene in all_scenes
+                if scene.per_person == k
+                for o in visits_of(RULES[name], scene, data)
+            ]
+            rows.append(summarise(name, outcomes))
+            if args.detail:
+                for o in outcomes:
+                    if (o.stranger and o.alarm_t is None) or (not o.stranger and o.alarm_t):
+                        print(name, k, o)
+        report.append({"per_person": k, "rows": rows})
+        blocks.append(f"**{k} photo(s) per person** (9 galleries, each person left out once)\n\n")
+        blocks[-1] += table(rows)
+    stamp = datetime.now().strftime("%Y-%m-%d %H:%M")
+    text = f"Recognition benchmark, {stamp}\n\n" + "\n\n".join(blocks) + "\n"
+    print(text)
+    OUT_FILE.parent.mkdir(parents=True, exist_ok=True)
+    OUT_FILE.write_text(text)
+    Path(OUT_FILE.with_suffix(".json")).write_text(json.dumps(report, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Shared fakes and fixtures of the tests (no test module imports another)."""

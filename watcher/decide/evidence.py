@@ -1,0 +1,97 @@
+"""A face's evidence: its recent usable looks, and what the open-set rule makes of them.
+
+Good looks (big, sharp, frontal, whole, lit) decide: the median of their
+distances to each person is judged, so neither one look's noise nor one odd look
+decides a visit. Poor looks (small, blurred or dark) decide only while no good
+look exists, and only clearly (POOR_SLACK): a stranger who never comes close is
+still found when far from everyone. Looks with a pose flaw or cut by the frame's
+edge are not evidence at all: they embed to another face.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from watcher.core import Embeddings, RGBImage
+from watcher.decide.openset import OpenSetRule, Verdict
+from watcher.decide.quality import GOOD_FACE_PX, Look
+
+# A poor look's embedding drifts toward everyone (bench/recognition: a motion
+# streak moves a person's looks from 0.35 to 0.52 from their own photos, up to
+# 0.65, and the nearest stranger from 0.72 to 0.67): poor looks count only this
+# far within the bound, or beyond both the bound and the tolerance.
+POOR_SLACK = 0.08
+# Poor looks need one more than good ones before a face is called a stranger.
+POOR_EXTRA = 1
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One fresh embedding of a tracked face, how good the look was, and its pixels."""
+
+    embedding: Embeddings
+    look: Look
+    crop: RGBImage | None = None  # kept (database, crop file) only for strangers
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The rule's verdict on a track's evidence, and how many looks it rests on."""
+
+    verdict: Verdict
+    looks: int
+    good: bool  # resting on good looks (else on poor ones)
+
+    def explain(self) -> str:
+        """One line: the verdict and the looks behind it."""
+        kind = "good" if self.good else "poor"
+        return f"{self.verdict.explain()}; mean of {self.looks} {kind} look(s)"
+
+
+class LookWindow:
+    """The latest usable looks of one face, good and poor kept apart."""
+
+    def __init__(self, size: int) -> None:
+        """Keep at most `size` looks of each kind (the newest)."""
+        self.good: deque[Embeddings] = deque(maxlen=size)
+        self.poor: deque[Embeddings] = deque(maxlen=size)
+
+    def add(self, obs: Observation) -> str | None:
+        """Take a look as evidence; the reason it is not evidence, if it is not."""
+        flaw = obs.look.flaw
+        if obs.look.good:
+            self.good.append(obs.embedding)
+            return None
+        if obs.look.cut or not obs.look.frontal:
+            return flaw
+        self.poor.append(obs.embedding)
+        return None
+
+    def clear(self) -> None:
+        """Forget every look (a scene cut: another face may stand here now)."""
+        self.good.clear()
+        self.poor.clear()
+
+    def finding(self, rule: OpenSetRule) -> Finding | None:
+        """The verdict on the good looks' median distances to each person, else on
+        the poor looks' (the median of two is their mean)."""
+        if self.good:
+            dists = rule.distances(np.asarray(self.good))
+            return Finding(rule.decide(np.median(dists, axis=0)), len(self.good), True)
+        if self.poor:
+            dists = rule.distances(np.asarray(self.poor))
+            verdict = rule.decide(np.median(dists, axis=0), slack=POOR_SLACK, poor=True)
+            return Finding(verdict, len(self.poor), False)
+        return None
+
+
+def enough(finding: Finding, confirm_frames: int) -> bool:
+    """Whether the finding rests on enough looks to act on."""
+    need = confirm_frames if finding.good else confirm_frames + POOR_EXTRA
+    return finding.looks >= need
+
+
+__all__ = ["GOOD_FACE_PX", "Finding", "LookWindow", "Observation", "enough"]
