@@ -13,9 +13,9 @@ from pathlib import Path
 import av
 import numpy as np
 
+from tests.support.decide import frontal_landmarks
 from watcher.config import CameraConfig
 from watcher.constants import EMBEDDING_SIZE
-from tests.support.decide import frontal_landmarks
 from watcher.core import Box
 from watcher.faces.gallery import Gallery
 from watcher.pipeline.camera import CameraPipeline

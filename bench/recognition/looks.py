@@ -76,9 +76,7 @@ class Source:
 
 def sources() -> list[Source]:
     """Every photo of people/ and the two faces of its couple still."""
-    out = [
-        Source(p.stem, p.stem.rsplit("_", 1)[0], p) for p in sorted(PEOPLE.glob("person_*.jpg"))
-    ]
+    out = [Source(p.stem, p.stem.rsplit("_", 1)[0], p) for p in sorted(PEOPLE.glob("person_*.jpg"))]
     couple = PEOPLE / "stills" / "couple.jpg"
     # The woman (left) is person_a; the man (right) is none of the nine, yet 0.58
     # from person_i: the false accept the people/ README measured.

@@ -7,6 +7,7 @@ import os
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -231,30 +232,104 @@ def _format(name: str, problems: list[Problem]) -> list[str]:
     return out
 
 
+# Query (or path) parameters whose value is a secret, masked as a URL's password is
+# (rtsp://cam/live?user=admin&password=***). A name is a secret when one of the words
+# it is made of is one of these (api_key, accessToken, X-Amz-Signature)...
+_SECRET_WORDS = frozenset(
+    {
+        "password", "passwd", "pass", "pwd", "pw", "passphrase", "passcode",
+        "token", "key", "apikey", "authkey", "auth", "authorization",
+        "secret", "signature", "sig", "credential", "credentials", "session", "sessionid",
+    }
+)  # fmt: skip
+# ...or when it ends with one of these (adminpassword, usertoken, clientsecret).
+_SECRET_SUFFIXES = ("password", "passwd", "pwd", "token", "secret", "apikey", "signature")
+_PARAM_NAME = re.compile(r"([A-Za-z0-9_.~%+-]+)=")
+_PARAM_END = re.compile(r"[&;#\s]")
+_MASK = "***"
+
+
 def mask_url(text: str) -> str:
-    """Return `text` (a URL, or a message holding URLs) with URL passwords replaced by `***`."""
-    return _ANY_URL.sub(lambda match: _mask_one(match.group(0)), _mask_one(text))
+    """Return `text` (a URL, or a message holding URLs) with URL secrets replaced by `***`.
+
+    The password of the userinfo (rtsp://user:***@host) and the value of every
+    parameter whose name says it is a secret (?user=admin&password=***, token=,
+    api_key=, sig=, ...; any case), in the query, the fragment or the path.
+    """
+    return _ANY_URL.sub(lambda match: _mask_found(text, match), _mask_one(text))
+
+
+def _mask_found(text: str, match: re.Match[str]) -> str:
+    """Mask a URL found in a message; a quote before it ends it ('rtsp://...': refused)."""
+    url = match.group(0)
+    quote = text[match.start() - 1] if match.start() else ""
+    if quote in ("'", '"') and quote in url:
+        end = url.rindex(quote)
+        return _mask_one(url[:end]) + url[end:]
+    return _mask_one(url)
 
 
 def _mask_one(url: str) -> str:
-    """Mask the password of the URL `url` starts with (it may hold '/', '@' or spaces)."""
+    """Mask the password and secret parameters of the URL `url` starts with.
+
+    The password may hold '/', '@' or spaces; a parameter's value ends at '&',
+    ';', '#' or a space.
+    """
     match = _URL.match(url)
     if match is None:
         return url
     prefix, rest = match.groups()
+    userinfo = _userinfo(rest)
+    if userinfo is None:
+        return prefix + _mask_params(rest)
+    user = userinfo.partition(":")[0]
+    return f"{prefix}{user}:{_MASK}{_mask_params(rest[len(userinfo) :])}"
+
+
+def _userinfo(rest: str) -> str | None:
+    """The `user:password` that `rest` (a URL after its scheme) starts with, if it has one."""
     authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
     if "@" in authority:
         userinfo = authority.rpartition("@")[0]
     elif "@" in rest:  # a password holding '/', '?' or '#' ends the authority early
         userinfo = rest.partition("@")[0]
         if _PORT_THEN_PATH.match(userinfo.partition(":")[2]):
-            return url  # host:port/path@..., not a password
+            return None  # host:port/path@..., not a password
     else:
-        return url
+        return None
     user, colon, password = userinfo.partition(":")
     if not colon or not password or any(c in user for c in "/?#"):
-        return url
-    return f"{prefix}{user}:***{rest[len(userinfo) :]}"
+        return None
+    return userinfo
+
+
+def _mask_params(rest: str) -> str:
+    """`rest` with the value of every secret-looking `name=value` replaced by `***`."""
+    out: list[str] = []
+    done = 0  # rest[:done] is in out
+    for match in _PARAM_NAME.finditer(rest):
+        start = match.end()
+        if match.start() < done or not _is_secret(match.group(1)):
+            continue
+        if (
+            rest.startswith(_MASK, start)
+            and (end := start + len(_MASK))
+            and (end == len(rest) or _PARAM_END.match(rest, end) or not rest[end].isalnum())
+        ):
+            continue  # masked already (a message that holds a masked URL)
+        end_match = _PARAM_END.search(rest, start)
+        end = len(rest) if end_match is None else end_match.start()
+        out += [rest[done:start], _MASK]
+        done = end
+    return "".join(out) + rest[done:]
+
+
+def _is_secret(name: str) -> bool:
+    """Whether a parameter name looks like it holds a credential (case-insensitive)."""
+    name = unquote(name)
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()  # accessToken: access_token
+    words = [w for w in re.split(r"[^a-z0-9]+", spaced) if w]
+    return any(w in _SECRET_WORDS for w in words) or "".join(words).endswith(_SECRET_SUFFIXES)
 
 
 def summary(config: WatcherConfig) -> str:

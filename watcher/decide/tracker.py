@@ -178,10 +178,10 @@ class Decider:
         stranger = False
         for track, obs in zip(tracks, fresh, strict=True):
             note = None
-            if obs is not None and obs.look.cut and track.cut_since is not None:
-                if t - track.cut_since >= _CUT_PATIENCE_S:
-                    # Cut this long: a camera that crops heads. Judged as it is.
-                    obs = replace(obs, look=replace(obs.look, cut=False))
+            cut_s = t - track.cut_since if track.cut_since is not None else 0.0
+            if obs is not None and obs.look.cut and cut_s >= _CUT_PATIENCE_S:
+                # Cut this long: a camera that crops heads. Judged as it is.
+                obs = replace(obs, look=replace(obs.look, cut=False))
             if obs is not None:
                 track.embedded_t, track.embedded_height = t, box_height(track.box)
                 track.last_distance = rule.judge(obs.embedding).distance

@@ -13,7 +13,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from traceback import format_exception
 
+from watcher.config import mask_url
 from watcher.pipeline.camera import CameraPipeline
 from watcher.pipeline.schedule import AnalysisSchedule
 from watcher.source.base import Frame, Source, SourceError, StreamInfo
@@ -94,51 +96,81 @@ class CameraRunner:
     # -- capture -------------------------------------------------------------
     def _capture(self) -> None:
         while not self._stop.is_set():
-            self._beat(self.capture_name)
             try:
-                info = self.source.open()
-            except SourceError as exc:
-                self._lost(str(exc), "retrying")
+                if self._attempt():
+                    return
+            except Exception as exc:
+                # An error no source expects (a bug, or FFmpeg failing where it was not
+                # thought to fail, such as the encoder refusing a camera's first picture)
+                # must not end this camera for good, silently: it is a lost connection.
+                self._lost(f"lost: unexpected {type(exc).__name__}", "reconnecting", exc)
+                try:
+                    self._release()
+                except Exception:
+                    self.log.debug("cleaning up after the error failed too", exc_info=True)
                 self._backoff()
-                continue
-            self._connected(info)
-            started = time.monotonic()
-            ended, why = False, "stream ended"
-            try:
-                ended = self._read()
-            except SourceError as exc:
-                why = f"lost: {exc}"
-            except Exception:  # a bug must not end this camera for good: reconnect
-                self.log.exception("capture failed")
-                why = "lost: internal error"
-            finally:
-                self.counters.connected_since, self.counters.disconnected_since = None, time.time()
-                with self._slot_ready:
-                    self._slot = None  # a frame of the old connection is not analysed
-                self.pipeline.end_stream()
-                self.source.close()
-            if time.monotonic() - started >= HEALTHY_S:
-                self._outage, self._attempts, self._delay = None, 0, RETRY_FIRST_S
-            if self._stop.is_set():
-                return
-            if ended and self.finite:
-                self.log.info("end of the video file; this camera is done")
-                self.counters.finished = True
-                return
-            if ended and self.source.paced:
-                continue  # a looped file: play it again at once
-            self._lost(why, "reconnecting")
-            self._backoff()
 
-    def _lost(self, why: str, action: str) -> None:
-        """Count a failed attempt; log it once per outage (a flapping camera stays quiet)."""
+    def _attempt(self) -> bool:
+        """Connect once and read until the stream ends or fails; True when the camera is done."""
+        self._beat(self.capture_name)
+        try:
+            info = self.source.open()
+        except SourceError as exc:
+            self._lost(str(exc), "retrying")
+            self._backoff()
+            return False
+        self._connected(info)
+        started = time.monotonic()
+        ended, why, failure = False, "stream ended", None
+        try:
+            ended = self._read()
+        except SourceError as exc:
+            why = f"lost: {exc}"
+        except Exception as exc:  # a bug must not end this camera for good: reconnect
+            why, failure = f"lost: unexpected {type(exc).__name__}", exc
+        finally:
+            self._release()
+        if time.monotonic() - started >= HEALTHY_S:
+            self._outage, self._attempts, self._delay = None, 0, RETRY_FIRST_S
+        if self._stop.is_set():
+            return True
+        if ended and self.finite:
+            self.log.info("end of the video file; this camera is done")
+            self.counters.finished = True
+            return True
+        if ended and self.source.paced:
+            return False  # a looped file: play it again at once
+        self._lost(why, "reconnecting", failure)
+        self._backoff()
+        return False
+
+    def _release(self) -> None:
+        """After a connection (or a failed attempt): end the stream and close the source."""
+        counters = self.counters
+        if counters.connected_since is not None or counters.disconnected_since is None:
+            counters.connected_since, counters.disconnected_since = None, time.time()
+        with self._slot_ready:
+            self._slot = None  # a frame of the old connection is not analysed
+        try:
+            self.pipeline.end_stream()
+        finally:
+            self.source.close()
+
+    def _lost(self, why: str, action: str, exc: BaseException | None = None) -> None:
+        """Count a failed attempt; log it once per outage (a flapping camera stays quiet).
+
+        An unexpected `exc` is logged with its traceback: as an error at the first
+        failure of an outage, in the debug log after that.
+        """
         self._attempts += 1
+        detail = "" if exc is None else f"\n{_traceback(exc)}"
         if self._outage is None:
             self._outage = time.monotonic()
             self._announced = False
-            self.log.warning("%s; %s", why, action)
+            level = logging.WARNING if exc is None else logging.ERROR
+            self.log.log(level, "%s; %s%s", why, action, detail)
         else:
-            self.log.debug("attempt %d: %s", self._attempts, why)
+            self.log.debug("attempt %d: %s%s", self._attempts, why, detail)
 
     def _connected(self, info: StreamInfo) -> None:
         """Log the connection: always the first, then once per outage."""
@@ -209,3 +241,11 @@ class CameraRunner:
                 self.pipeline.analyse(frame)
             except Exception:  # a bug on one frame must not end the camera
                 self.log.exception("analysis failed on the frame at %.2f s", frame.t)
+
+
+def _traceback(exc: BaseException) -> str:
+    """The exception's traceback as log.exception writes it, with any URL password masked.
+
+    FFmpeg's errors carry the URL they failed on, password and all.
+    """
+    return mask_url("".join(format_exception(exc)).rstrip("\n"))

@@ -53,7 +53,9 @@ class ClipWriter:
         self._good_size = 0  # bytes of the file known to end on a complete fragment
         self.first_t: float | None = None
         self.last_t: float | None = None
+        self._last_dts: int | None = None  # in the clip's time base, from zero
         self.packets = 0
+        self.dropped = 0  # packets whose times no MP4 can hold
         self._closed = False
 
     def write(self, packet: Packet) -> None:
@@ -66,12 +68,30 @@ class ClipWriter:
             base = src.dts if src.dts is not None else src.pts
             self._offset = base or 0
             self.first_t = packet.t
+        pts = None if src.pts is None else src.pts - self._offset
+        dts = None if src.dts is None else src.dts - self._offset
+        last = self._last_dts
+        if dts is None or (last is not None and dts <= last):
+            # A packet without a DTS, or one going back: the muxer refuses it, and
+            # that would end the clip as a full disk does. The next free tick
+            # keeps the decoding order the muxer needs.
+            dts = last + 1 if last is not None else (pts if pts is not None else 0)
+        if pts is None:
+            pts = dts
+        if pts < dts:
+            # Shown before it can be decoded: no MP4 can hold it. One lost picture
+            # (the decoder conceals it) rather than the rest of the clip.
+            self.dropped += 1
+            if self.dropped == 1:
+                log.warning("%s: a packet with impossible times dropped", self.path)
+            if self._last_dts is None:  # the keyframe to start with: wait for the next
+                self._offset, self.first_t = None, None
+            return
         # A fresh packet: the pre-roll buffer may hand the same packet to another
         # clip later, and muxing rescales timestamps in place.
         out = av.Packet(bytes(src))
         out.time_base = self._time_base
-        out.pts = None if src.pts is None else src.pts - self._offset
-        out.dts = None if src.dts is None else src.dts - self._offset
+        out.pts, out.dts = pts, dts
         out.duration = src.duration
         out.is_keyframe = packet.keyframe
         out.stream = self._stream
@@ -83,6 +103,7 @@ class ClipWriter:
         if packet.keyframe:
             # Muxing a keyframe flushed the fragment before it: the file is whole up to here.
             self._good_size = self._size()
+        self._last_dts = dts
         self.packets += 1
         self.last_t = packet.t if self.last_t is None else max(self.last_t, packet.t)
 

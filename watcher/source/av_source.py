@@ -16,6 +16,9 @@ REMUX_CODECS = frozenset({"h264", "hevc"})
 DEFAULT_OPEN_TIMEOUT_S = 10.0
 DEFAULT_READ_TIMEOUT_S = 5.0
 MAX_BROKEN_PACKETS = 50  # two seconds of garbage at 25 fps
+# Packets without a decoding time held at a stream's start until one has it: far more
+# than any B-frame delay, yet a stream that never has DTS is not held back for long.
+MAX_UNTIMED_PACKETS = 16
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,7 @@ class AVSource(Source):
         self._offset: float | None = None  # seconds added to the stream's own times
         self._last_t: float | None = None  # the latest time given out
         self._step = 0.04  # one frame, for continuing after a reopen
+        self._broken = 0  # consecutive packets that did not decode
 
     @property
     def description(self) -> str:
@@ -69,8 +73,16 @@ class AVSource(Source):
             )
         except (av.FFmpegError, OSError) as exc:
             raise SourceError(f"cannot open {self.description}: {_reason(exc)}") from None
+        try:
+            return self._set_up(container)
+        except BaseException:
+            container.close()  # not left open (a socket, a device) for the next attempt
+            self._container, self._stream, self._encoder = None, None, None
+            raise
+
+    def _set_up(self, container: av.container.InputContainer) -> StreamInfo:
+        """Pick the first video stream and prepare its decoding (and encoding, if raw)."""
         if not container.streams.video:
-            container.close()
             raise SourceError(f"{self.description} has no video stream")
         stream = container.streams.video[0]
         # Decoding releases the GIL either way. One thread costs the least CPU:
@@ -93,7 +105,16 @@ class AVSource(Source):
         codec = stream.codec_context.name
         if codec in REMUX_CODECS:
             return StreamInfo(codec, stream.width, stream.height, fps, template=stream)
-        self._encoder = RawEncoder(stream.width, stream.height, fps)
+        try:
+            self._encoder = RawEncoder(stream.width, stream.height, fps)
+        except (av.FFmpegError, ValueError) as exc:
+            # libx264 refuses a picture under 2x2: a camera whose first picture is
+            # broken (a part of an MJPEG stream that is no real JPEG) or empty.
+            size = f"{stream.width}x{stream.height}"
+            raise SourceError(
+                f"cannot open {self.description}: its {size} pictures cannot be encoded: "
+                f"{_reason(exc)}"
+            ) from None
         return StreamInfo("h264", self._encoder.width, self._encoder.height, fps)
 
     def chunks(self) -> Iterator[Chunk]:
@@ -102,39 +123,28 @@ class AVSource(Source):
             raise SourceError("source not open")
         stream, pacer = self._stream, Pacer() if self.paced else None
         try:
-            untimed: av.Packet | None = None
-            broken = 0  # consecutive packets that did not decode
+            # RTSP's first packets come without a decoding time (the first one, a
+            # keyframe, without any time): they wait here, undecoded, until one with
+            # a DTS shows where they belong. A handful of packets, once per connection.
+            untimed: list[av.Packet] = []
+            holding = self._encoder is None  # until the stream's first packet with a DTS
+            self._broken = 0
             for packet in self._container.demux(stream):
+                batch = [packet]
+                if holding:
+                    if packet.size and packet.dts is None:
+                        untimed.append(packet)
+                        if len(untimed) < MAX_UNTIMED_PACKETS:
+                            continue
+                        # A stream that never has DTS: time them by their PTS alone.
+                        self._time_untimed(untimed, None)
+                        batch = []
+                    elif untimed:
+                        self._time_untimed(untimed, packet if packet.size else None)
+                    batch, untimed, holding = [*untimed, *batch], [], False
                 chunk = Chunk()
-                try:
-                    frames = packet.decode()
-                    broken = 0
-                except av.InvalidDataError:
-                    # One broken packet (a truncated MJPEG frame, a lost RTP packet)
-                    # is skipped; a stream of nothing but garbage is a lost camera.
-                    broken += 1
-                    if broken >= MAX_BROKEN_PACKETS:
-                        raise SourceError(f"{self.description}: undecodable data") from None
-                    frames = []
-                if packet.size and self._encoder is None:
-                    if packet.pts is None and packet.dts is None:
-                        # RTSP's first packet (a keyframe) comes without a time:
-                        # it gets its successor's, one frame earlier.
-                        untimed = packet
-                        continue
-                    if untimed is not None:
-                        chunk.packets.append(self._timed_before(untimed, packet))
-                        untimed = None
-                    t = self._seconds(packet.pts if packet.pts is not None else packet.dts)
-                    decode_t = None if packet.dts is None else self._seconds(packet.dts)
-                    chunk.packets.append(Packet(packet, t, bool(packet.is_keyframe), decode_t))
-                for image in frames:
-                    ft = self._seconds(image.pts)
-                    if pacer is not None:
-                        pacer.wait(ft)
-                    chunk.frames.append(Frame(image, ft))
-                    if self._encoder is not None:
-                        chunk.packets.extend(self._encoder.encode(image, ft))
+                for each in batch:
+                    self._take(each, chunk, pacer)
                 if chunk.packets or chunk.frames:
                     yield chunk
         except av.ExitError:
@@ -144,15 +154,62 @@ class AVSource(Source):
         except (av.FFmpegError, OSError) as exc:
             raise SourceError(f"{self.description}: {_reason(exc)}") from None
 
-    def _timed_before(self, untimed: av.Packet, nxt: av.Packet) -> Packet:
-        """Give a packet without timestamps the time one frame before `nxt`."""
-        tb = nxt.time_base
-        step = nxt.duration or (round(self._step / tb) if tb else 1)
-        base = nxt.dts if nxt.dts is not None else nxt.pts
-        assert base is not None
-        untimed.pts = untimed.dts = base - step
-        untimed.time_base = tb
-        return Packet(untimed, self._seconds(untimed.pts), bool(untimed.is_keyframe))
+    def _take(self, packet: av.Packet, chunk: Chunk, pacer: Pacer | None) -> None:
+        """Decode one packet into `chunk`: the packet to record (or the encoder's), its frames."""
+        try:
+            frames = packet.decode()
+            self._broken = 0
+        except av.InvalidDataError:
+            # One broken packet (a truncated MJPEG frame, a lost RTP packet) is
+            # skipped; a stream of nothing but garbage is a lost camera.
+            self._broken += 1
+            if self._broken >= MAX_BROKEN_PACKETS:
+                raise SourceError(f"{self.description}: undecodable data") from None
+            frames = []
+        if packet.size and self._encoder is None:
+            t = self._seconds(packet.pts if packet.pts is not None else packet.dts)
+            decode_t = None if packet.dts is None else self._seconds(packet.dts)
+            chunk.packets.append(Packet(packet, t, bool(packet.is_keyframe), decode_t))
+        for image in frames:
+            ft = self._seconds(image.pts)
+            if pacer is not None:
+                pacer.wait(ft)
+            chunk.frames.append(Frame(image, ft))
+            if self._encoder is not None:
+                chunk.packets.extend(self._encoder.encode(image, ft))
+
+    def _time_untimed(self, untimed: list[av.Packet], nxt: av.Packet | None) -> None:
+        """Give the packets without a DTS at a stream's start the times they stand for.
+
+        They are in decoding order, one frame each, right before `nxt` (the first
+        packet with a DTS; None if none came): each DTS is one frame before the next
+        packet's, and never after the packet's own PTS. The first packet, a keyframe
+        that may have no PTS either, is shown first: one frame before the earliest
+        PTS around it. (With B-frames the packet after a keyframe is shown frames
+        later, so "one frame before the next packet" would show the keyframe after
+        pictures that follow it and give the muxer a DTS that goes back.)
+        """
+        first = untimed[0]
+        tb = (nxt.time_base if nxt is not None else None) or first.time_base
+        if tb is None and self._stream is not None:
+            tb = self._stream.time_base
+        durations = [p.duration for p in (*untimed, nxt) if p is not None and p.duration]
+        step = durations[0] if durations else max(1, round(self._step / tb) if tb else 1)
+        shown = [p.pts for p in (*untimed, nxt) if p is not None and p.pts is not None]
+        earliest = min(shown) if shown else None
+        if first.pts is None and earliest is not None:
+            first.pts = earliest - step
+        if nxt is not None and nxt.dts is not None:
+            top = nxt.dts
+        elif earliest is not None:  # the last one is decoded when the first is shown
+            top = earliest + step
+        else:
+            top = step * (len(untimed) + 1)
+        for packet in reversed(untimed):
+            dts = top - step if packet.pts is None else min(top - step, packet.pts)
+            packet.dts, packet.time_base, top = dts, tb, dts
+            if packet.pts is None:
+                packet.pts = dts
 
     def _seconds(self, value: int | None) -> float:
         """Media time of a stream timestamp: the file's own on first open, then continued."""
