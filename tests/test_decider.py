@@ -9,8 +9,8 @@ import numpy as np
 from tests.support.decide import GOOD, SMALL, TURNED, alice, at, rule, stranger
 from watcher.constants import EMBEDDING_SIZE
 from watcher.decide.evidence import Observation
-from watcher.decide.openset import ALIKE_PRIOR, BOUND_FLOOR, OWN_PRIOR, Kind, OpenSetRule
 from watcher.decide.tracker import Decider
+from watcher.faces.openset import ALIKE_PRIOR, BOUND_FLOOR, OWN_PRIOR, Kind, OpenSetRule
 
 BOX = (100, 200, 200, 100)
 

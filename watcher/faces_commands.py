@@ -132,9 +132,15 @@ def _check(folder: Path, tolerance: float, args: argparse.Namespace) -> int:
             f"  {c.people[0]} and {c.people[1]} look alike ({c.distance:.2f} <= "
             f"{report.tolerance:g}): {c.pair[0]} vs {c.pair[1]}"
         )
+    for c in report.unclear:
+        print(f"  {c.people[0]} and {c.people[1]} cannot be told apart ({c.distance:.2f})")
+    for person, bound in report.bounds.items():
+        print(f"  {person}: known within {bound:.2f}")
+    for line in report.advice:
+        print(f"  advice: {line}")
     print(
-        f"tolerance {report.tolerance:g}; suggested {report.suggested_tolerance:.2f} "
-        f"({report.suggestion_basis})"
+        f"tolerance {report.tolerance:g} (the cap of every bound); suggested "
+        f"{report.suggested_tolerance:.2f} ({report.suggestion_basis})"
     )
     print("gallery OK" if report.ok else "gallery needs attention")
     return EXIT_OK

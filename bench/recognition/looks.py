@@ -23,8 +23,8 @@ import cv2
 import numpy as np
 
 from watcher.core import Box, FaceEngine, RGBImage
-from watcher.decide.quality import Look, measure
 from watcher.faces.gallery import read_rgb
+from watcher.faces.quality import Look, measure
 
 ROOT = Path(__file__).resolve().parents[2]
 MEDIA = ROOT.parent / "shared" / "media"

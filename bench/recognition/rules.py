@@ -19,8 +19,8 @@ import numpy as np
 from bench.recognition import looks
 from watcher.core import Box
 from watcher.decide.evidence import Observation
-from watcher.decide.openset import OpenSetRule
 from watcher.decide.tracker import Decider
+from watcher.faces.openset import OpenSetRule
 
 FRAME = (looks.FRAME_W, looks.FRAME_H)
 STRANGER_X = "stranger_x"

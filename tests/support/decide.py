@@ -11,8 +11,8 @@ import numpy as np
 from watcher.constants import EMBEDDING_SIZE
 from watcher.core import Box
 from watcher.decide.evidence import Observation
-from watcher.decide.openset import OpenSetRule
-from watcher.decide.quality import Look
+from watcher.faces.openset import OpenSetRule
+from watcher.faces.quality import Look
 
 _ALICE = np.zeros(EMBEDDING_SIZE)
 _BOB = np.zeros(EMBEDDING_SIZE)

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from watcher.core import Embeddings, RGBImage
-from watcher.decide.openset import OpenSetRule, Verdict
-from watcher.decide.quality import GOOD_FACE_PX, Look
+from watcher.faces.openset import OpenSetRule, Verdict
+from watcher.faces.quality import GOOD_FACE_PX, Look
 
 # A poor look's embedding drifts toward everyone (bench/recognition: a motion
 # streak moves a person's looks from 0.35 to 0.52 from their own photos, up to

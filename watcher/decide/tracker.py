@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from watcher.core import Box, Embeddings, RGBImage, box_height
 from watcher.decide.evidence import Finding, LookWindow, Observation, enough
-from watcher.decide.openset import Kind, OpenSetRule
+from watcher.faces.openset import Kind, OpenSetRule
 
 # Boxes of one face in consecutive analyses overlap at least this much (IoU).
 # Low on purpose: HOG boxes jump between pyramid levels.

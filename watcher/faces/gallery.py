@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 # and never below _GALLERY_MIN_FACE_PX (a phone photo need not be scanned in full).
 _GALLERY_MIN_FACE_FRACTION = 1 / 15
 _GALLERY_MIN_FACE_PX = 40
+# When nothing is found, faces down to this size are looked for (a small photo).
+_GALLERY_SMALL_FACE_PX = 24
 # A gallery face shorter than this gives a poor embedding: `faces add` refuses it and
 # `faces check` reports it.
 USEFUL_FACE_PX = 80
@@ -168,21 +170,40 @@ def fingerprint(folder: Path) -> Fingerprint:
     return tuple(sorted(out))
 
 
-def find_face(engine: FaceEngine, rgb: RGBImage) -> Box:
-    """The box of the one face in a photo; ImageError if there is not exactly one."""
-    min_face = max(_GALLERY_MIN_FACE_PX, round(max(rgb.shape[:2]) * _GALLERY_MIN_FACE_FRACTION))
-    boxes = engine.detect(rgb, min_face)
+def _padded(rgb: RGBImage) -> RGBImage:
+    """The photo with half its size added on every side, in its mean colour."""
+    h, w = rgb.shape[:2]
+    colour = [int(c) for c in rgb.reshape(-1, 3).mean(axis=0)]
+    out = cv2.copyMakeBorder(rgb, h // 2, h // 2, w // 2, w // 2, cv2.BORDER_CONSTANT, value=colour)
+    return np.ascontiguousarray(out)
+
+
+def find_face(engine: FaceEngine, rgb: RGBImage) -> tuple[RGBImage, Box]:
+    """(the picture the face was found in, its box): the one face of a photo, or
+    ImageError when there is not exactly one.
+
+    A tight crop of a face leaves HOG no margin to see it: such a photo is padded
+    by half its size on each side and searched again, for faces down to
+    _GALLERY_SMALL_FACE_PX (a small photo is upsampled for that).
+    """
+    longer = max(rgb.shape[:2])
+    min_face = max(_GALLERY_MIN_FACE_PX, round(longer * _GALLERY_MIN_FACE_FRACTION))
+    picture = rgb
+    boxes = engine.detect(picture, min_face)
+    if not boxes:
+        picture = _padded(rgb)
+        boxes = engine.detect(picture, min(min_face, _GALLERY_SMALL_FACE_PX))
     if not boxes:
         raise ImageError("no face found")
     if len(boxes) > 1:
         raise ImageError(f"{len(boxes)} faces found; a gallery image must show exactly one")
-    return boxes[0]
+    return picture, boxes[0]
 
 
 def embed_photo(engine: FaceEngine, path: Path) -> Embeddings:
     """The embedding of the one face in a photo; ImageError if there is not exactly one."""
-    rgb = read_rgb(path)
-    return engine.embed(rgb, [find_face(engine, rgb)])[0]
+    picture, box = find_face(engine, read_rgb(path))
+    return engine.embed(picture, [box])[0]
 
 
 def analyse_bytes(engine: FaceEngine, cache: GalleryCache, data: bytes) -> tuple[str, Entry]:
@@ -191,9 +212,8 @@ def analyse_bytes(engine: FaceEngine, cache: GalleryCache, data: bytes) -> tuple
     entry = cache.get(digest)
     if entry is None:
         try:
-            rgb = decode_rgb(data)
-            box = find_face(engine, rgb)
-            entry = Entry(vector=engine.embed(rgb, [box])[0], box=box)
+            picture, box = find_face(engine, decode_rgb(data))
+            entry = Entry(vector=engine.embed(picture, [box])[0], box=box)
         except ImageError as exc:
             entry = Entry(reason=str(exc))
         cache.put(digest, entry)

@@ -7,6 +7,7 @@ GalleryError (one line for the user); a problem with one image is reported in it
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import shutil
@@ -30,11 +31,13 @@ from watcher.faces.gallery import (
     read_bytes,
     scan,
 )
+from watcher.faces.openset import OpenSetRule
 
 # Like camera names, plus inner dots ("j.smith"): never a path separator or a leading dot.
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 # The suggested tolerance stays in the range where dlib's embedding is known to work.
 TOLERANCE_RANGE = (0.4, 0.7)
+_BELOW_DIFFERENT = 0.01  # a suggestion stays at least this far under two different people
 
 
 class GalleryError(ValueError):
@@ -112,11 +115,20 @@ class GalleryReport:
     suggestion_basis: str  # how the suggestion was reached, for the user
     same_max: float | None  # largest distance between two images of one person
     different_min: float | None  # smallest distance between images of two people
+    bounds: dict[str, float] = field(default_factory=dict)  # each person's, by the open-set rule
+    unclear: list[Confusion] = field(default_factory=list)  # people the rule cannot tell apart
+    advice: list[str] = field(default_factory=list)  # which photos would help
 
     @property
     def ok(self) -> bool:
         """Whether nothing needs the user's attention."""
-        return not (self.rejected or self.small_faces or self.disagreements or self.confusions)
+        return not (
+            self.rejected
+            or self.small_faces
+            or self.disagreements
+            or self.confusions
+            or self.unclear
+        )
 
 
 def validate_name(name: str) -> str:
@@ -235,6 +247,8 @@ def check_gallery(
     same_max = float(same_d.max()) if same_d.size else None
     diff_min = float(diff_d.min()) if diff_d.size else None
     suggested, basis = _suggest(tolerance, same_max, diff_min)
+    rule = OpenSetRule(gallery.names, gallery.matrix, tolerance)
+    unclear = [_closest_pair(gallery.images, dist, a, b) for a, b, _ in rule.confusable()]
     return GalleryReport(
         people=gallery.people,
         rejected=list(gallery.rejected),
@@ -246,7 +260,38 @@ def check_gallery(
         suggestion_basis=basis,
         same_max=same_max,
         different_min=diff_min,
+        bounds={p: round(b, 3) for p, b in rule.bounds.items()},
+        unclear=unclear,
+        advice=_advice(gallery, unclear),
     )
+
+
+def _closest_pair(images: list[KnownImage], dist: Embeddings, a: str, b: str) -> Confusion:
+    """The two images, one of `a` and one of `b`, that are nearest each other."""
+    rows = [i for i, img in enumerate(images) if img.person == a]
+    cols = [j for j, img in enumerate(images) if img.person == b]
+    sub = dist[np.ix_(rows, cols)]
+    r, c = np.unravel_index(int(sub.argmin()), sub.shape)
+    pair = (images[rows[r]].path, images[cols[c]].path)
+    return Confusion((a, b), pair, float(sub[r, c]))
+
+
+def _advice(gallery: Gallery, unclear: list[Confusion]) -> list[str]:
+    """What photos would help the rule, person by person."""
+    out = []
+    for c in unclear:
+        out.append(
+            f"{c.people[0]} and {c.people[1]} are {c.distance:.2f} apart: their looks will "
+            "often be unclear (no name, no alarm); add 3 or more photos of each, on other "
+            "days and in other light, ideally from the camera's own view"
+        )
+    for person, count in gallery.people.items():
+        if count == 1:
+            out.append(
+                f"{person} has one photo: add 2 or more (other days, other light) so that "
+                "watcher can measure how far their looks spread"
+            )
+    return out
 
 
 def _check_image(
@@ -372,11 +417,22 @@ def _confusions(
 
 
 def _suggest(tolerance: float, same_max: float | None, diff_min: float | None) -> tuple[float, str]:
-    """Midway between the farthest same-person pair and the nearest different-person pair."""
+    """Midway between the farthest same-person pair and the nearest different-person pair,
+    and never at or above the distance between two different people of the gallery."""
     low, high = TOLERANCE_RANGE
-    if same_max is None or diff_min is None:
-        return tolerance, "not enough data (need a person with 2+ images and 2+ people)"
-    if same_max >= diff_min:
+    if diff_min is None:
+        return tolerance, "one person: nobody to tell them from"
+    if same_max is not None and same_max >= diff_min:
         return tolerance, "images of one person are farther apart than two people: fix those first"
+    # Two different people of the gallery are diff_min apart: a tolerance at or
+    # above it would take one for the other.
+    cap = math.floor((diff_min - _BELOW_DIFFERENT) * 100) / 100
+    if same_max is None:
+        return min(tolerance, cap), (
+            f"under {diff_min:.2f}, the two nearest different people; add photos "
+            "(2+ per person) for a better estimate"
+        )
     mid = round(min(high, max(low, (same_max + diff_min) / 2)), 2)
-    return mid, f"midway between {same_max:.2f} (same person) and {diff_min:.2f} (different)"
+    return min(mid, cap), (
+        f"midway between {same_max:.2f} (same person) and {diff_min:.2f} (different)"
+    )

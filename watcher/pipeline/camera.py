@@ -19,10 +19,10 @@ from watcher.config import CameraConfig
 from watcher.constants import EVENT_CLOSED, EVENT_NO_CLIP
 from watcher.core import Box, FaceEngine, RGBImage, box_height
 from watcher.decide.evidence import Observation
-from watcher.decide.openset import OpenSetRule
-from watcher.decide.quality import measure
 from watcher.decide.tracker import Decider, Sighting, Track
 from watcher.faces.gallery import Gallery
+from watcher.faces.openset import OpenSetRule
+from watcher.faces.quality import measure
 from watcher.motion.gate import GreyImage, MotionGate
 from watcher.motion.planner import ScanPlanner, body_area
 from watcher.pipeline.clock import MediaClock
