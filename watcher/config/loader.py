@@ -311,17 +311,21 @@ def _mask_params(rest: str) -> str:
         start = match.end()
         if match.start() < done or not _is_secret(match.group(1)):
             continue
-        if (
-            rest.startswith(_MASK, start)
-            and (end := start + len(_MASK))
-            and (end == len(rest) or _PARAM_END.match(rest, end) or not rest[end].isalnum())
-        ):
-            continue  # masked already (a message that holds a masked URL)
+        if _masked_already(rest, start):
+            continue  # a message that holds a masked URL: "...token=***: refused"
         end_match = _PARAM_END.search(rest, start)
         end = len(rest) if end_match is None else end_match.start()
+        if end == start:
+            continue  # no value: nothing to hide (as rtsp://user@host shows no password)
         out += [rest[done:start], _MASK]
         done = end
     return "".join(out) + rest[done:]
+
+
+def _masked_already(rest: str, start: int) -> bool:
+    """Whether the value at `start` is a mask already (not a password that starts with one)."""
+    end = start + len(_MASK)
+    return rest.startswith(_MASK, start) and (end == len(rest) or not rest[end].isalnum())
 
 
 def _is_secret(name: str) -> bool:
