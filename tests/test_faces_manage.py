@@ -12,10 +12,10 @@ from watcher.faces.gallery import load_gallery
 from watcher.faces.manage import (
     GalleryError,
     add_images,
-    check_gallery,
     list_people,
     remove,
 )
+from watcher.faces.report import check_gallery
 
 TOLERANCE = 0.6
 

@@ -44,9 +44,19 @@ def _parser() -> argparse.ArgumentParser:
     faces_sub = faces.add_subparsers(dest="faces_command", required=True)
     listing = with_config(faces_sub.add_parser("list", help="people, image counts, rejections"))
     listing.add_argument("--json", action="store_true")
-    add = with_config(faces_sub.add_parser("add", help="check photos and add them to a person"))
+    add = with_config(
+        faces_sub.add_parser(
+            "add", help="check photos (or short videos of one person) and add them to a person"
+        )
+    )
     add.add_argument("name")
-    add.add_argument("images", nargs="+", type=Path)
+    add.add_argument(
+        "images", nargs="+", type=Path, help="photos, or videos: a handful of good looks each"
+    )
+    forget = with_config(
+        faces_sub.add_parser("forget-learned", help="delete the looks learned of a person")
+    )
+    forget.add_argument("name")
     rm = with_config(faces_sub.add_parser("remove", help="remove a person, or one of their images"))
     rm.add_argument("name")
     rm.add_argument("image", nargs="?")

@@ -18,15 +18,16 @@ from watcher.commands import CommandFailed, guard
 from watcher.config import WatcherConfig
 from watcher.constants import EXIT_FAILURE, EXIT_OK
 from watcher.core import FaceEngine
-from watcher.faces import ModelsMissing, open_engine
+from watcher.faces import ModelsMissing, learned, open_engine
 from watcher.faces.cache import cache_dir
 from watcher.faces.manage import (
     GalleryError,
     add_images,
-    check_gallery,
     list_people,
     remove,
+    validate_name,
 )
+from watcher.faces.report import check_gallery
 from watcher.store import SchemaError, init_db, list_unknown, make_engine, promote
 
 
@@ -76,6 +77,11 @@ def faces(cfg: WatcherConfig, args: argparse.Namespace) -> int:
             return _list(folder, args)
         if args.faces_command == "add":
             return _add(folder, args)
+        if args.faces_command == "forget-learned":
+            validate_name(args.name)
+            count = learned.forget(folder, args.name)
+            print(f"forgot {count} learned look(s) of {args.name}")
+            return EXIT_OK
         if args.faces_command == "unknown":
             return _unknown(cfg, args)
         if args.faces_command == "name":
@@ -92,7 +98,9 @@ def _list(folder: Path, args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"{folder}: {len(listing.people)} people")
     for person in listing.people:
-        print(f"  {person.name}: {len(person.images)} image(s)")
+        looks = learned.load(folder, person.name)
+        seen = f", {len(looks)} learned look(s) (last {looks.seen_at[-1]})" if len(looks) else ""
+        print(f"  {person.name}: {len(person.images)} image(s){seen}")
         for item in person.rejected:
             print(f"    rejected {item.path.name}: {item.reason}")
     for item in listing.rejected:

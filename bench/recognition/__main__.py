@@ -20,7 +20,9 @@ from datetime import datetime
 from pathlib import Path
 
 from bench.recognition import looks
-from bench.recognition.rules import RULES, Outcome, Scene, visits_of
+from bench.recognition.rules import RULES, Learned, Outcome, Scene, visits_of
+
+LEARNING = "watcher + learning"
 
 OUT_FILE = looks.OUT / "recognition.md"
 
@@ -39,7 +41,9 @@ def scenes(data: dict, per_person: tuple[int, ...]) -> list[Scene]:
     return out
 
 
-def summarise(rule: str, outcomes: list[Outcome]) -> dict[str, object]:
+def summarise(
+    rule: str, outcomes: list[Outcome], taught: tuple[int, int] | None = None
+) -> dict[str, object]:
     """The open-set figures of one rule over every visit."""
     strangers = [o for o in outcomes if o.stranger]
     known = [o for o in outcomes if not o.stranger]
@@ -55,6 +59,7 @@ def summarise(rule: str, outcomes: list[Outcome]) -> dict[str, object]:
         "false_alarms": sum(o.alarm_t is not None for o in known),
         "median_delay_s": round(statistics.median(delays), 2) if delays else None,
         "wrong_name": sum(o.wrong_name for o in known),
+        "taught": None if taught is None else f"{taught[0]} ({taught[1]} from strangers)",
     }
 
 
@@ -62,14 +67,14 @@ def table(rows: list[dict[str, object]]) -> str:
     """The rows as a Markdown table."""
     lines = [
         "| rule | strangers found | within 1.5 s | false alarms | known named wrongly "
-        "| median delay (s) |",
-        "|---|---|---|---|---|---|",
+        "| median delay (s) | looks learned |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['rule']} | {r['found']}/{r['stranger_visits']} | {r['found_in_1_5_s']} "
             f"| {r['false_alarms']}/{r['known_visits']} | {r['wrong_name']} "
-            f"| {r['median_delay_s']} |"
+            f"| {r['median_delay_s']} | {r['taught'] or '-'} |"
         )
     return "\n".join(lines)
 
@@ -89,13 +94,17 @@ def main(argv: list[str] | None = None) -> int:
     for k in sizes:
         rows = []
         for name in args.rules.split(","):
-            outcomes = [
-                o
-                for scene in all_scenes
-                if scene.per_person == k
-                for o in visits_of(RULES[name], scene, data)
-            ]
-            rows.append(summarise(name, outcomes))
+            outcomes: list[Outcome] = []
+            taught = [0, 0]
+            for scene in all_scenes:
+                if scene.per_person != k:
+                    continue
+                memory = Learned() if name == LEARNING else None
+                outcomes += visits_of(RULES[name], scene, data, memory)
+                if memory is not None:
+                    taught[0] += memory.taught
+                    taught[1] += memory.from_strangers
+            rows.append(summarise(name, outcomes, tuple(taught) if name == LEARNING else None))
             if args.detail:
                 for o in outcomes:
                     if (o.stranger and o.alarm_t is None) or (not o.stranger and o.alarm_t):

@@ -20,6 +20,7 @@ from bench.recognition import looks
 from watcher.core import Box
 from watcher.decide.evidence import Observation
 from watcher.decide.tracker import Decider
+from watcher.faces import learned
 from watcher.faces.openset import OpenSetRule
 
 FRAME = (looks.FRAME_W, looks.FRAME_H)
@@ -58,11 +59,40 @@ Look = tuple[float, Box, np.ndarray, int]  # (t, box, embedding, row index)
 RuleFn = Callable[[list[str], np.ndarray, list[Look], dict], tuple[float | None, str | None]]
 
 
+class Learned:
+    """The looks a scene's visits taught (faces/learned.py's rules, kept in memory)."""
+
+    def __init__(self) -> None:
+        self.looks: dict[str, np.ndarray] = {}
+        self.from_strangers = 0  # looks taught by a stranger's visit: must stay 0
+        self.taught = 0
+
+    def rows(
+        self, names: list[str], matrix: np.ndarray
+    ) -> tuple[list[str], np.ndarray, list[bool]]:
+        """The gallery's photos and, after them, the learned looks of its people."""
+        extra = [(p, v) for p, vs in self.looks.items() if p in names for v in vs]
+        all_names = names + [p for p, _ in extra]
+        rows = np.vstack([matrix, *[v[None, :] for _, v in extra]]) if extra else matrix
+        return all_names, rows, [True] * len(names) + [False] * len(extra)
+
+    def teach(self, person: str, vector: np.ndarray, stranger: bool) -> None:
+        current = self.looks.get(person, np.empty((0, 128)))
+        keep = learned.kept(current, vector)
+        if keep is not None:
+            self.looks[person] = np.vstack([current[keep], vector[None, :]])
+            self.taught += 1
+            self.from_strangers += stranger
+
+
 def _watcher(kind: str, tolerance: float) -> RuleFn:
-    def run(names, matrix, visit, data):  # type: ignore[no-untyped-def]
-        rule = OpenSetRule(names, matrix, tolerance, per_person=kind == "open_set")
+    def run(names, matrix, visit, data, memory=None, stranger=False):  # type: ignore[no-untyped-def]
+        rows = memory.rows(names, matrix) if memory is not None else (names, matrix, None)
+        rule = OpenSetRule(
+            rows[0], rows[1], tolerance, per_person=kind == "open_set", reference=rows[2]
+        )
         decider = Decider(confirm_frames=2)
-        named = None
+        named, alarm = None, None
         for t, box, vector, i in visit:
             tracks = decider.assign(t, [box], FRAME)
             fresh = None
@@ -70,9 +100,14 @@ def _watcher(kind: str, tolerance: float) -> RuleFn:
                 fresh = Observation(vector, looks.look_of(data, i))
             decision = decider.judge(t, tracks, [fresh], rule)
             named = tracks[0].name or named
-            if decision.confirmed:
-                return t, named
-        return None, named
+            if memory is not None:
+                for person, look in decision.lessons:
+                    memory.teach(person, look, stranger)
+            if decision.confirmed and alarm is None:
+                alarm = t
+                if memory is None:
+                    break
+        return alarm, named
 
     return run
 
@@ -109,6 +144,7 @@ def _naive(tolerance: float) -> RuleFn:
 
 RULES: dict[str, RuleFn] = {
     "watcher": _watcher("open_set", 0.6),
+    "watcher + learning": _watcher("open_set", 0.6),
     "watcher fixed 0.6": _watcher("fixed", 0.6),
     "first look 0.6": _first_look(0.6),
     "first look 0.5": _first_look(0.5),
@@ -117,8 +153,14 @@ RULES: dict[str, RuleFn] = {
 }
 
 
-def visits_of(rule: RuleFn, scene: Scene, data: dict) -> list[Outcome]:
-    """The rule's outcome on every visit of the scene (each photo not in the gallery)."""
+def visits_of(
+    rule: RuleFn, scene: Scene, data: dict, memory: Learned | None = None
+) -> list[Outcome]:
+    """The rule's outcome on every visit of the scene (each photo not in the gallery).
+
+    With `memory`, the visits teach it as they go: every visit is played twice, the
+    first round teaching, the second reported (a household's looks are learned at
+    its camera before they are relied on)."""
     keys = data["key"]
     first = {k: i for i, k in reversed(list(enumerate(keys)))}
     in_gallery = {k for ks in scene.gallery.values() for k in ks}
@@ -126,29 +168,43 @@ def visits_of(rule: RuleFn, scene: Scene, data: dict) -> list[Outcome]:
     names, rows = [], []
     for person, ks in sorted(scene.gallery.items()):
         for k in ks:
-            i = _gallery_row(data, first[k])
             names.append(person)
-            rows.append(data["vector"][i])
+            rows.append(data["vector"][_gallery_row(data, first[k])])
     matrix = np.asarray(rows) if rows else np.empty((0, 128))
+    order = [k for k in dict.fromkeys(keys) if k not in in_gallery]
     out = []
-    for key in dict.fromkeys(keys):
-        if key in in_gallery:
-            continue
-        person = str(data["person"][first[key]])
-        stranger = person == scene.left_out or person == STRANGER_X
-        visit: list[Look] = []
-        good_t = None
-        for i in range(first[key], first[key] + len(looks.VISIT)):
-            if not data["found"][i]:
-                continue
-            t = float(data["t"][i])
-            visit.append((t, Box(*(int(v) for v in data["box"][i])), data["vector"][i], i))
-            if good_t is None and looks.look_of(data, i).good:
-                good_t = t
-        alarm_t, named = rule(names, matrix, visit, data)
-        wrong = not stranger and named is not None and named != person
-        out.append(Outcome(key, person, stranger, alarm_t, good_t, wrong))
+    for round_ in range(2 if memory is not None else 1):
+        out = [_visit(rule, scene, data, first[key], names, matrix, memory) for key in order]
+        del round_
     return out
+
+
+def _visit(
+    rule: RuleFn,
+    scene: Scene,
+    data: dict,
+    start: int,
+    names: list[str],
+    matrix: np.ndarray,
+    memory: Learned | None,
+) -> Outcome:
+    person = str(data["person"][start])
+    stranger = person == scene.left_out or person == STRANGER_X
+    visit: list[Look] = []
+    good_t = None
+    for i in range(start, start + len(looks.VISIT)):
+        if not data["found"][i]:
+            continue
+        t = float(data["t"][i])
+        visit.append((t, Box(*(int(v) for v in data["box"][i])), data["vector"][i], i))
+        if good_t is None and looks.look_of(data, i).good:
+            good_t = t
+    if memory is not None:
+        alarm_t, named = rule(names, matrix, visit, data, memory, stranger)  # type: ignore[call-arg]
+    else:
+        alarm_t, named = rule(names, matrix, visit, data)
+    wrong = not stranger and named is not None and named != person
+    return Outcome(str(data["key"][start]), person, stranger, alarm_t, good_t, wrong)
 
 
 def _gallery_row(data: dict, start: int) -> int:

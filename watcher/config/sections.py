@@ -47,6 +47,12 @@ class FacesConfig(BaseModel):
         le=50,
         description="How many of a face's latest usable looks its verdict rests on.",
     )
+    learn: bool = Field(
+        default=True,
+        description="Keep a few looks of known people that the camera saw clearly "
+        "(known_faces/.learned/), so that the household is recognised better at this "
+        "camera; `watcher faces forget-learned NAME` undoes it.",
+    )
     embeddings_per_s: float = Field(
         default=5.0,
         gt=0,

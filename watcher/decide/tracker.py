@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from watcher.core import Box, Embeddings, RGBImage, box_height
 from watcher.decide.evidence import Finding, LookWindow, Observation, enough
+from watcher.decide.learning import lesson
 from watcher.faces.openset import Kind, OpenSetRule
 
 # Boxes of one face in consecutive analyses overlap at least this much (IoU).
@@ -81,6 +82,7 @@ class Track:
         return self.pending[0].t if self.pending else self.last_t
 
     decided: bool = False  # a stranger, or known on enough good looks
+    taught: bool = False  # a look of this visit was offered to be learned
 
     @property
     def settled(self) -> bool:
@@ -96,6 +98,8 @@ class Decision:
     sightings: list[Sighting]
     confirmed: list[Track]  # tracks that just became confirmed strangers
     stranger_in_view: bool  # some confirmed stranger is in this frame
+    # Looks of known people this frame's verdicts are sure of: (person, embedding).
+    lessons: list[tuple[str, Embeddings]] = field(default_factory=list)
 
 
 class Decider:
@@ -175,6 +179,7 @@ class Decider:
         """Add each track's fresh look (None: none this frame) to its evidence and decide."""
         sightings: list[Sighting] = []
         confirmed: list[Track] = []
+        lessons: list[tuple[str, Embeddings]] = []
         stranger = False
         for track, obs in zip(tracks, fresh, strict=True):
             note = None
@@ -190,6 +195,7 @@ class Decider:
                     if self._weigh(track, rule):
                         confirmed.append(track)
                     note = track.finding.explain() if track.finding else None
+                    lessons.extend(self._lesson(track, rule))
             if track.embedded_t is None:
                 continue  # never embedded yet (cut by the edge): no sighting
             kept = None
@@ -208,7 +214,18 @@ class Decider:
                 stranger = True
             elif not track.decided or track.name is None:
                 track.pending.append(sighting)
-        return Decision(sightings, confirmed, stranger)
+        return Decision(sightings, confirmed, stranger, lessons)
+
+    @staticmethod
+    def _lesson(track: Track, rule: OpenSetRule) -> list[tuple[str, Embeddings]]:
+        """At most one look per visit, once it is decided known and sure."""
+        if track.taught or not track.decided or track.name is None or track.finding is None:
+            return []
+        look = lesson(track.finding, track.looks, rule)
+        if look is None:
+            return []
+        track.taught = True
+        return [(track.name, look)]
 
     def _weigh(self, track: Track, rule: OpenSetRule) -> bool:
         """Judge the track's evidence anew; True when it has just become a stranger."""

@@ -17,6 +17,7 @@ import numpy as np
 
 from watcher.constants import EMBEDDING_SIZE, GALLERY_IMAGE_EXTS
 from watcher.core import Box, Embeddings, FaceEngine, RGBImage, box_height
+from watcher.faces import learned
 from watcher.faces.cache import Entry, GalleryCache, digest_of
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,15 @@ class Gallery:
     rejected: list[Rejected] = field(default_factory=list)
     images: list[KnownImage] = field(default_factory=list)  # parallel to names and matrix rows
     fingerprint: Fingerprint = ()  # of the files as they were read
+    # Looks learned at the cameras (faces/learned.py), apart from the user's photos.
+    learned_names: list[str] = field(default_factory=list)
+    learned_matrix: Embeddings = field(default_factory=lambda: np.empty((0, EMBEDDING_SIZE)))
+
+    def rows(self) -> tuple[list[str], Embeddings, list[bool]]:
+        """Every row to match against: (names, matrix, is-a-user's-photo), photos first."""
+        names = self.names + self.learned_names
+        matrix = np.vstack([self.matrix, self.learned_matrix])
+        return names, matrix, [True] * len(self.names) + [False] * len(self.learned_names)
 
     @property
     def people(self) -> dict[str, int]:
@@ -167,7 +177,7 @@ def fingerprint(folder: Path) -> Fingerprint:
         except OSError:
             continue  # vanished since the scan: the next look will not see it either
         out.append((str(path), st.st_size, st.st_mtime_ns))
-    return tuple(sorted(out))
+    return tuple(sorted(out)) + learned.fingerprint(folder)
 
 
 def _padded(rgb: RGBImage) -> RGBImage:
@@ -260,7 +270,8 @@ def load_gallery(
         gallery.images.append(KnownImage(person, path, digest, entry.box))
     if vectors:
         gallery.matrix = np.vstack(vectors)
-    gallery.fingerprint = tuple(sorted(prints))
+    gallery.fingerprint = tuple(sorted(prints)) + learned.fingerprint(folder)
+    _add_learned(gallery, folder)
     if folder.is_dir():
         cache.retain(seen, paths)
         cache.save()
@@ -272,6 +283,18 @@ def load_gallery(
         len(gallery.rejected),
     )
     return gallery
+
+
+def _add_learned(gallery: Gallery, folder: Path) -> None:
+    """The learned looks of everyone who has photos (a removed person's are ignored)."""
+    chunks = []
+    for person in learned.people(folder):
+        if person in gallery.people:
+            looks = learned.load(folder, person)
+            gallery.learned_names.extend([person] * len(looks))
+            chunks.append(looks.vectors)
+    if chunks:
+        gallery.learned_matrix = np.vstack(chunks)
 
 
 def _entry_for(

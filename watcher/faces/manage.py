@@ -7,23 +7,20 @@ GalleryError (one line for the user); a problem with one image is reported in it
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from watcher.constants import GALLERY_IMAGE_EXTS
-from watcher.core import Embeddings, FaceEngine, box_height
+from watcher.core import FaceEngine, box_height
+from watcher.faces import learned
 from watcher.faces.cache import GalleryCache, create_hidden, digest_of
+from watcher.faces.from_video import VIDEO_EXTS, VideoError, good_looks, is_video_name
 from watcher.faces.gallery import (
     USEFUL_FACE_PX,
-    Gallery,
     ImageError,
-    KnownImage,
     Rejected,
     analyse_bytes,
     is_image_name,
@@ -31,13 +28,9 @@ from watcher.faces.gallery import (
     read_bytes,
     scan,
 )
-from watcher.faces.openset import OpenSetRule
 
 # Like camera names, plus inner dots ("j.smith"): never a path separator or a leading dot.
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
-# The suggested tolerance stays in the range where dlib's embedding is known to work.
-TOLERANCE_RANGE = (0.4, 0.7)
-_BELOW_DIFFERENT = 0.01  # a suggestion stays at least this far under two different people
 
 
 class GalleryError(ValueError):
@@ -51,6 +44,7 @@ class PersonListing:
     name: str
     images: list[Path]
     rejected: list[Rejected] = field(default_factory=list)
+    learned: int = 0  # looks learned at the cameras (known_faces/.learned/)
 
 
 @dataclass(frozen=True)
@@ -71,64 +65,6 @@ class AddResult:
     reason: str | None = None
     dest: Path | None = None
     face_px: int | None = None
-
-
-@dataclass(frozen=True)
-class SmallFace:
-    """A usable image whose face is smaller than USEFUL_FACE_PX."""
-
-    person: str
-    path: Path
-    face_px: int
-
-
-@dataclass(frozen=True)
-class Disagreement:
-    """A person whose images are farther apart than the tolerance: one may be someone else."""
-
-    person: str
-    distance: float  # the largest distance between two of their images
-    pair: tuple[Path, Path]
-    outlier: Path | None  # the image farthest from the others, when there are 3 or more
-
-
-@dataclass(frozen=True)
-class Confusion:
-    """Two people with images within the tolerance of each other: a mix-up waiting to happen."""
-
-    people: tuple[str, str]
-    pair: tuple[Path, Path]
-    distance: float
-
-
-@dataclass(frozen=True)
-class GalleryReport:
-    """The quality report of `watcher faces check`."""
-
-    people: dict[str, int]
-    rejected: list[Rejected]  # unreadable, no face, several faces
-    small_faces: list[SmallFace]
-    disagreements: list[Disagreement]
-    confusions: list[Confusion]
-    tolerance: float  # the configured one
-    suggested_tolerance: float
-    suggestion_basis: str  # how the suggestion was reached, for the user
-    same_max: float | None  # largest distance between two images of one person
-    different_min: float | None  # smallest distance between images of two people
-    bounds: dict[str, float] = field(default_factory=dict)  # each person's, by the open-set rule
-    unclear: list[Confusion] = field(default_factory=list)  # people the rule cannot tell apart
-    advice: list[str] = field(default_factory=list)  # which photos would help
-
-    @property
-    def ok(self) -> bool:
-        """Whether nothing needs the user's attention."""
-        return not (
-            self.rejected
-            or self.small_faces
-            or self.disagreements
-            or self.confusions
-            or self.unclear
-        )
 
 
 def validate_name(name: str) -> str:
@@ -152,6 +88,7 @@ def list_people(
             name,
             [i.path for i in gallery.images if i.person == name],
             [r for r in gallery.rejected if r.person == name],
+            gallery.learned_names.count(name),
         )
         for name in names
     ]
@@ -171,8 +108,11 @@ def add_images(
     cache.sync()
     known = _digests(folder, cache)
     checked: list[tuple[Path, bytes | None, AddResult]] = []
-    for source in images:
-        data, result = _check_image(engine, cache, source, known)
+    for source, data, refused in _expand_videos(engine, images):
+        if refused is not None:
+            checked.append((source, None, refused))
+            continue
+        data, result = _check_image(engine, cache, source, known, data)
         checked.append((source, data, result))
         if data is not None:
             known.setdefault(digest_of(data), source)  # the same photo twice in one call
@@ -212,6 +152,9 @@ def remove(folder: Path, name: str, image: str | None = None) -> list[Path]:
                 removed.append(path)
             if not removed:
                 raise GalleryError(f"no person named {name!r} in {folder}")
+            # The looks learned of them go too: a new person of that name starts afresh.
+            if learned.forget(folder, name):
+                removed.append(learned.folder_of(folder) / f"{name}.npz")
             return removed
         _plain_part(image, "image name")
         target = person_dir / image
@@ -232,79 +175,44 @@ def remove(folder: Path, name: str, image: str | None = None) -> list[Path]:
     return removed
 
 
-def check_gallery(
-    engine: FaceEngine, folder: Path, tolerance: float, cache: GalleryCache | None = None
-) -> GalleryReport:
-    """Gallery quality: bad and small images, inconsistent people, confusable people."""
-    gallery = load_gallery(engine, folder, cache, log_rejected=False)
-    small = [SmallFace(i.person, i.path, i.face_px) for i in gallery.images]
-    small = [s for s in small if s.face_px < USEFUL_FACE_PX]
-    dist = _distances(gallery.matrix)
-    names = np.array(gallery.names)
-    same = names[:, None] == names[None, :]
-    upper = np.triu(np.ones_like(same), k=1)
-    same_d, diff_d = dist[same & upper], dist[~same & upper]
-    same_max = float(same_d.max()) if same_d.size else None
-    diff_min = float(diff_d.min()) if diff_d.size else None
-    suggested, basis = _suggest(tolerance, same_max, diff_min)
-    rule = OpenSetRule(gallery.names, gallery.matrix, tolerance)
-    unclear = [_closest_pair(gallery.images, dist, a, b) for a, b, _ in rule.confusable()]
-    return GalleryReport(
-        people=gallery.people,
-        rejected=list(gallery.rejected),
-        small_faces=small,
-        disagreements=_disagreements(gallery, dist, tolerance),
-        confusions=_confusions(gallery.images, dist, same, tolerance),
-        tolerance=tolerance,
-        suggested_tolerance=suggested,
-        suggestion_basis=basis,
-        same_max=same_max,
-        different_min=diff_min,
-        bounds={p: round(b, 3) for p, b in rule.bounds.items()},
-        unclear=unclear,
-        advice=_advice(gallery, unclear),
-    )
-
-
-def _closest_pair(images: list[KnownImage], dist: Embeddings, a: str, b: str) -> Confusion:
-    """The two images, one of `a` and one of `b`, that are nearest each other."""
-    rows = [i for i, img in enumerate(images) if img.person == a]
-    cols = [j for j, img in enumerate(images) if img.person == b]
-    sub = dist[np.ix_(rows, cols)]
-    r, c = np.unravel_index(int(sub.argmin()), sub.shape)
-    pair = (images[rows[r]].path, images[cols[c]].path)
-    return Confusion((a, b), pair, float(sub[r, c]))
-
-
-def _advice(gallery: Gallery, unclear: list[Confusion]) -> list[str]:
-    """What photos would help the rule, person by person."""
-    out = []
-    for c in unclear:
-        out.append(
-            f"{c.people[0]} and {c.people[1]} are {c.distance:.2f} apart: their looks will "
-            "often be unclear (no name, no alarm); add 3 or more photos of each, on other "
-            "days and in other light, ideally from the camera's own view"
-        )
-    for person, count in gallery.people.items():
-        if count == 1:
-            out.append(
-                f"{person} has one photo: add 2 or more (other days, other light) so that "
-                "watcher can measure how far their looks spread"
-            )
+def _expand_videos(
+    engine: FaceEngine, sources: list[Path]
+) -> list[tuple[Path, bytes | None, AddResult | None]]:
+    """Each source as (name, bytes if already read, refusal): a video becomes the good,
+    different looks it holds, named `<video>-<second>s.jpg`."""
+    out: list[tuple[Path, bytes | None, AddResult | None]] = []
+    for source in sources:
+        if not is_video_name(source):
+            out.append((source, None, None))
+            continue
+        try:
+            looks = good_looks(engine, source)
+        except VideoError as exc:
+            out.append((source, None, AddResult(source, False, str(exc))))
+            continue
+        for look in looks:
+            name = source.with_name(f"{source.stem}-{look.t:.1f}s.jpg")
+            out.append((name, look.jpeg, None))
     return out
 
 
 def _check_image(
-    engine: FaceEngine, cache: GalleryCache, source: Path, known: dict[str, Path]
+    engine: FaceEngine,
+    cache: GalleryCache,
+    source: Path,
+    known: dict[str, Path],
+    data: bytes | None = None,
 ) -> tuple[bytes | None, AddResult]:
-    """(bytes to copy, result); bytes are None when the image is refused."""
+    """(bytes to copy, result); bytes are None when the image is refused. `data`: the
+    image's bytes when they do not come from the file `source` (a video's frame)."""
     if not is_image_name(source):
-        exts = ", ".join(sorted(GALLERY_IMAGE_EXTS))
+        exts = ", ".join(sorted(GALLERY_IMAGE_EXTS | VIDEO_EXTS))
         return None, AddResult(source, False, f"unsupported file type (use {exts})")
-    try:
-        data, _ = read_bytes(source)
-    except ImageError as exc:
-        return None, AddResult(source, False, str(exc))
+    if data is None:
+        try:
+            data, _ = read_bytes(source)
+        except ImageError as exc:
+            return None, AddResult(source, False, str(exc))
     digest, entry = analyse_bytes(engine, cache, data)
     if entry.box is None:
         return None, AddResult(source, False, entry.reason or "unusable")
@@ -375,64 +283,3 @@ def _is_single(path: Path, name: str) -> bool:
 
 def _person_images(folder: Path, name: str) -> list[Path]:
     return [p for person, p in scan(folder) if person == name]
-
-
-def _distances(matrix: Embeddings) -> Embeddings:
-    """All pairwise Euclidean distances, via the Gram matrix (no n*n*128 temporary)."""
-    sq = (matrix**2).sum(axis=1)
-    d2 = sq[:, None] + sq[None, :] - 2.0 * (matrix @ matrix.T)
-    out: Embeddings = np.sqrt(np.clip(d2, 0.0, None))
-    np.fill_diagonal(out, 0.0)
-    return out
-
-
-def _disagreements(gallery: Gallery, dist: Embeddings, tolerance: float) -> list[Disagreement]:
-    out = []
-    for person in gallery.people:
-        idx = [i for i, n in enumerate(gallery.names) if n == person]
-        if len(idx) < 2:
-            continue
-        sub = dist[np.ix_(idx, idx)]
-        a, b = np.unravel_index(int(sub.argmax()), sub.shape)
-        if sub[a, b] <= tolerance:
-            continue
-        # With 3+ images the one farthest from the rest is likely the wrong one.
-        outlier = gallery.images[idx[int(sub.mean(axis=1).argmax())]].path if len(idx) > 2 else None
-        pair = (gallery.images[idx[a]].path, gallery.images[idx[b]].path)
-        out.append(Disagreement(person, float(sub[a, b]), pair, outlier))
-    return out
-
-
-def _confusions(
-    images: list[KnownImage], dist: Embeddings, same: np.ndarray, tolerance: float
-) -> list[Confusion]:
-    closest: dict[tuple[str, str], Confusion] = {}
-    rows, cols = np.nonzero(np.triu(~same & (dist <= tolerance), k=1))
-    for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
-        a, b = sorted((images[i], images[j]), key=lambda img: img.person)
-        key, d = (a.person, b.person), float(dist[i, j])
-        if key not in closest or d < closest[key].distance:
-            closest[key] = Confusion(key, (a.path, b.path), d)
-    return [closest[k] for k in sorted(closest)]
-
-
-def _suggest(tolerance: float, same_max: float | None, diff_min: float | None) -> tuple[float, str]:
-    """Midway between the farthest same-person pair and the nearest different-person pair,
-    and never at or above the distance between two different people of the gallery."""
-    low, high = TOLERANCE_RANGE
-    if diff_min is None:
-        return tolerance, "one person: nobody to tell them from"
-    if same_max is not None and same_max >= diff_min:
-        return tolerance, "images of one person are farther apart than two people: fix those first"
-    # Two different people of the gallery are diff_min apart: a tolerance at or
-    # above it would take one for the other.
-    cap = math.floor((diff_min - _BELOW_DIFFERENT) * 100) / 100
-    if same_max is None:
-        return min(tolerance, cap), (
-            f"under {diff_min:.2f}, the two nearest different people; add photos "
-            "(2+ per person) for a better estimate"
-        )
-    mid = round(min(high, max(low, (same_max + diff_min) / 2)), 2)
-    return min(mid, cap), (
-        f"midway between {same_max:.2f} (same person) and {diff_min:.2f} (different)"
-    )

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from watcher.core import FaceEngine
+from watcher.core import Embeddings, FaceEngine
+from watcher.faces import learned
 from watcher.faces.cache import GalleryCache
 from watcher.faces.gallery import Fingerprint, Gallery, Rejected, fingerprint, load_gallery
 
@@ -21,6 +23,7 @@ DEFAULT_INTERVAL_S = 2.0
 DEFAULT_SETTLE_S = 1.0
 _STOP_JOIN_S = 5.0
 _TICK_S = 0.25  # the poll thread's wake-up period: bounds SIGHUP and stop() latency
+_MAX_PENDING_LESSONS = 64  # looks waiting to be written; more are dropped (a stuck disk)
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,24 @@ class GalleryWatcher:
         self._stop = threading.Event()
         self._force = False  # set by request_reload(); a plain bool is safe in a signal handler
         self._thread: threading.Thread | None = None
+        self._lessons: deque[tuple[str, Embeddings, str]] = deque()  # append/popleft: atomic
         self._gallery = gallery if gallery is not None else self._load(log_rejected=True)
+
+    def offer(self, person: str, look: Embeddings, camera: str) -> None:
+        """A look of `person` to learn (faces/learned.py); written by the poll thread,
+        never by the caller (a camera's analysis thread must not wait on the disk)."""
+        if len(self._lessons) < _MAX_PENDING_LESSONS:
+            self._lessons.append((person, look, camera))
+
+    def _learn_pending(self) -> None:
+        """Write the looks offered since the last tick; the next check reloads them."""
+        while self._lessons:
+            person, look, camera = self._lessons.popleft()
+            try:
+                if learned.add(self.folder, person, look, camera):
+                    log.info("learned a look of %s at camera %s", person, camera)
+            except OSError as exc:
+                log.warning("cannot keep a learned look of %s: %s", person, exc)
 
     def current(self) -> Gallery:
         """The gallery in use now (one attribute read: atomic, lock-free)."""
@@ -175,6 +195,7 @@ class GalleryWatcher:
                 continue
             self._force = False
             try:
+                self._learn_pending()
                 if forced:
                     self.reload()
                 else:

@@ -17,7 +17,7 @@ from pathlib import Path
 from watcher.buffer.preroll import PrerollBuffer
 from watcher.config import CameraConfig
 from watcher.constants import EVENT_CLOSED, EVENT_NO_CLIP
-from watcher.core import Box, FaceEngine, RGBImage, box_height
+from watcher.core import Box, Embeddings, FaceEngine, RGBImage, box_height
 from watcher.decide.evidence import Observation
 from watcher.decide.tracker import Decider, Sighting, Track
 from watcher.faces.gallery import Gallery
@@ -64,8 +64,12 @@ class CameraPipeline:
         on_finished: Callable[[FinishedEvent], None] | None = None,
         on_storage_error: Callable[[], None] | None = None,
         alert_names: frozenset[str] = frozenset(),
+        learn: Callable[[str, Embeddings, str], None] | None = None,
     ) -> None:
+        """`learn(person, embedding, camera)` is offered the looks of known people
+        that the decider is sure of (see decide/learning.py); it must not block."""
         self.camera = camera
+        self.learn = learn if camera.faces.learn else None
         self.name = camera.name
         self.recordings = recordings
         self.engine = engine
@@ -199,6 +203,9 @@ class CameraPipeline:
                 # The crop is kept by the decider only if the face is not known.
                 fresh[i] = Observation(vector, look, crop(picture, boxes[i]))
         decision = self.decider.judge(t, tracks, fresh, self.rule())
+        if self.learn is not None:
+            for person, vector in decision.lessons:
+                self.learn(person, vector, self.name)
         self.stats.analysed += 1
         with self._lock:
             if generation != self._generation or self.info is None:
@@ -225,11 +232,13 @@ class CameraPipeline:
         gallery = self.gallery()
         if self._rule is None or self._rule[0] is not gallery:
             faces = self.camera.faces
+            names, matrix, photos = gallery.rows()
             rule = OpenSetRule(
-                gallery.names,
-                gallery.matrix,
+                names,
+                matrix,
                 faces.tolerance,
                 per_person=faces.rule == "open_set",
+                reference=photos,
             )
             self._rule = (gallery, rule)
         return self._rule[1]

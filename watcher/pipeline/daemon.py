@@ -160,6 +160,7 @@ class Daemon:
             self.store,
             on_storage_error=self.retention.wake,
             alert_names=self.cfg.alert_names(),
+            learn=self.gallery.offer,
         )
         runner = CameraRunner(
             pipeline, open_source(camera), finite=is_finite(camera), beat=self.liveness.beat
