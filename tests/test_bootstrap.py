@@ -1,18 +1,34 @@
-"""The bootstrap's pure parts; nothing here runs apt, pip or venv."""
+"""The bootstrap's pure parts (.ci/bootstrap.py); nothing here runs apt, pip or venv."""
 
 from __future__ import annotations
 
 import ast
+import importlib.util
+import re
 import subprocess
 import sys
+import tomllib
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-import watcher.bootstrap as bootstrap
+ROOT = Path(__file__).resolve().parent.parent
+BOOTSTRAP_FILE = ROOT / ".ci" / "bootstrap.py"
+README_COMMAND = re.compile(r"^python3 \S*bootstrap\S* (\w+)$", re.MULTILINE)
 
-BOOTSTRAP_FILE = Path(bootstrap.__file__)
+
+def _load_bootstrap() -> ModuleType:
+    """The script as a module: it is no part of the `watcher` package, so not importable."""
+    spec = importlib.util.spec_from_file_location("ci_bootstrap", BOOTSTRAP_FILE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+bootstrap = _load_bootstrap()
 
 
 def test_imports_only_the_standard_library() -> None:
@@ -28,19 +44,31 @@ def test_imports_only_the_standard_library() -> None:
     assert tops - sys.stdlib_module_names - {"__future__"} == set()
 
 
-def test_watcher_package_init_is_stdlib_only() -> None:
-    # `python3 -m watcher.bootstrap` runs watcher/__init__.py first, before any install.
-    tree = ast.parse((BOOTSTRAP_FILE.parent / "__init__.py").read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
-            for name in names:
-                assert (name or "").split(".")[0] in sys.stdlib_module_names | {"__future__"}
-
-
 def test_root_is_the_repository() -> None:
+    assert bootstrap.ROOT == ROOT
     assert (bootstrap.ROOT / "pyproject.toml").is_file()
-    assert (bootstrap.ROOT / "watcher" / "bootstrap.py").is_file()
+    assert (bootstrap.ROOT / ".ci" / "bootstrap.py").is_file()
+
+
+def test_tooling_is_not_in_the_package() -> None:
+    # The wheel holds `watcher*` only: no set-up script, and no dev tool in its metadata.
+    assert not (ROOT / "watcher" / "bootstrap.py").exists()
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    extras = pyproject["project"].get("optional-dependencies", {})
+    shipped = " ".join(req for reqs in extras.values() for req in reqs)
+    for tool in ("pytest", "ruff", "mypy"):
+        assert tool not in shipped
+        assert any(req.startswith(tool) for req in pyproject["dependency-groups"]["dev"])
+    assert set(bootstrap.TEST_INSTALL.extras) <= set(extras)
+    assert set(bootstrap.TEST_INSTALL.groups) <= set(pyproject["dependency-groups"])
+    assert set(bootstrap.DEMO_INSTALL.extras) <= set(extras)
+
+
+def test_never_installs_browsers() -> None:
+    # No download outside the package registries: browser builds are not fetched.
+    assert "playwright" not in BOOTSTRAP_FILE.read_text(encoding="utf-8").replace(
+        "`playwright install` is not run", ""
+    )
 
 
 @pytest.mark.parametrize(
@@ -95,12 +123,26 @@ def test_missing_apt_packages_without_root_only_warn(
     assert "warning" in err and "libfoo1" in err
 
 
-def test_stamp_digest_depends_on_pyproject_and_python() -> None:
-    base = bootstrap.stamp_digest(b"[project]\n", "3.11.7")
+def test_stamp_digest_depends_on_pyproject_python_and_install() -> None:
+    base = bootstrap.stamp_digest(b"[project]\n", "3.11.7", "pip install -e '.[demo]'")
     assert len(base) == 64
-    assert base == bootstrap.stamp_digest(b"[project]\n", "3.11.7")
-    assert base != bootstrap.stamp_digest(b"[project]\nx = 1\n", "3.11.7")
-    assert base != bootstrap.stamp_digest(b"[project]\n", "3.12.1")
+    assert base == bootstrap.stamp_digest(b"[project]\n", "3.11.7", "pip install -e '.[demo]'")
+    assert base != bootstrap.stamp_digest(
+        b"[project]\nx = 1\n", "3.11.7", "pip install -e '.[demo]'"
+    )
+    assert base != bootstrap.stamp_digest(b"[project]\n", "3.12.1", "pip install -e '.[demo]'")
+    assert base != bootstrap.stamp_digest(b"[project]\n", "3.11.7", "pip install -e '.'")
+
+
+def test_pip_commands_upgrade_pip_only_for_groups(tmp_path: Path) -> None:
+    python = str(tmp_path / "bin" / "python")
+    pip = [python, "-m", "pip", "install", *bootstrap.PIP_FLAGS]
+    assert bootstrap.pip_commands(tmp_path, bootstrap.DEMO_INSTALL) == [[*pip, "-e", ".[demo]"]]
+    assert bootstrap.pip_commands(tmp_path, bootstrap.TEST_INSTALL) == [
+        [*pip, "pip>=25.1"],
+        [*pip, "-e", ".[demo,postgres]", "--group", "dev"],
+    ]
+    assert bootstrap.TEST_INSTALL.describe() == "pip install -e '.[demo,postgres]' --group dev"
 
 
 def test_stamp_round_trip(tmp_path: Path) -> None:
@@ -140,11 +182,45 @@ def test_install_is_skipped_when_the_stamp_is_current(
     venv.mkdir()
     (tmp_path / "pyproject.toml").write_text("[project]\n")
     (venv / "pyvenv.cfg").write_text("version = 3.11.7\n")
+    install = bootstrap.TEST_INSTALL
     bootstrap.write_stamp(
-        bootstrap.stamp_path(venv, "test"), bootstrap.current_digest(tmp_path, venv)
+        bootstrap.stamp_path(venv, install.name),
+        bootstrap.current_digest(tmp_path, venv, install.describe()),
     )
     monkeypatch.setattr(bootstrap.subprocess, "run", forbidden)
-    bootstrap.ensure_installed(tmp_path, venv, "test")
+    bootstrap.ensure_installed(tmp_path, venv, install)
+
+
+def test_install_runs_pip_then_stamps_and_stops_at_a_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    venv = tmp_path / ".venv"
+    venv.mkdir()
+    (tmp_path / "pyproject.toml").write_text("[project]\n")
+    (venv / "pyvenv.cfg").write_text("version = 3.11.7\n")
+    ran: list[list[str]] = []
+    status = {"code": 0}
+
+    def fake_run(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        assert kwargs["cwd"] == tmp_path
+        ran.append(command)
+        return subprocess.CompletedProcess(command, status["code"])
+
+    monkeypatch.setattr(bootstrap.subprocess, "run", fake_run)
+    status["code"] = 1
+    with pytest.raises(
+        bootstrap.BootstrapError, match=re.escape("`pip install pip>=25.1` failed")
+    ) as caught:
+        bootstrap.ensure_installed(tmp_path, venv, bootstrap.TEST_INSTALL)
+    assert caught.value.status == 1 and len(ran) == 1  # the editable install never started
+    assert not bootstrap.stamp_path(venv, "test").exists()
+    status["code"] = 0
+    ran.clear()
+    bootstrap.ensure_installed(tmp_path, venv, bootstrap.TEST_INSTALL)
+    assert ran == bootstrap.pip_commands(venv, bootstrap.TEST_INSTALL)
+    ran.clear()
+    bootstrap.ensure_installed(tmp_path, venv, bootstrap.TEST_INSTALL)  # stamped: nothing runs
+    assert ran == []
 
 
 def test_venv_ok_needs_config_python_and_pip(tmp_path: Path) -> None:
@@ -278,17 +354,32 @@ def test_setup_errors_become_one_line_and_a_status(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     def failing(root: Path, args: Sequence[str]) -> int:
-        raise bootstrap.BootstrapError("pip install -e '.[test]' failed", 3)
+        raise bootstrap.BootstrapError("`pip install -e .[demo]` failed", 3)
 
     monkeypatch.setitem(bootstrap.COMMANDS, "test", failing)
     assert bootstrap.main(["test"]) == 3
-    assert capsys.readouterr().err == "watcher: error: pip install -e '.[test]' failed\n"
+    assert capsys.readouterr().err == "watcher: error: `pip install -e .[demo]` failed\n"
 
 
-def test_ci_script_calls_the_bootstrap() -> None:
-    script = bootstrap.ROOT / ".ci" / "run"
+def test_readme_has_the_two_commands() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = {m.group(1): m.group(0) for m in README_COMMAND.finditer(readme)}
+    assert commands == {
+        "run": "python3 .ci/bootstrap.py run",
+        "test": "python3 .ci/bootstrap.py test",
+    }
+    assert len(README_COMMAND.findall(readme)) == 2
+    assert "watcher.bootstrap" not in readme
+    assert set(bootstrap.COMMANDS) == set(commands)
+
+
+def test_ci_script_calls_the_readme_test_command() -> None:
+    script = ROOT / ".ci" / "run"
     lines = script.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "#!/usr/bin/env bash"
     assert "set -euo pipefail" in lines
-    assert lines[-1] == "python3 -m watcher.bootstrap test"
+    commands = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    assert commands[-1] == "python3 .ci/bootstrap.py test"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    assert commands[-1] in readme
     assert script.stat().st_mode & 0o111

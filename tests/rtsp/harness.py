@@ -36,7 +36,7 @@ PROBE = "import gi; gi.require_version('Gst', '1.0'); gi.require_version('GstRts
 MISSING_HINT = (
     "the GStreamer RTSP server is not usable by /usr/bin/python3 "
     "(apt-get install gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-*; "
-    "`python3 -m watcher.bootstrap test` installs them)"
+    "`python3 .ci/bootstrap.py test` installs them)"
 )
 
 

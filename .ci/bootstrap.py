@@ -1,11 +1,14 @@
 """The README's two commands: set up `.venv` and run the demo, or run every check.
 
-    python3 -m watcher.bootstrap run [ARGS...]    # `watcher run ARGS...` on the demo camera
-    python3 -m watcher.bootstrap test [ARGS...]   # ruff, ruff format, mypy, pytest ARGS...
+    python3 .ci/bootstrap.py run [ARGS...]    # `watcher run ARGS...` on the demo camera
+    python3 .ci/bootstrap.py test [ARGS...]   # ruff, ruff format, mypy, pytest ARGS...
 
 This runs under the system python3 before anything is installed, so it imports
-only the standard library. Each step is skipped when already done, so a second
-run starts the checks (or the daemon) within a second.
+only the standard library; it lives outside the `watcher` package, so it never
+ships in the wheel. Each step is skipped when already done, so a second run
+starts the checks (or the daemon) within a second. It installs Python packages
+into `.venv` and, as root, Debian packages; it never downloads anything else
+(no browser builds: `playwright install` is not run).
 """
 
 from __future__ import annotations
@@ -17,13 +20,13 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Final
+from typing import Final, NamedTuple
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 VENV_NAME: Final = ".venv"
 KNOWN_FACES_DIR: Final = "known_faces"
 
-# System packages the test suite needs; the lead fills this in.
+# Debian packages the test suite needs: GStreamer's RTSP server, PostgreSQL, systemd-analyze.
 APT_TEST_PACKAGES: tuple[str, ...] = (
     "gir1.2-gst-rtsp-server-1.0",
     "python3-gi",
@@ -42,16 +45,42 @@ APT_TEST_PACKAGES: tuple[str, ...] = (
 # then fail, rather than skip, when their server does not start.
 ENV_SERVICES: Final = "WATCHER_TEST_SERVICES"
 PIP_FLAGS: Final = ("-q", "--disable-pip-version-check", "--no-input")
+# `pip install --group` (PEP 735 dependency groups) came in pip 25.1; a venv made by
+# Python 3.11's ensurepip has pip 23.2, so a setup that installs a group upgrades it first.
+PIP_FOR_GROUPS: Final = "pip>=25.1"
 NONINTERACTIVE: Final = {"DEBIAN_FRONTEND": "noninteractive"}
 
 USAGE: Final = """\
-usage: python3 -m watcher.bootstrap COMMAND [ARGS...]
+usage: python3 .ci/bootstrap.py COMMAND [ARGS...]
 
 commands:
   run [ARGS...]    set up .venv with the demo extra, then `watcher run ARGS...`
-  test [ARGS...]   set up .venv with the test extra, then ruff check, ruff format
-                   --check, mypy and pytest ARGS... (stops at the first failure)
+  test [ARGS...]   set up .venv with the demo and postgres extras and the dev group
+                   (pytest, ruff, mypy), then ruff check, ruff format --check, mypy
+                   and pytest ARGS... (stops at the first failure)
 """
+
+
+class Install(NamedTuple):
+    """What one command installs into the venv: watcher (editable) with extras, and groups."""
+
+    name: str  # names the stamp
+    extras: tuple[str, ...]
+    groups: tuple[str, ...] = ()
+
+    def target(self) -> str:
+        """The editable install's target, as pip takes it: `.` or `.[a,b]`."""
+        return f".[{','.join(self.extras)}]" if self.extras else "."
+
+    def describe(self) -> str:
+        """One line for the progress message and the error."""
+        groups = "".join(f" --group {group}" for group in self.groups)
+        return f"pip install -e '{self.target()}'{groups}"
+
+
+DEMO_INSTALL: Final = Install("demo", ("demo",))
+# The dev tools are a dependency group of pyproject.toml: nothing of them is in the wheel.
+TEST_INSTALL: Final = Install("test", ("demo", "postgres"), ("dev",))
 
 
 class BootstrapError(Exception):
@@ -214,21 +243,22 @@ def venv_python_version(venv: Path) -> str:
 # ---------------------------------------------------------------- pip, with a stamp
 
 
-def stamp_path(venv: Path, extra: str) -> Path:
-    """Where the stamp of a finished `pip install -e .[extra]` lives."""
-    return venv / f".watcher-{extra}.stamp"
+def stamp_path(venv: Path, name: str) -> Path:
+    """Where the stamp of a finished install (`Install.name`) lives."""
+    return venv / f".watcher-{name}.stamp"
 
 
-def stamp_digest(pyproject: bytes, python_version: str) -> str:
-    """The sha256 that says which pyproject.toml and Python the install was made for."""
+def stamp_digest(pyproject: bytes, python_version: str, what: str = "") -> str:
+    """The sha256 that says which pyproject.toml, Python and install the stamp is for."""
     digest = hashlib.sha256(pyproject)
     digest.update(b"\0python " + python_version.encode())
+    digest.update(b"\0install " + what.encode())
     return digest.hexdigest()
 
 
-def current_digest(root: Path, venv: Path) -> str:
+def current_digest(root: Path, venv: Path, what: str = "") -> str:
     """The digest the stamp must hold for the install to be up to date."""
-    return stamp_digest((root / "pyproject.toml").read_bytes(), venv_python_version(venv))
+    return stamp_digest((root / "pyproject.toml").read_bytes(), venv_python_version(venv), what)
 
 
 def stamp_is_current(stamp: Path, digest: str) -> bool:
@@ -246,19 +276,30 @@ def write_stamp(stamp: Path, digest: str) -> None:
     os.replace(tmp, stamp)
 
 
-def ensure_installed(root: Path, venv: Path, extra: str) -> None:
-    """`pip install -e .[extra]` into the venv unless the stamp says it is done."""
-    stamp = stamp_path(venv, extra)
-    digest = current_digest(root, venv)
+def pip_commands(venv: Path, install: Install) -> list[list[str]]:
+    """The pip runs of an install, in order (run from the project root)."""
+    pip = [str(venv_bin(venv, "python")), "-m", "pip", "install", *PIP_FLAGS]
+    commands = []
+    if install.groups:
+        # A no-op, without a download, when the venv's pip is recent enough already.
+        commands.append([*pip, PIP_FOR_GROUPS])
+    groups = [arg for group in install.groups for arg in ("--group", group)]
+    commands.append([*pip, "-e", install.target(), *groups])
+    return commands
+
+
+def ensure_installed(root: Path, venv: Path, install: Install) -> None:
+    """Run the install's pip commands in the venv unless its stamp says they are done."""
+    stamp = stamp_path(venv, install.name)
+    digest = current_digest(root, venv, install.describe())
     if stamp_is_current(stamp, digest):
         return
-    say(f"installing watcher[{extra}]")
-    command = [str(venv_bin(venv, "python")), "-m", "pip", "install", *PIP_FLAGS]
-    result = subprocess.run(
-        [*command, "-e", f".[{extra}]"], cwd=root, stdin=subprocess.DEVNULL, check=False
-    )
-    if result.returncode != 0:
-        raise BootstrapError(f"pip install -e '.[{extra}]' failed", exit_status(result.returncode))
+    say(f"installing: {install.describe()}")
+    for command in pip_commands(venv, install):
+        result = subprocess.run(command, cwd=root, stdin=subprocess.DEVNULL, check=False)
+        if result.returncode != 0:
+            shown = " ".join(arg for arg in command[3:] if arg not in PIP_FLAGS)
+            raise BootstrapError(f"`pip {shown}` failed", exit_status(result.returncode))
     write_stamp(stamp, digest)
 
 
@@ -313,7 +354,7 @@ def cmd_test(root: Path, args: Sequence[str]) -> int:
         # Everything the service tests need is installed: a skip would hide a fault.
         os.environ[ENV_SERVICES] = "required"
     ensure_venv(venv)
-    ensure_installed(root, venv, "test")
+    ensure_installed(root, venv, TEST_INSTALL)
     activate(venv)
     return run_steps(check_steps(venv, args), root)
 
@@ -322,7 +363,7 @@ def cmd_run(root: Path, args: Sequence[str]) -> int:
     """Set up for the demo and replace this process with `watcher run ARGS...`."""
     venv = root / VENV_NAME
     ensure_venv(venv)
-    ensure_installed(root, venv, "demo")
+    ensure_installed(root, venv, DEMO_INSTALL)
     faces = root / KNOWN_FACES_DIR
     install = [str(venv_bin(venv, "python")), "-m", "watcher.source.demo_scene"]
     status = _run_command([*install, "--install-resident", str(faces)], root)
@@ -353,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     if command is None:
         print(USAGE, end="", file=sys.stderr)
         if args:
-            print(f"watcher.bootstrap: unknown command {args[0]!r}", file=sys.stderr)
+            print(f"bootstrap: unknown command {args[0]!r}", file=sys.stderr)
         return 2
     try:
         return command(ROOT, args[1:])
