@@ -10,7 +10,7 @@ from tests.support.decide import GOOD, SMALL, TURNED, alice, at, rule, stranger
 from watcher.constants import EMBEDDING_SIZE
 from watcher.decide.evidence import Observation
 from watcher.decide.tracker import Decider
-from watcher.faces.openset import ALIKE_PRIOR, BOUND_FLOOR, OWN_PRIOR, Kind, OpenSetRule
+from watcher.faces.openset import BOUND_FLOOR, OWN_PRIOR, Kind, OpenSetRule
 
 BOX = (100, 200, 200, 100)
 
@@ -81,9 +81,9 @@ def test_poor_looks_call_a_stranger_only_far_from_everyone_and_on_one_more_look(
     assert not far.update(0.0, [(BOX, stranger(SMALL))], rule()).confirmed
     assert not far.update(0.2, [(BOX, stranger(SMALL))], rule()).confirmed
     assert far.update(0.4, [(BOX, stranger(SMALL))], rule()).confirmed
-    good = Decider(confirm_frames=2)  # the same 0.58 on good looks is a stranger
-    good.update(0.0, [(BOX, at(0.58))], rule())
-    assert good.update(0.2, [(BOX, at(0.58))], rule()).confirmed
+    good = Decider(confirm_frames=2)  # the same 0.58 on good looks is a stranger...
+    confirmed = [bool(good.update(i * 0.2, [(BOX, at(0.58))], rule()).confirmed) for i in range(4)]
+    assert confirmed == [False, False, False, True]  # ...only just beyond: on 4 looks, not 2
 
 
 def test_a_turned_face_is_no_evidence() -> None:
@@ -145,7 +145,9 @@ def _vector(*coords: float) -> np.ndarray:
 
 def test_bounds_come_from_the_gallery_and_the_tolerance_caps_them() -> None:
     lone = OpenSetRule(["alice"], np.vstack([_vector()]), 0.6)
-    assert lone.bounds["alice"] == (OWN_PRIOR + ALIKE_PRIOR) / 2
+    assert lone.bounds["alice"] == 0.6  # nobody to be taken for: the tolerance
+    apart = OpenSetRule(["ann", "ben"], np.vstack([_vector(), _vector(0.7)]), 0.6)
+    assert abs(apart.bounds["ann"] - (OWN_PRIOR + 0.7) / 2) < 1e-9
     # Two brothers 0.45 apart: each bound is halfway from one's own look to the other.
     brothers = OpenSetRule(["ann", "ben"], np.vstack([_vector(), _vector(0.45)]), 0.6)
     assert abs(brothers.bounds["ann"] - max(BOUND_FLOOR, (OWN_PRIOR + 0.45) / 2)) < 1e-9

@@ -35,9 +35,9 @@ def test_a_sure_visit_teaches_one_look_and_an_unclear_one_none() -> None:
     for i in range(6):
         lessons += sure.update(i * 0.2, [(BOX, alice())], rule()).lessons
     assert [person for person, _ in lessons] == ["alice"]  # once per visit
-    near_the_bound = Decider(confirm_frames=2)  # known (0.47 < 0.50), but not by much
+    near_the_bound = Decider(confirm_frames=2)  # known (0.52 < 0.55), but not by much
     for i in range(6):
-        assert not near_the_bound.update(i * 0.2, [(BOX, at(0.47))], rule()).lessons
+        assert not near_the_bound.update(i * 0.2, [(BOX, at(0.52))], rule()).lessons
     stranger = Decider(confirm_frames=2)
     for i in range(6):
         assert not stranger.update(i * 0.2, [(BOX, at(0.8))], rule()).lessons

@@ -40,8 +40,9 @@ EVENT_KEYS = {
     "faces",
     "closest_distance",
     "status",
+    "decision",
 }
-SIGHTING_KEYS = {"at", "offset_s", "name", "distance", "box"}
+SIGHTING_KEYS = {"at", "offset_s", "name", "distance", "box", "note"}
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = WAIT_S) -> bool:
@@ -156,7 +157,13 @@ def test_writer_full_event_and_json(engine: Engine, writer: StoreWriter) -> None
     # Given out of order on purpose: they come back in time order.
     writer.add_sightings("abc123def456", [sighting(1.5), sighting(-0.5, distance=None)])
     writer.add_sightings("abc123def456", [sighting(0.5, name="grace", distance=0.3)])
-    writer.update_event("abc123def456", clip_path="door/a.mp4", faces=2, closest_distance=0.61)
+    writer.update_event(
+        "abc123def456",
+        clip_path="door/a.mp4",
+        faces=2,
+        closest_distance=0.61,
+        decision="unknown: 0.700 from grace (bound 0.500); mean of 2 good look(s)",
+    )
     writer.close_event(
         "abc123def456", T0 + timedelta(seconds=12), snapshot_path="door/a.jpg", face_path="f.jpg"
     )
@@ -173,6 +180,7 @@ def test_writer_full_event_and_json(engine: Engine, writer: StoreWriter) -> None
     assert data["clip"] == "door/a.mp4"
     assert data["snapshot"] == "door/a.jpg"
     assert data["face"] == "f.jpg"
+    assert data["decision"].startswith("unknown: 0.700 from grace")
     assert data["faces"] == 2
     assert data["closest_distance"] == pytest.approx(0.61)
     assert data["status"] == EVENT_CLOSED
@@ -185,6 +193,7 @@ def test_writer_full_event_and_json(engine: Engine, writer: StoreWriter) -> None
         "name": None,
         "distance": None,
         "box": [10, 60, 70, 5],
+        "note": None,
     }
     assert sightings[1]["name"] == "grace"
 

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bench.recognition import looks
-from bench.recognition.rules import RULES, Learned, Outcome, Scene, visits_of
+from bench.recognition.rules import LOOK_ALIKE, RULES, Learned, Outcome, Scene, visits_of
 
 LEARNING = "watcher + learning"
 
@@ -50,11 +50,14 @@ def summarise(
     found = [o for o in strangers if o.alarm_t is not None]
     delays = [o.delay for o in found if o.delay is not None]
     in_time = [d for d in delays if d <= 1.5]
+    alike = [o for o in strangers if o.nearest < LOOK_ALIKE]
     return {
         "rule": rule,
         "stranger_visits": len(strangers),
         "found": len(found),
         "found_in_1_5_s": len(in_time),
+        "look_alikes": len(alike),
+        "look_alikes_found": sum(o.alarm_t is not None for o in alike),
         "known_visits": len(known),
         "false_alarms": sum(o.alarm_t is not None for o in known),
         "median_delay_s": round(statistics.median(delays), 2) if delays else None,
@@ -66,13 +69,14 @@ def summarise(
 def table(rows: list[dict[str, object]]) -> str:
     """The rows as a Markdown table."""
     lines = [
-        "| rule | strangers found | within 1.5 s | false alarms | known named wrongly "
-        "| median delay (s) | looks learned |",
-        "|---|---|---|---|---|---|---|",
+        "| rule | strangers found | look-alikes found | within 1.5 s | false alarms "
+        "| known named wrongly | median delay (s) | looks learned |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['rule']} | {r['found']}/{r['stranger_visits']} | {r['found_in_1_5_s']} "
+            f"| {r['rule']} | {r['found']}/{r['stranger_visits']} "
+            f"| {r['look_alikes_found']}/{r['look_alikes']} | {r['found_in_1_5_s']} "
             f"| {r['false_alarms']}/{r['known_visits']} | {r['wrong_name']} "
             f"| {r['median_delay_s']} | {r['taught'] or '-'} |"
         )

@@ -24,6 +24,9 @@ from watcher.faces import learned
 from watcher.faces.openset import OpenSetRule
 
 FRAME = (looks.FRAME_W, looks.FRAME_H)
+# A stranger this close to someone in the gallery (their sharp looks) is a look-alike:
+# dlib's own 0.6 would take them for that person.
+LOOK_ALIKE = 0.6
 STRANGER_X = "stranger_x"
 
 
@@ -46,6 +49,7 @@ class Outcome:
     alarm_t: float | None  # when the rule raised an event (None: never)
     first_good_t: float | None  # the first good look of the visit
     wrong_name: bool  # a known person's visit named as somebody else
+    nearest: float  # the visitor's sharp look's distance to the nearest gallery photo
 
     @property
     def delay(self) -> float | None:
@@ -204,7 +208,9 @@ def _visit(
     else:
         alarm_t, named = rule(names, matrix, visit, data)
     wrong = not stranger and named is not None and named != person
-    return Outcome(str(data["key"][start]), person, stranger, alarm_t, good_t, wrong)
+    sharp = data["vector"][_gallery_row(data, start)]
+    nearest = float(np.linalg.norm(matrix - sharp, axis=1).min()) if len(matrix) else np.inf
+    return Outcome(str(data["key"][start]), person, stranger, alarm_t, good_t, wrong, nearest)
 
 
 def _gallery_row(data: dict, start: int) -> int:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from watcher.core import Embeddings, RGBImage
-from watcher.faces.openset import OpenSetRule, Verdict
+from watcher.faces.openset import Kind, OpenSetRule, Verdict
 from watcher.faces.quality import GOOD_FACE_PX, Look
 
 # A poor look's embedding drifts toward everyone (bench/recognition: a motion
@@ -26,6 +26,13 @@ from watcher.faces.quality import GOOD_FACE_PX, Look
 POOR_SLACK = 0.08
 # Poor looks need one more than good ones before a face is called a stranger.
 POOR_EXTRA = 1
+# A face only just beyond its nearest person's bound (by up to NEAR_BAND) is called
+# a stranger on twice as many good looks: the household's own looks at a new
+# camera land a little farther than its photos (the Hamilton clip's performer:
+# 0.57 and 0.50 from his photo on his first two good looks, 0.50 over four), and
+# a few more looks cost well under a second where a false alarm costs trust. A
+# stranger who resembles someone stays beyond the bound look after look.
+NEAR_BAND = 0.05
 
 
 @dataclass(frozen=True)
@@ -90,7 +97,18 @@ class LookWindow:
 
 def enough(finding: Finding, confirm_frames: int) -> bool:
     """Whether the finding rests on enough looks to act on."""
-    need = confirm_frames if finding.good else confirm_frames + POOR_EXTRA
+    verdict = finding.verdict
+    if not finding.good:
+        need = confirm_frames + POOR_EXTRA
+    elif (
+        verdict.kind is Kind.UNKNOWN
+        and verdict.distance is not None
+        and verdict.bound is not None
+        and verdict.distance <= verdict.bound + NEAR_BAND
+    ):
+        need = 2 * confirm_frames
+    else:
+        need = confirm_frames
     return finding.looks >= need
 
 

@@ -12,17 +12,17 @@ what the gallery itself shows, per person:
   anybody else in the gallery: a look-alike stranger is likely to land about
   that far from them too.
   anybody else in the gallery: a look-alike stranger is likely to land about
-  that far from them too. A relative who is not in the gallery can be nearer
-  than anyone who is, so it is taken at most ALIKE_PRIOR.
+  that far from them too.
 * **bound** = halfway between the two, never over `tolerance` (the user's cap)
-  nor under BOUND_FLOOR. A person with one photo and nobody alike in the
-  gallery gets (0.40 + 0.60) / 2 = 0.50; one 0.51 from a brother (0.40 + 0.51) / 2
-  = 0.455.
+  nor under BOUND_FLOOR. A person 0.8 or more from everyone (or alone in the
+  gallery) keeps the tolerance, 0.6; one 0.70 from the nearest other person
+  gets (0.40 + 0.70) / 2 = 0.55; one 0.51 from a brother (0.40 + 0.51) / 2 = 0.455.
 
 A face is **known** as P when it is within P's bound *and* clearly nearer to P
 than to anyone else (MIN_MARGIN): a face halfway between two relatives is neither.
-It is **unknown** when it lies beyond the nearest person's bound by more than
-UNCLEAR_BAND. Anything else is **unclear**: neither an alarm nor a name.
+It is **unknown** when it lies beyond the nearest person's bound (the tracker
+asks for more looks when it lies only just beyond: decide/evidence.py). Anything
+else is **unclear**: neither an alarm nor a name.
 
 The tracker applies this to a face's distances averaged over its recent good
 looks, not to one frame: one look's noise averages out (the performer of the
@@ -45,15 +45,6 @@ from watcher.core import Embeddings
 # 47 photos of nine people in ../shared/media/people is 0.35; camera looks are
 # farther than press photos, so a little more.
 OWN_PRIOR = 0.40
-# How close a relative who is not in the gallery may come: dlib's own tolerance,
-# and the top of what members of one family measured on real household footage
-# (0.42-0.57 apart).
-ALIKE_PRIOR = 0.60
-# A face beyond a bound by less than this is unclear, not yet a stranger: the
-# household's own looks at a new camera land a little farther than its photos
-# (on the Hamilton clip, 0.48-0.52 averaged over its first looks), and an alarm
-# costs more than a second's wait for a better look.
-UNCLEAR_BAND = 0.03
 # Two photos of one person closer than this say little about how far a camera's
 # look lands (the same shoot, seconds apart): own is never taken under it.
 OWN_FLOOR = 0.33
@@ -157,8 +148,8 @@ class OpenSetRule:
                 self.neighbour[person] = (who, near)
             else:
                 self.neighbour[person] = None
-                near = ALIKE_PRIOR
-            bound = min(self.tolerance, (own + min(near, ALIKE_PRIOR)) / 2)
+                near = np.inf  # nobody to be taken for: the user's tolerance decides
+            bound = min(self.tolerance, (own + near) / 2)
             self.own[person] = own
             self.bounds[person] = max(min(BOUND_FLOOR, self.tolerance), bound)
 
@@ -188,8 +179,8 @@ class OpenSetRule:
         nearest, d1 = self.people[int(order[0])], float(scores[order[0]])
         d2 = float(scores[order[1]]) if len(order) > 1 else None
         bound = self.bounds[nearest]
-        margin, band = (MIN_MARGIN, UNCLEAR_BAND) if self.per_person else (0.0, 0.0)
-        unknown_at = max(bound + band, self.tolerance if poor else 0.0) + slack
+        margin = MIN_MARGIN if self.per_person else 0.0
+        unknown_at = max(bound, self.tolerance if poor else 0.0) + slack
         if d1 > unknown_at:
             kind = Kind.UNKNOWN
         elif d1 <= bound - slack and (d2 is None or d2 - d1 >= margin):

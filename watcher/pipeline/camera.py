@@ -216,6 +216,10 @@ class CameraPipeline:
                 first = min(tr.first_unknown_t for tr in decision.confirmed)
                 earlier = [s for tr in decision.confirmed for s in tr.pending]
                 event = self._open_event(first, t + self.camera.record.post_capture_s, earlier)
+            if event is not None and decision.confirmed and event.decision is None:
+                event.decision = "; ".join(tr.why or "unknown" for tr in decision.confirmed)
+                self.store.update_event(event.id, decision=event.decision)
+                self.log.info("event %s: %s", event.id, event.decision)
             if event is None:
                 return
             if decision.stranger_in_view:
@@ -336,6 +340,7 @@ class CameraPipeline:
                     distance=s.distance,
                     embedding=blob,
                     crop_path=crop_path,
+                    note=s.note,
                 )
             )
         self.store.add_sightings(event.id, rows)
@@ -390,5 +395,6 @@ class CameraPipeline:
                     snapshot=None if event.snapshot is None else str(event.snapshot),
                     status=status,
                     faces=list(event.sightings),
+                    decision=event.decision,
                 )
             )

@@ -40,6 +40,7 @@ class ActiveEvent:
     closest: float | None = None
     cropped: dict[int, int] = field(default_factory=dict)  # track -> height of its last crop
     cropped_files: list[Path] = field(default_factory=list)
+    decision: str | None = None  # why its faces were judged strangers
 
     def add(self, sightings: list[Sighting]) -> None:
         """Keep sightings (without their pixels) and the closest distance of an unknown face."""
@@ -67,6 +68,7 @@ class FinishedEvent:
     snapshot: str | None
     status: str
     faces: list[Sighting]
+    decision: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The replay JSON shape of an event."""
@@ -79,12 +81,14 @@ class FinishedEvent:
             "clip": self.clip,
             "snapshot": self.snapshot,
             "status": self.status,
+            "decision": self.decision,
             "faces": [
                 {
                     "t_s": round(s.t, 3),
                     "name": s.name,
                     "distance": None if s.distance is None else round(s.distance, 4),
                     "box": list(s.box),
+                    "note": s.note,
                 }
                 for s in self.faces
             ],

@@ -97,6 +97,7 @@ class SightingRecord:
     box: tuple[int, int, int, int]  # top, right, bottom, left
     name: str | None
     distance: float | None
+    note: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict (times as ISO 8601 strings with zone)."""
@@ -106,6 +107,7 @@ class SightingRecord:
             "name": self.name,
             "distance": self.distance,
             "box": list(self.box),
+            "note": self.note,
         }
 
 
@@ -129,6 +131,7 @@ class EventRecord:
     sightings: tuple[SightingRecord, ...] | None = None
     # Wall time of the clip's first frame, when the pipeline recorded it.
     clip_started_at: datetime | None = None
+    decision: str | None = None  # why the face was judged a stranger
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict; `sightings` is present only when they were loaded."""
@@ -143,6 +146,7 @@ class EventRecord:
             "faces": self.faces,
             "closest_distance": self.closest_distance,
             "status": self.status,
+            "decision": self.decision,
         }
         if self.sightings is not None:
             out["sightings"] = [s.to_json() for s in self.sightings]
@@ -156,6 +160,7 @@ def _sighting_record(row: Sighting) -> SightingRecord:
         box=(row.top, row.right, row.bottom, row.left),
         name=row.name,
         distance=row.distance,
+        note=row.note,
     )
 
 
@@ -175,6 +180,7 @@ def _event_record(row: Event, *, with_sightings: bool) -> EventRecord:
         created_at=row.created_at,
         sightings=tuple(_sighting_record(s) for s in row.sightings) if with_sightings else None,
         clip_started_at=row.clip_started_at,
+        decision=row.decision,
     )
 
 

@@ -36,6 +36,8 @@ _NAIVE_DIALECTS = frozenset({"sqlite", "mysql", "mariadb"})
 
 # Paths are bounded because MySQL cannot index or even declare an unbounded VARCHAR.
 PATH_LEN = 1024
+DECISION_LEN = 512  # events.decision: one line on why a face was judged a stranger
+NOTE_LEN = 255  # sightings.note: what one look counted for
 
 
 def utcnow() -> datetime:
@@ -98,6 +100,8 @@ class Event(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Wall time of the clip's first frame (its pre-roll starts before started_at).
     clip_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Why the face was judged a stranger: the verdict and the looks it rested on.
+    decision: Mapped[str | None] = mapped_column(String(DECISION_LEN), default=None)
 
     sightings: Mapped[list[Sighting]] = relationship(
         back_populates="event",
@@ -141,6 +145,9 @@ class Sighting(Base):
     identity_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("unknown_identities.id", ondelete="SET NULL"), index=True, default=None
     )
+
+    # What this look counted for: the verdict it led to, or why it did not count.
+    note: Mapped[str | None] = mapped_column(String(NOTE_LEN), default=None)
 
     event: Mapped[Event] = relationship(back_populates="sightings")
 

@@ -19,14 +19,22 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from watcher.constants import EVENT_CLOSED, EVENT_INTERRUPTED, EVENT_NO_CLIP, EVENT_OPEN
 from watcher.store.grouping import DEFAULT_GROUP_DISTANCE, EMBEDDING_BYTES, Grouper, from_blob
-from watcher.store.models import Event, Sighting, UnknownIdentity
+from watcher.store.models import DECISION_LEN, NOTE_LEN, Event, Sighting, UnknownIdentity
 
 log = logging.getLogger("watcher.store")
 
 THREAD_NAME: Final = "watcher.store.writer"
 # Fields the pipeline may set after the start row is written.
 UPDATABLE_FIELDS: Final = frozenset(
-    {"clip_path", "clip_started_at", "snapshot_path", "face_path", "faces", "closest_distance"}
+    {
+        "clip_path",
+        "clip_started_at",
+        "snapshot_path",
+        "face_path",
+        "faces",
+        "closest_distance",
+        "decision",
+    }
 )
 CLOSING_STATUSES: Final = frozenset({EVENT_CLOSED, EVENT_INTERRUPTED, EVENT_NO_CLIP})
 
@@ -50,6 +58,7 @@ class SightingData:
     # stored and grouped into an unknown identity only when `name` is None.
     embedding: bytes | None = None
     crop_path: str | None = None  # the face crop written for this sighting, if any
+    note: str | None = None  # the verdict this look led to, or why it did not count
 
     def __post_init__(self) -> None:
         _require_aware("SightingData.at", self.at)
@@ -182,6 +191,7 @@ class StoreWriter:
                 # A known person's embedding is not kept: only strangers are grouped.
                 "embedding": s.embedding if s.groups else None,
                 "crop_path": s.crop_path,
+                "note": s.note[:NOTE_LEN] if s.note else None,
                 "identity_id": None,
             }
             for s in sightings
@@ -200,6 +210,8 @@ class StoreWriter:
     def update_event(self, event_id: str, **fields: Any) -> None:
         """Queue new values for any of UPDATABLE_FIELDS (clip_path, clip_started_at, ...)."""
         self._check_fields(fields)
+        if fields.get("decision"):
+            fields["decision"] = fields["decision"][:DECISION_LEN]
         if not fields:
             return
 
