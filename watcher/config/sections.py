@@ -198,12 +198,15 @@ class RetentionConfig(BaseModel):
     max_disk_gb: float | None = Field(
         default=20,
         gt=0,
-        description="Most gigabytes (10^9 bytes) recordings_dir may hold; null: no limit.",
+        description="Most gigabytes (10^9 bytes) watcher's clips, snapshots and face crops "
+        "may take (other files in recordings_dir do not count); null: no limit.",
     )
     min_free_gb: float | None = Field(
         default=1,
         ge=0,
-        description="Free gigabytes kept on the recordings disk; null: no limit.",
+        description="Free gigabytes kept on the recordings disk; null: no limit. When "
+        "something else fills the disk so that removing every event would not do, the "
+        "events are kept and a warning says so.",
     )
     interval_s: float = Field(
         default=600, ge=10, le=86400, description="Seconds between retention passes."

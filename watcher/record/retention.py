@@ -32,6 +32,8 @@ log = logging.getLogger("watcher.retention")
 GB: Final = 1_000_000_000  # decimal, as disks are sold and `df -H` shows
 ORPHAN_GRACE_S: Final = 600.0  # a file this young may belong to an event not yet in the DB
 DEFAULT_INTERVAL_S: Final = 600.0
+SIZE_LIMIT: Final = "size"
+FREE_LIMIT: Final = "free-space"
 _FIELDS: Final = ("clip_path", "snapshot_path", "face_path")
 _BATCH: Final = 500  # stays under SQLite's bound-parameter limit
 # Unknown-face crops of single sightings: <HHMMSS>-<event id>-face-<n>.jpg. Their
@@ -79,9 +81,13 @@ class RetentionReport:
     files_removed: int = 0
     bytes_freed: int = 0
     failed_files: int = 0
-    total_bytes: int = 0  # recordings_dir after the pass
+    total_bytes: int = 0  # watcher's clips, snapshots and crops after the pass
     free_bytes: int = 0  # free space on its filesystem after the pass (estimated)
     over_limit: list[str] = field(default_factory=list)  # limits still passed
+    # Limits that removing every event retention may remove could not meet: watcher's
+    # own files that must stay (clips being written, open events, clips without a row)
+    # pass max_disk_gb, or something else fills the disk. Not chased: no purge.
+    unmeetable: dict[str, str] = field(default_factory=dict)  # limit -> why, for the log
 
     @property
     def events_removed(self) -> int:
@@ -102,7 +108,7 @@ class RetentionReport:
         if self.failed_files:
             text += f"; {self.failed_files} file(s) could not be removed"
         if self.over_limit:
-            text += f"; still over {', '.join(self.over_limit)} limit (nothing left to remove)"
+            text += f"; still over {', '.join(self.over_limit)} limit"
         return text
 
 
@@ -246,6 +252,11 @@ class _Pass:
         if cleared:
             self.updates.setdefault(row.id, {}).update(cleared)
 
+    def event_bytes(self, row: _Row) -> int:
+        """What removing an event's files would free (the files on disk now)."""
+        rels = {r for r in row.rel.values() if r is not None} | self.by_id.get(row.id, set())
+        return sum(self.files[r].size for r in rels if r in self.files)
+
     def exists(self, rel: Path) -> bool:
         """Whether a file is on disk (the scan, else a stat: it may have come since)."""
         return rel in self.files or (self.root / rel).exists()
@@ -332,8 +343,13 @@ def enforce(
     host: str | None = None,
     orphan_grace_s: float = ORPHAN_GRACE_S,
     disk_usage: DiskUsage = shutil.disk_usage,
+    warned: set[str] | None = None,
 ) -> RetentionReport:
-    """One retention pass over recordings_dir and the events table; logs one line."""
+    """One retention pass over recordings_dir and the events table; logs one line.
+
+    `warned`: the limits already warned about by earlier passes (updated here), so a
+    limit that stays passed is a warning once; None warns at every pass.
+    """
     now = datetime.now(UTC) if now is None else now
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -349,7 +365,9 @@ def enforce(
     state = _Pass(root, files)
     report = state.report
     free = int(disk_usage(root).free)
-    total = sum(f.size for f in files.values())
+    # Only watcher's own media count toward max_disk_gb: a backup, the database or
+    # anything else in the folder is not ours to make room for.
+    total = sum(f.size for rel, f in files.items() if _media(rel.name) is not None)
 
     active = {r for p in active_clips if (r := _relative(p, root, real_root)) is not None}
     active_ids = {m[0] for r in active if (m := _media(r.name)) is not None}
@@ -393,13 +411,35 @@ def enforce(
     max_bytes = None if max_disk_gb is None else int(max_disk_gb * GB)
     min_free = None if min_free_gb is None else int(min_free_gb * GB)
     candidates.sort(key=lambda r: (r.started_at, r.id))
+    # What removing every candidate could free at most: a limit beyond it is not chased.
+    removable = sum(state.event_bytes(row) for row in candidates)
+    used_now = total - report.bytes_freed
+    free_now = free + report.bytes_freed
+    if max_bytes is not None and used_now - removable > max_bytes:
+        report.unmeetable[SIZE_LIMIT] = (
+            f"watcher's recordings are {_gb(used_now)}, over max_disk_gb {_gb(max_bytes)}, "
+            f"and {_gb(used_now - removable)} of them must stay (clips being written, open "
+            "events, clips the database does not list): no event removed for size"
+        )
+        max_bytes = None
+    free_target = min_free
+    if min_free is not None and free_now + removable < min_free:
+        # Something else fills the disk: removing every event would not make the room,
+        # and each new event would go at the next pass. Keep them all, and say so.
+        report.unmeetable[FREE_LIMIT] = (
+            f"{_gb(free_now)} free on the recordings disk, under min_free_gb {_gb(min_free)}, "
+            f"and removing all of watcher's recordings ({_gb(removable)}) would not make up "
+            "for it: something else is filling this disk; recordings are kept, no event "
+            "removed for free space"
+        )
+        free_target = None
     for row in candidates:
         used = total - report.bytes_freed
         if too_old is not None and row.started_at < too_old:
             reason = "age"
         elif max_bytes is not None and used > max_bytes:
             reason = "size"
-        elif min_free is not None and free + report.bytes_freed < min_free:
+        elif free_target is not None and free + report.bytes_freed < free_target:
             reason = "free"
         else:
             break  # oldest first: once one may stay, every newer one may too
@@ -409,21 +449,27 @@ def enforce(
     _prune_dirs(root, dirs, now.astimezone().date())
     report.total_bytes = total - report.bytes_freed
     report.free_bytes = free + report.bytes_freed
-    if max_bytes is not None and report.total_bytes > max_bytes:
-        report.over_limit.append("size")
+    if max_disk_gb is not None and report.total_bytes > int(max_disk_gb * GB):
+        report.over_limit.append(SIZE_LIMIT)
     if min_free is not None and report.free_bytes < min_free:
-        report.over_limit.append("free-space")
-    _log(report, state.first_error)
+        report.over_limit.append(FREE_LIMIT)
+    _log(report, state.first_error, warned)
     return report
 
 
-def _log(report: RetentionReport, first_error: str | None) -> None:
-    """One line per pass: INFO when it did something, WARNING when a limit still holds."""
+def _log(report: RetentionReport, first_error: str | None, warned: set[str] | None) -> None:
+    """One line per pass: INFO when it did something, WARNING when a limit newly holds.
+
+    `warned` (kept by the caller across passes) holds the limits already warned
+    about: a limit that stays passed is said once, not every pass, and its end is said.
+    """
     text = "retention: " + report.summary()
     if first_error:
         text += f" (first: {first_error})"
-    if report.over_limit or report.failed_files:
-        log.warning("%s", text)
+    new = [k for k in report.over_limit if warned is None or k not in warned]
+    if new or report.failed_files:
+        why = [report.unmeetable[k] for k in new if k in report.unmeetable]
+        log.warning("%s", "; ".join([text, *why]))
     elif (
         report.events_removed
         or report.orphan_files
@@ -433,3 +479,8 @@ def _log(report: RetentionReport, first_error: str | None) -> None:
         log.info("%s", text)
     else:
         log.debug("%s", text)
+    if warned is not None:
+        for limit in sorted(warned - set(report.over_limit)):
+            log.info("retention: back within the %s limit", limit)
+        warned.clear()
+        warned.update(report.over_limit)

@@ -39,6 +39,9 @@ class RetentionTask:
         self.host = host
         self.interval_s = interval_s
         self._lock = threading.Lock()  # one pass at a time, whoever asks
+        # Limits passed and already warned about: a limit that stays passed (a disk
+        # someone else fills) is one warning, not one every interval.
+        self._warned: set[str] = set()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -55,6 +58,7 @@ class RetentionTask:
                     min_free_gb=self.limits.min_free_gb,
                     active_clips=set(self.active_clips()),
                     host=self.host,
+                    warned=self._warned,
                 )
             except Exception as exc:  # retention must never take the daemon down
                 log.error("retention: pass failed: %s: %s", type(exc).__name__, exc)
