@@ -374,9 +374,12 @@ class CameraPipeline:
             end_t = max([event.start_t, *(s.t for s in event.sightings)])
         status = EVENT_CLOSED if event.clip_last_t is not None else EVENT_NO_CLIP
         clip_path = str(event.paths.clip) if event.clip_last_t is not None else None
+        # The clock's mapping may have moved since the event opened (a reconnect, a
+        # late burst): an end before the start would be a lie in every listing.
+        ended_at = max(event.started_at, self.clock.wall(end_t))
         self.store.close_event(
             event.id,
-            self.clock.wall(end_t),
+            ended_at,
             status=status,
             clip_path=clip_path,
             faces=event.faces,
