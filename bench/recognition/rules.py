@@ -27,7 +27,7 @@ FRAME = (looks.FRAME_W, looks.FRAME_H)
 # A stranger this close to someone in the gallery (their sharp looks) is a look-alike:
 # dlib's own 0.6 would take them for that person.
 LOOK_ALIKE = 0.6
-STRANGER_X = "stranger_x"
+STRANGER_PREFIX = "stranger_"  # stranger_x of couple.jpg, the Hamilton audience face
 
 
 @dataclass(frozen=True)
@@ -157,29 +157,38 @@ RULES: dict[str, RuleFn] = {
 }
 
 
-def visits_of(
-    rule: RuleFn, scene: Scene, data: dict, memory: Learned | None = None
-) -> list[Outcome]:
-    """The rule's outcome on every visit of the scene (each photo not in the gallery).
-
-    With `memory`, the visits teach it as they go: every visit is played twice, the
-    first round teaching, the second reported (a household's looks are learned at
-    its camera before they are relied on)."""
-    keys = data["key"]
-    first = {k: i for i, k in reversed(list(enumerate(keys)))}
-    in_gallery = {k for ks in scene.gallery.values() for k in ks}
-    # A gallery photo's row is its sharpest, biggest look (the photo at 220 px).
+def gallery_rows(scene: Scene, data: dict) -> tuple[list[str], np.ndarray]:
+    """The scene's gallery: each photo's row is its sharpest, biggest look (220 px)."""
+    first = {k: i for i, k in reversed(list(enumerate(data["key"])))}
     names, rows = [], []
     for person, ks in sorted(scene.gallery.items()):
         for k in ks:
             names.append(person)
             rows.append(data["vector"][_gallery_row(data, first[k])])
-    matrix = np.asarray(rows) if rows else np.empty((0, 128))
-    order = [k for k in dict.fromkeys(keys) if k not in in_gallery]
-    out = []
-    for round_ in range(2 if memory is not None else 1):
-        out = [_visit(rule, scene, data, first[key], names, matrix, memory) for key in order]
-        del round_
+    return names, (np.asarray(rows) if rows else np.empty((0, 128)))
+
+
+def visits_of(
+    rule: RuleFn,
+    scene: Scene,
+    data: dict,
+    memory: Learned | None = None,
+    gallery: tuple[list[str], np.ndarray] | None = None,
+) -> list[Outcome]:
+    """The rule's outcome on every visit of the scene (each photo not in the gallery).
+
+    With `memory`, the visits teach it as they go: every visit is played twice, the
+    first round teaching, the second reported (a household's looks are learned at
+    its camera before they are relied on). `gallery` replaces the scene's photos."""
+    names, matrix = gallery if gallery is not None else gallery_rows(scene, data)
+    in_gallery = {k for ks in scene.gallery.values() for k in ks}
+    rows: dict[str, list[int]] = {}
+    for i, key in enumerate(data["key"]):
+        if str(key) not in in_gallery:
+            rows.setdefault(str(key), []).append(i)
+    out: list[Outcome] = []
+    for _ in range(2 if memory is not None else 1):
+        out = [_visit(rule, scene, data, idx, names, matrix, memory) for idx in rows.values()]
     return out
 
 
@@ -187,16 +196,16 @@ def _visit(
     rule: RuleFn,
     scene: Scene,
     data: dict,
-    start: int,
+    idx: list[int],
     names: list[str],
     matrix: np.ndarray,
     memory: Learned | None,
 ) -> Outcome:
-    person = str(data["person"][start])
-    stranger = person == scene.left_out or person == STRANGER_X
+    person = str(data["person"][idx[0]])
+    stranger = person == scene.left_out or person.startswith(STRANGER_PREFIX)
     visit: list[Look] = []
     good_t = None
-    for i in range(start, start + len(looks.VISIT)):
+    for i in idx:
         if not data["found"][i]:
             continue
         t = float(data["t"][i])
@@ -208,14 +217,24 @@ def _visit(
     else:
         alarm_t, named = rule(names, matrix, visit, data)
     wrong = not stranger and named is not None and named != person
-    sharp = data["vector"][_gallery_row(data, start)]
-    nearest = float(np.linalg.norm(matrix - sharp, axis=1).min()) if len(matrix) else np.inf
-    return Outcome(str(data["key"][start]), person, stranger, alarm_t, good_t, wrong, nearest)
+    # How like someone of the gallery the visitor is: their sharp photo look if they
+    # have one, else the median of their looks.
+    try:
+        probe = data["vector"][_gallery_row(data, idx[0])][None, :]
+    except (RuntimeError, IndexError):
+        probe = np.asarray([v for _, _, v, _ in visit])
+    nearest = np.inf
+    if len(matrix) and len(probe):
+        d = np.linalg.norm(probe[:, None, :] - matrix[None, :, :], axis=2).min(axis=1)
+        nearest = float(np.median(d))
+    return Outcome(str(data["key"][idx[0]]), person, stranger, alarm_t, good_t, wrong, nearest)
 
 
 def _gallery_row(data: dict, start: int) -> int:
     """The look of a photo that stands for it in a gallery: its sharp 220 px one."""
-    for i in range(start, start + len(looks.VISIT)):
+    for i in range(start, min(start + len(looks.VISIT), len(data["key"]))):
+        if data["key"][i] != data["key"][start] or data["spec"][i] == "{}":
+            break
         spec = looks.VISIT[i - start]
         if spec.face_px == 220 and not spec.motion_blur and data["found"][i]:
             return i

@@ -30,6 +30,11 @@ class CameraStatus:
     embeddings_per_min: float
     reconnects: int
     event: str | None  # the event being recorded, if any
+    # The budget of each face not yet decided (faces.embeddings_per_s) and of its
+    # evidence (faces.evidence_looks), and the faces in view being judged now.
+    budget_per_face_s: float = 0.0
+    evidence_looks: int = 0
+    faces_undecided: int = 0
 
     def line(self) -> str:
         """One log line."""
@@ -38,8 +43,9 @@ class CameraStatus:
         return (
             f"{self.camera}: {state} since {self.since or '-'}; in {self.input_fps:.1f} fps, "
             f"analysed {self.analysed_fps:.1f} fps, skipped {self.frames_skipped}, "
-            f"gated {self.gated_share:.0%}, {self.embeddings_per_min:.1f} embeddings/min, "
-            f"reconnects {self.reconnects}{event}"
+            f"gated {self.gated_share:.0%}, {self.embeddings_per_min:.1f} embeddings/min "
+            f"(budget {self.budget_per_face_s:g}/s a face not yet decided, "
+            f"{self.faces_undecided} now), reconnects {self.reconnects}{event}"
         )
 
 
@@ -69,6 +75,8 @@ class StatusReporter:
             span = max(1e-9, now - then[0])
             analysed = stats.analysed - then[2]
             event = runner.pipeline.event
+            faces = runner.pipeline.camera.faces
+            undecided = sum(not tr.settled for tr in list(runner.pipeline.decider.tracks))
             out.append(
                 CameraStatus(
                     camera=runner.name,
@@ -82,6 +90,9 @@ class StatusReporter:
                     embeddings_per_min=round((stats.embeddings - then[4]) * 60 / span, 2),
                     reconnects=c.reconnects,
                     event=None if event is None else event.id,
+                    budget_per_face_s=faces.embeddings_per_s,
+                    evidence_looks=faces.evidence_looks,
+                    faces_undecided=undecided,
                 )
             )
         return out
