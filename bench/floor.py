@@ -1,7 +1,7 @@
 """The decode floor: decode every frame of a video with PyAV and do nothing else.
 
-    python bench/floor.py VIDEO            # measure it in a child process, print JSON
-    python bench/floor.py VIDEO --child    # just decode (what the benchmark measures)
+    python -m bench.floor VIDEO            # measure it in a child process, print JSON
+    python -m bench.floor VIDEO --child    # just decode (what the benchmark measures)
 
 The decoder runs as watcher's does by default (one thread, `thread_type = "NONE"`:
 `decode_threads: 1`), so the ratio watcher / floor is watcher's cost on top of the
@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import _venv  # noqa: F401  (re-runs under .venv/bin/python if needed)
 import av
 
 
@@ -39,7 +38,9 @@ def decode_all(video: Path, thread_type: str = "NONE") -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.floor", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("video", type=Path)
     parser.add_argument("--threads", default="NONE", help="PyAV thread_type (default: NONE)")
     parser.add_argument("--child", action="store_true", help="decode here, do not measure")
@@ -48,10 +49,10 @@ def main(argv: list[str] | None = None) -> int:
         json.dump(decode_all(args.video, args.threads), sys.stdout)
         sys.stdout.write("\n")
         return 0
-    from measure import run_measured
+    from bench.measure import run_measured
 
     m = run_measured(
-        [sys.executable, __file__, str(args.video), "--threads", args.threads, "--child"]
+        [sys.executable, "-m", "bench.floor", str(args.video), "--threads", args.threads, "--child"]
     )
     if not m.ok:
         sys.stderr.write(m.stderr)

@@ -1,10 +1,10 @@
 """Live-daemon benchmarks: a memory soak of one camera, and CPU of several cameras in real time.
 
-    .venv/bin/python bench/live.py soak --minutes 30      # RSS of one 720p camera, 10 s pre-roll
-    .venv/bin/python bench/live.py cameras --count 4      # N 720p 25 fps cameras, empty scenes
+    .venv/bin/python -m bench.live soak --minutes 30      # RSS of one 720p camera, 10 s pre-roll
+    .venv/bin/python -m bench.live cameras --count 4      # N 720p 25 fps cameras, empty scenes
 
 Both run the real `watcher run` on looped files from bench/out (build them with
-`bench/footage.py`), played at their own frame rate like live cameras, and read
+`python -m bench.footage`), played at their own frame rate like live cameras, and read
 the daemon's CPU time and memory from /proc. Results go to stdout and to
 bench/out/live-<kind>.md.
 """
@@ -22,8 +22,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "bench" / "out"
+from bench.paths import OUT, ROOT
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -153,7 +153,7 @@ def cameras(count: int, seconds: float) -> str:
 
 def main() -> int:
     """Run the chosen benchmark and write its table."""
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.live", description=__doc__)
     sub = parser.add_subparsers(dest="kind", required=True)
     s = sub.add_parser("soak")
     s.add_argument("--minutes", type=float, default=30)
@@ -163,7 +163,7 @@ def main() -> int:
     c.add_argument("--seconds", type=float, default=60)
     args = parser.parse_args()
     if not (OUT / "empty.mp4").exists() or not (OUT / "visitors.mp4").exists():
-        print("build the footage first: .venv/bin/python bench/footage.py", file=sys.stderr)
+        print("build the footage first: .venv/bin/python -m bench.footage", file=sys.stderr)
         return 2
     text = (
         soak(args.minutes, args.sample_s)

@@ -1,7 +1,7 @@
 """The naive peer: face_recognition's own "webcam, faster" recipe over PyAV-decoded frames.
 
-    python bench/naive.py VIDEO --gallery DIR            # measure in a child process
-    python bench/naive.py VIDEO --gallery DIR --child    # just run (what the benchmark measures)
+    python -m bench.naive VIDEO --gallery DIR            # measure in a child process
+    python -m bench.naive VIDEO --gallery DIR --child    # just run (what the benchmark measures)
 
 The recipe (examples/facerec_from_webcam_faster.py of face_recognition 1.3.0):
 every other frame is scaled to 1/4, `face_locations` (HOG, the default single
@@ -23,7 +23,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import _venv  # noqa: F401  (re-runs under .venv/bin/python if needed)
 import av
 import cv2
 import face_recognition
@@ -123,7 +122,9 @@ def run(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.naive", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("video", type=Path)
     parser.add_argument("--gallery", type=Path, required=True, help="known_faces/<person>/<photo>")
     parser.add_argument("--gap", type=float, default=2.0, help="empty seconds between events")
@@ -139,9 +140,9 @@ def main(argv: list[str] | None = None) -> int:
         json.dump(run(args.video, args.gallery, args.gap, args.threads, args.scale), sys.stdout)
         sys.stdout.write("\n")
         return 0
-    from measure import run_measured
+    from bench.measure import run_measured
 
-    cmd = [sys.executable, __file__, str(args.video), "--gallery", str(args.gallery)]
+    cmd = [sys.executable, "-m", "bench.naive", str(args.video), "--gallery", str(args.gallery)]
     m = run_measured(
         [*cmd, "--gap", str(args.gap), "--threads", args.threads, "--scale", str(args.scale)]
         + ["--child"]
