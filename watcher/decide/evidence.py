@@ -82,17 +82,23 @@ class LookWindow:
         self.good.clear()
         self.poor.clear()
 
-    def finding(self, rule: OpenSetRule) -> Finding | None:
-        """The verdict on the good looks' median distances to each person, else on
-        the poor looks' (the median of two is their mean)."""
+    def finding(self, rule: OpenSetRule, confirm_frames: int) -> Finding | None:
+        """The verdict on the good looks' median distances to each person; while they
+        are too few to act on, a clear verdict of enough poor looks is taken instead
+        (a face seen sharp once among many dim looks is not left undecided)."""
+        good = poor = None
         if self.good:
             dists = rule.distances(np.asarray(self.good))
-            return Finding(rule.decide(np.median(dists, axis=0)), len(self.good), True)
+            good = Finding(rule.decide(np.median(dists, axis=0)), len(self.good), True)
+            if enough(good, confirm_frames):
+                return good
         if self.poor:
             dists = rule.distances(np.asarray(self.poor))
             verdict = rule.decide(np.median(dists, axis=0), slack=POOR_SLACK, poor=True)
-            return Finding(verdict, len(self.poor), False)
-        return None
+            poor = Finding(verdict, len(self.poor), False)
+            if good is None or (verdict.kind is not Kind.UNCLEAR and enough(poor, confirm_frames)):
+                return poor
+        return good
 
 
 def enough(finding: Finding, confirm_frames: int) -> bool:

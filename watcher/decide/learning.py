@@ -34,7 +34,16 @@ def lesson(finding: Finding, looks: LookWindow, rule: OpenSetRule) -> Embeddings
     vectors = np.asarray(looks.good)
     if any(rule.judge(v).name != verdict.name for v in vectors):
         return None
-    own = rule.matrix[np.asarray(rule.names) == verdict.name]
+    mine = np.asarray(rule.names) == verdict.name
+    photos = rule.matrix[mine & rule.reference]
+    own = rule.matrix[mine]
+    # Only looks well inside the person's bound from their photos may be learned:
+    # a learned look at the edge would carry their reach toward a look-alike.
+    to_photos = np.linalg.norm(vectors[:, None, :] - photos[None, :, :], axis=2).min(axis=1)
+    inside = to_photos <= verdict.bound - LEARN_INSIDE
+    if not inside.any():
+        return None
     novelty = np.linalg.norm(vectors[:, None, :] - own[None, :, :], axis=2).min(axis=1)
+    novelty[~inside] = -1.0
     best: Embeddings = vectors[int(novelty.argmax())]
     return best

@@ -229,7 +229,7 @@ class Decider:
 
     def _weigh(self, track: Track, rule: OpenSetRule) -> bool:
         """Judge the track's evidence anew; True when it has just become a stranger."""
-        finding = track.looks.finding(rule)
+        finding = track.looks.finding(rule, self.confirm_frames)
         track.finding = finding
         if finding is None:
             return False

@@ -118,6 +118,7 @@ class OpenSetRule:
         self.people = sorted(set(names))
         self._index = np.asarray([self.people.index(n) for n in names], dtype=np.int64)
         ref = np.asarray(reference if reference is not None else [True] * len(names), bool)
+        self.reference = ref  # rows that are the user's photos (the others were learned)
         self.bounds = {p: tolerance for p in self.people}
         self.own: dict[str, float] = {}
         self.neighbour: dict[str, tuple[str, float] | None] = {}

@@ -96,8 +96,7 @@ class Daemon:
 
     def active_clips(self) -> set[Path]:
         """Clips being written now: retention never touches them."""
-        events = [r.pipeline.event for r in self.runners]  # read once: they end any time
-        return {e.paths.clip for e in events if e is not None}
+        return {clip for r in self.runners for clip in r.pipeline.active_clips()}
 
     def request_stop(self, signum: int = 0, _frame: FrameType | None = None) -> None:
         """Ask the daemon to finish (signal handler)."""

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from watcher.decide.tracker import Sighting
-from watcher.record.clip import ClipWriter
 from watcher.record.paths import EventPaths
 
 _EVENT_ID_HEX = 12
@@ -22,7 +21,7 @@ def new_event_id() -> str:
 
 @dataclass
 class ActiveEvent:
-    """An event being recorded."""
+    """An event being recorded: what capture and analysis decide on (files: the recorder)."""
 
     id: str
     camera: str
@@ -30,16 +29,14 @@ class ActiveEvent:
     started_at: datetime
     paths: EventPaths
     deadline_t: float  # the clip ends after this media time unless a stranger is seen again
-    clip: ClipWriter | None = None
-    clip_first_t: float | None = None  # media time of the clip's first packet (a keyframe)
-    clip_last_t: float | None = None  # media time of the last packet that reached the clip
-    snapshot: Path | None = None
-    snapshot_error: str | None = None
-    face: Path | None = None
+    wall: Callable[[float], datetime]  # media time -> wall time, by the stream's clock
+    sent_first_t: float | None = None  # media time of the first keyframe handed to the clip
+    sent_last_t: float | None = None  # ...and of the last packet handed to it
+    snapshot_taken: bool = False
     sightings: list[Sighting] = field(default_factory=list)
     closest: float | None = None
     cropped: dict[int, int] = field(default_factory=dict)  # track -> height of its last crop
-    cropped_files: list[Path] = field(default_factory=list)
+    crops: int = 0  # face crops named so far
     decision: str | None = None  # why its faces were judged strangers
 
     def add(self, sightings: list[Sighting]) -> None:

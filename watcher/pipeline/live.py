@@ -76,7 +76,8 @@ class CameraRunner:
         ]
 
     def start(self) -> None:
-        """Start the capture and analysis threads."""
+        """Start the capture and analysis threads, and the recorder's."""
+        self.pipeline.recorder.start()
         for thread in self._threads:
             thread.start()
 
@@ -92,6 +93,8 @@ class CameraRunner:
         for thread in self._threads:
             thread.join(_JOIN_TIMEOUT_S)
         self.pipeline.end_stream()
+        if not self.pipeline.close(_JOIN_TIMEOUT_S):
+            self.log.error("recorder still writing after %.0f s; left behind", _JOIN_TIMEOUT_S)
 
     # -- capture -------------------------------------------------------------
     def _capture(self) -> None:

@@ -67,6 +67,7 @@ def replay(
                     progress(frame.t, total)
     finally:
         pipeline.end_stream()
+        pipeline.close()
         source.close()
     return {
         "video": str(video),
