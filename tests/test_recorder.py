@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from watcher.store import StoreWriter
 SLOW_PACKET_S = 0.05  # a disk that takes 50 ms for every packet (an SD card in trouble)
 SLOW_JPEG_S = 0.5
 FLUSH_S = 60.0
+WAIT_S = 20.0
 
 
 def test_a_slow_disk_never_stalls_capture_and_loses_no_packet(
@@ -65,3 +67,38 @@ def test_a_slow_disk_never_stalls_capture_and_loses_no_packet(
     assert first is not None and first <= 2 * FPS - 1 * FPS
     assert packets == sent - first
     assert event.snapshot is not None and Path(event.snapshot).is_file()
+
+
+def test_a_recorder_stuck_on_the_disk_stops_beating_and_resumes(
+    tmp_path: Path, writer: StoreWriter
+) -> None:
+    from watcher.service import Liveness
+
+    liveness = Liveness()
+    finished: list[FinishedEvent] = []
+    pipeline = make_pipeline(tmp_path, writer, finished)
+    recorder = pipeline.recorder
+    recorder.beat = liveness.beat
+    liveness.register(recorder.thread_name, 0.5)
+    recorder.start()
+    hang = threading.Event()
+    recorder._submit(lambda: hang.wait(WAIT_S))  # a write that hangs (a dead share)
+    deadline = time.monotonic() + WAIT_S
+    while recorder.thread_name not in liveness.stale() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert liveness.stale() == [recorder.thread_name]
+    hang.set()
+    while liveness.stale() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert liveness.stale() == []  # idle again: beating
+    assert recorder.stop(WAIT_S)
+
+
+def test_the_store_writer_beats_while_idle_and_between_retries(writer: StoreWriter) -> None:
+    from watcher.service import Liveness
+
+    liveness = Liveness()
+    writer.beat = liveness.beat
+    liveness.register(writer.thread_name, 0.5)
+    time.sleep(2.5)  # idle for longer than its limit: still alive
+    assert liveness.stale() == []

@@ -13,6 +13,7 @@ from watcher.core import Embeddings, FaceEngine
 from watcher.faces import learned
 from watcher.faces.cache import GalleryCache
 from watcher.faces.gallery import Fingerprint, Gallery, Rejected, fingerprint, load_gallery
+from watcher.worker import Beat, no_beat
 
 log = logging.getLogger("watcher.faces")
 
@@ -125,6 +126,8 @@ class GalleryWatcher:
         self._force = False  # set by request_reload(); a plain bool is safe in a signal handler
         self._thread: threading.Thread | None = None
         self._lessons: deque[tuple[str, Embeddings, str]] = deque()  # append/popleft: atomic
+        self.thread_name = THREAD_NAME
+        self.beat: Beat = no_beat  # the daemon's liveness, once it watches this thread
         self._gallery = gallery if gallery is not None else self._load(log_rejected=True)
 
     def offer(self, person: str, look: Embeddings, camera: str) -> None:
@@ -190,6 +193,7 @@ class GalleryWatcher:
         next_check = time.monotonic() + interval_s
         last_error: str | None = None
         while not self._stop.wait(min(_TICK_S, interval_s)):
+            self.beat(THREAD_NAME)  # idle is progress; a reload hanging on a dead share is not
             forced = self._force
             if not forced and time.monotonic() < next_check:
                 continue

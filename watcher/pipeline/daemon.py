@@ -29,7 +29,10 @@ from watcher.record.retention_task import RetentionTask
 from watcher.service import (
     ANALYSE_MAX_SILENCE_S,
     CAPTURE_MAX_SILENCE_S,
+    GALLERY_MAX_SILENCE_S,
     MAIN_MAX_SILENCE_S,
+    RETENTION_MAX_SILENCE_S,
+    STORE_MAX_SILENCE_S,
     Keepalive,
     Liveness,
     Notifier,
@@ -130,6 +133,15 @@ class Daemon:
         self.liveness.register(_MAIN, MAIN_MAX_SILENCE_S)
         for camera in cameras:
             self.runners.append(self._start_camera(camera))
+        # Every long-lived thread is watched: one stuck in a call (a database that
+        # stops answering, a gallery on a dead share) stops the watchdog's pings.
+        for worker, silence in (
+            (self.store, STORE_MAX_SILENCE_S),
+            (self.retention, RETENTION_MAX_SILENCE_S),
+            (self.gallery, GALLERY_MAX_SILENCE_S),
+        ):
+            worker.beat = self.liveness.beat
+            self.liveness.register(worker.thread_name, silence)
         self.retention.start()
         self.gallery.start(_GALLERY_POLL_S)
         log.info(
@@ -168,6 +180,9 @@ class Daemon:
         silence = max(CAPTURE_MAX_SILENCE_S, camera.open_timeout_s + camera.read_timeout_s + 60)
         self.liveness.register(runner.capture_name, silence)
         self.liveness.register(runner.analyse_name, ANALYSE_MAX_SILENCE_S)
+        recorder = pipeline.recorder
+        recorder.beat = self.liveness.beat
+        self.liveness.register(recorder.thread_name, recorder.max_silence_s)
         log.info("camera %s: %s", camera.name, mask_url(camera.source))
         runner.start()
         return runner
@@ -176,6 +191,7 @@ class Daemon:
         runner.stop()
         self.liveness.unregister(runner.capture_name)
         self.liveness.unregister(runner.analyse_name)
+        self.liveness.unregister(runner.pipeline.recorder.thread_name)
 
     def reload(self) -> None:
         """Read the config again; apply it if valid (changed cameras restart), else keep the old."""
@@ -193,13 +209,23 @@ class Daemon:
                 setattr(new, key, getattr(self.cfg, key))
         wanted = {c.name: c for c in new.enabled_cameras()}
         kept: list[CameraRunner] = []
+        going: list[tuple[CameraRunner, CameraConfig | None]] = []
         for runner in self.runners:
             camera = wanted.pop(runner.name, None)
             if camera == runner.pipeline.camera:
                 kept.append(runner)
-                continue
-            log.info("camera %s: %s", runner.name, "changed" if camera else "removed")
+            else:
+                log.info("camera %s: %s", runner.name, "changed" if camera else "removed")
+                going.append((runner, camera))
+        # Every camera that goes is asked first, then each is joined: they stop in
+        # parallel, in about one camera's time, and the watchdog is fed between
+        # joins, so a reload of many cameras never outlasts WatchdogSec.
+        for runner, _ in going:
+            runner.request_stop()
+        for runner, camera in going:
             self._stop_camera(runner)
+            self.liveness.beat(_MAIN)
+            self.keepalive.tick()
             if camera is not None:
                 kept.append(self._start_camera(camera))
         kept.extend(self._start_camera(camera) for camera in wanted.values())

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -25,6 +24,7 @@ from watcher.record.paths import EventPaths
 from watcher.record.snapshot import boxed, crop, write_jpeg
 from watcher.source.base import Packet, StreamInfo
 from watcher.store import SightingData, StoreWriter
+from watcher.worker import IDLE_BEAT_S, Beat, no_beat
 
 Wall = Callable[[float], datetime]  # media time -> wall time (the stream's clock)
 _JOIN_S = 10.0
@@ -61,18 +61,23 @@ class Closed:
 class EventRecorder:
     """One thread that does a camera's event I/O, in order; callers only enqueue."""
 
+    # A clip write or a JPEG takes milliseconds; a minute without one finished is
+    # a disk that hangs (a dead NFS share, a dying SD card).
+    max_silence_s = 120.0
+
     def __init__(
         self,
         camera: str,
         store: StoreWriter,
         on_storage_error: Callable[[], None] | None = None,
+        beat: Beat = no_beat,
     ) -> None:
         self.camera = camera
         self.store = store
         self.on_storage_error = on_storage_error
         self.log = logging.getLogger(f"watcher.record.{camera}")
         self.thread_name = f"watcher.record.{camera}"
-        self.beat_at = time.monotonic()  # progress: the last job done (or idle wait)
+        self.beat = beat
         self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._open: dict[str, Recording] = {}
         self._open_clips: set[Path] = set()  # read by retention from another thread
@@ -119,15 +124,25 @@ class EventRecorder:
         self._submit(done.set)
         return done.wait(timeout_s)
 
-    def stop(self, timeout_s: float = _JOIN_S) -> bool:
-        """Finish the queued work, then end the thread; False if it is still busy."""
+    def request_stop(self) -> None:
+        """Ask the thread to end once the work queued so far is done."""
+        if self._thread is None:
+            self._drain()  # never started (a test, a replay): do the work here
+            return
+        self._jobs.put(None)
+
+    def join(self, timeout_s: float = _JOIN_S) -> bool:
+        """Wait for the thread to end; False if it is still busy after `timeout_s`."""
         thread, self._thread = self._thread, None
         if thread is None:
-            self._drain()  # never started (a test, a replay): do the work here
             return True
-        self._jobs.put(None)
         thread.join(timeout_s)
         return not thread.is_alive()
+
+    def stop(self, timeout_s: float = _JOIN_S) -> bool:
+        """Finish the queued work, then end the thread; False if it is still busy."""
+        self.request_stop()
+        return self.join(timeout_s)
 
     def _submit(self, job: Callable[[], None]) -> None:
         if self._thread is None:
@@ -139,9 +154,9 @@ class EventRecorder:
     def _run(self) -> None:
         while True:
             try:
-                job = self._jobs.get(timeout=1.0)
+                job = self._jobs.get(timeout=IDLE_BEAT_S)
             except queue.Empty:
-                self.beat_at = time.monotonic()  # idle is progress
+                self.beat(self.thread_name)  # idle is progress
                 continue
             if job is None:
                 return
@@ -161,7 +176,7 @@ class EventRecorder:
             job()
         except Exception:  # a bug in one job must not end recording for good
             self.log.exception("recorder job failed; going on")
-        self.beat_at = time.monotonic()
+        self.beat(self.thread_name)
 
     def _storage_error(self) -> None:
         if self.on_storage_error is not None:

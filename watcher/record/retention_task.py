@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Collection
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from watcher.record.retention import (
     RetentionReport,
     enforce,
 )
+from watcher.worker import IDLE_BEAT_S, Beat, no_beat
 
 log = logging.getLogger("watcher.retention")
 
@@ -44,6 +46,8 @@ class RetentionTask:
         self._warned: set[str] = set()
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self.thread_name = "watcher.retention"
+        self.beat: Beat = no_beat  # the daemon's liveness, once it watches this thread
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> RetentionReport | None:
@@ -66,7 +70,7 @@ class RetentionTask:
 
     def start(self) -> None:
         """Start the thread; its first pass comes after one interval (or a wake())."""
-        self._thread = threading.Thread(target=self._run, name="watcher.retention", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
         self._thread.start()
 
     def wake(self) -> None:
@@ -83,9 +87,15 @@ class RetentionTask:
         return not self._thread.is_alive()
 
     def _run(self) -> None:
+        due = time.monotonic() + self.interval_s
         while True:
-            self._wake.wait(self.interval_s)
-            self._wake.clear()
+            woken = self._wake.wait(min(IDLE_BEAT_S, max(0.0, due - time.monotonic())))
+            self.beat(self.thread_name)  # idle is progress
             if self._stop.is_set():
                 return
+            if not woken and time.monotonic() < due:
+                continue
+            self._wake.clear()
             self.run_once()
+            self.beat(self.thread_name)
+            due = time.monotonic() + self.interval_s

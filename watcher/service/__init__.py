@@ -4,7 +4,10 @@ from watcher.service.notify import Notifier, parse_address, parse_watchdog
 from watcher.service.watchdog import (
     ANALYSE_MAX_SILENCE_S,
     CAPTURE_MAX_SILENCE_S,
+    GALLERY_MAX_SILENCE_S,
     MAIN_MAX_SILENCE_S,
+    RETENTION_MAX_SILENCE_S,
+    STORE_MAX_SILENCE_S,
     Keepalive,
     Liveness,
 )
@@ -12,7 +15,10 @@ from watcher.service.watchdog import (
 __all__ = [
     "ANALYSE_MAX_SILENCE_S",
     "CAPTURE_MAX_SILENCE_S",
+    "GALLERY_MAX_SILENCE_S",
     "MAIN_MAX_SILENCE_S",
+    "RETENTION_MAX_SILENCE_S",
+    "STORE_MAX_SILENCE_S",
     "Keepalive",
     "Liveness",
     "Notifier",

@@ -20,6 +20,12 @@ Clock = Callable[[], float]
 MAIN_MAX_SILENCE_S: Final = 15.0
 CAPTURE_MAX_SILENCE_S: Final = 90.0  # > the 30 s reconnect backoff plus an open() timeout
 ANALYSE_MAX_SILENCE_S: Final = 120.0  # one frame on a slow Pi takes seconds, never minutes
+# A write retried with backoff beats between tries; one call stuck this long is a
+# database server that stopped answering.
+STORE_MAX_SILENCE_S: Final = 300.0
+RETENTION_MAX_SILENCE_S: Final = 600.0  # one pass over years of recordings on a slow disk
+# A reload embeds only new photos (0.1-0.3 s each); ten minutes is a share that hangs.
+GALLERY_MAX_SILENCE_S: Final = 600.0
 
 
 @dataclass(slots=True)

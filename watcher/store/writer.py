@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from watcher.constants import EVENT_CLOSED, EVENT_INTERRUPTED, EVENT_NO_CLIP, EVENT_OPEN
 from watcher.store.grouping import DEFAULT_GROUP_DISTANCE, EMBEDDING_BYTES, Grouper, from_blob
 from watcher.store.models import DECISION_LEN, NOTE_LEN, Event, Sighting, UnknownIdentity
+from watcher.worker import IDLE_BEAT_S, Beat, no_beat
 
 log = logging.getLogger("watcher.store")
 
@@ -148,6 +149,8 @@ class StoreWriter:
         self._closed = False
         self._dropping = False
         self._lock = threading.Lock()
+        self.thread_name = THREAD_NAME
+        self.beat: Beat = no_beat  # the daemon's liveness, once it watches this thread
 
     def start(self) -> StoreWriter:
         """Start the writer thread (writes queued before this wait for it)."""
@@ -314,7 +317,12 @@ class StoreWriter:
 
     def _run(self) -> None:
         while True:
-            message = self._queue.get()
+            try:
+                message = self._queue.get(timeout=IDLE_BEAT_S)
+            except queue.Empty:
+                self.beat(self.thread_name)  # idle is progress
+                continue
+            self.beat(self.thread_name)
             try:
                 if message is _STOP:
                     return
@@ -355,4 +363,5 @@ class StoreWriter:
                     delay,
                     _one_line(exc),
                 )
+                self.beat(self.thread_name)  # retrying is progress; hanging in a call is not
                 time.sleep(delay)
