@@ -26,6 +26,7 @@ from watcher.faces.gallery import (
     is_image_name,
     load_gallery,
     read_bytes,
+    regular_file,
     scan,
 )
 
@@ -186,8 +187,11 @@ def _expand_videos(
             out.append((source, None, None))
             continue
         try:
+            # A FIFO or device named like a video would block FFmpeg or never end.
+            if os.path.exists(source):
+                regular_file(source)
             looks = good_looks(engine, source)
-        except VideoError as exc:
+        except (VideoError, ImageError) as exc:
             out.append((source, None, AddResult(source, False, str(exc))))
             continue
         for look in looks:
