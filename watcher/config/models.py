@@ -204,6 +204,13 @@ class WatcherConfig(BaseModel):
         description="Seconds between per-camera status lines in the log; 0 turns them off "
         "(SIGUSR1 asks for one at any time).",
     )
+    detectors: int = Field(
+        default=0,
+        ge=0,
+        le=64,
+        description="Face engines shared by the cameras (each about 30 MB), so that several "
+        "cameras analyse at once; 0: one per CPU core.",
+    )
     faces: FacesConfig = Field(
         default_factory=FacesConfig, description="Face settings every camera inherits."
     )

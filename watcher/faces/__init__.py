@@ -10,12 +10,17 @@ from watcher.faces.models import ModelsMissing
 __all__ = ["ModelsMissing", "open_engine"]
 
 
-def open_engine(cache_dir: Path | None = None) -> FaceEngine:
+def open_engine(cache_dir: Path | None = None, detectors: int = 1) -> FaceEngine:
     """The dlib face engine, its models loaded; ModelsMissing when they cannot be.
 
     dlib is imported here, at the first engine, not when watcher's modules load:
     commands that judge no face (`events list`, `check-config`) never pay for it.
+    `detectors` > 1 gives a pool of that many engines (faces/pool.py); 0 one per core.
     """
     from watcher.faces.engine import FaceEngine as DlibEngine
+    from watcher.faces.pool import EnginePool, default_size
 
-    return DlibEngine(cache_dir)
+    size = detectors or default_size()
+    if size == 1:
+        return DlibEngine(cache_dir)
+    return EnginePool(lambda: DlibEngine(cache_dir), size)
