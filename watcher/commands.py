@@ -22,6 +22,7 @@ from watcher.core import FaceEngine
 from watcher.faces import ModelsMissing, open_engine
 from watcher.faces.cache import cache_dir
 from watcher.faces.gallery import Gallery, load_gallery
+from watcher.service import runlock
 from watcher.source.base import SourceError
 from watcher.store import (
     SchemaError,
@@ -183,8 +184,6 @@ def status(cfg: WatcherConfig, args: argparse.Namespace) -> int:
 @guard
 def run(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """The daemon: watch every enabled camera until SIGTERM or SIGINT."""
-    from watcher.pipeline.daemon import Daemon
-
     # A stop request during start-up (loading models, recovering events) is kept
     # and honoured by the daemon before any camera starts.
     stop = threading.Event()
@@ -194,6 +193,25 @@ def run(cfg: WatcherConfig, args: argparse.Namespace) -> int:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, request_stop)
+    # First of all: a second daemon on these recordings would record every visit
+    # twice, and its recovery below would close the running one's live events.
+    try:
+        lock = runlock.acquire(cfg.recordings_dir)
+    except runlock.AlreadyRunning as exc:
+        raise CommandFailed(str(exc)) from None
+    except OSError as exc:  # no folder can be made: the daemon still keeps events in the DB
+        log.warning("cannot lock %s: %s", cfg.recordings_dir, exc.strerror or exc)
+        lock = None
+    try:
+        return _run(cfg, stop)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _run(cfg: WatcherConfig, stop: threading.Event) -> int:
+    from watcher.pipeline.daemon import Daemon
+
     engine, gallery = _faces(cfg)
     with _store(cfg) as (store, db):
         # Events a crash or power cut left open end at their clip's last frame.
