@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +45,14 @@ def _sqlite_file(url: URL) -> Path:
     if database.startswith("file:"):
         database = database.removeprefix("file:").split("?", 1)[0]
     return Path(database)
+
+
+def sqlite_file(engine: Engine) -> Path | None:
+    """The absolute path of an on-disk SQLite database, else None (a server, or memory)."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or _sqlite_memory(url):
+        return None
+    return Path(os.path.abspath(_sqlite_file(url).expanduser()))
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

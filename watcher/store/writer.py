@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import Engine, insert
@@ -18,6 +20,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
 from watcher.constants import EVENT_CLOSED, EVENT_INTERRUPTED, EVENT_NO_CLIP, EVENT_OPEN
+from watcher.store.db import init_db, sqlite_file
 from watcher.store.grouping import DEFAULT_GROUP_DISTANCE, EMBEDDING_BYTES, Grouper, from_blob
 from watcher.store.models import DECISION_LEN, NOTE_LEN, Event, Sighting, UnknownIdentity
 from watcher.worker import IDLE_BEAT_S, Beat, no_beat
@@ -38,6 +41,11 @@ UPDATABLE_FIELDS: Final = frozenset(
     }
 )
 CLOSING_STATUSES: Final = frozenset({EVENT_CLOSED, EVENT_INTERRUPTED, EVENT_NO_CLIP})
+# Before each commit, and this often while idle, the writer makes sure its SQLite file
+# is still the one it opened (one stat): a database deleted or replaced under a running
+# daemon would otherwise take every later row into an unlinked file, lost for good.
+FILE_CHECK_S: Final = 2.0
+_RELEASE_WAIT_S: Final = 5.0  # for other threads' reads to end before reconnecting
 
 
 def _require_aware(name: str, value: datetime) -> None:
@@ -88,6 +96,7 @@ class _Write:
     what: str
     event_id: str
     apply: Callable[[Session], None]
+    row: dict[str, Any] | None = None  # an open_event's row, kept while the event is open
 
 
 @dataclass(slots=True)
@@ -136,10 +145,21 @@ class StoreWriter:
         backoff_s: float = 0.2,
         max_queue: int = 10_000,
         group_distance: float = DEFAULT_GROUP_DISTANCE,
+        file_check_s: float = FILE_CHECK_S,
     ) -> None:
         if group_distance <= 0:
             raise ValueError(f"group_distance must be positive, got {group_distance}")
+        self._engine = engine
         self._sessions = sessionmaker(engine)
+        # The SQLite file and its identity (st_dev, st_ino) when opened; None: not a file.
+        self._db_file = sqlite_file(engine)
+        self._db_id = _identity(self._db_file)
+        self._file_check_s = file_check_s
+        self._next_check = time.monotonic() + file_check_s
+        self._file_lost = False  # said once; set while it cannot be made again
+        # Start rows of events not yet closed: written again into a recreated database,
+        # so their updates and end still have a row to land in.
+        self._open_rows: dict[str, dict[str, Any]] = {}
         self._group_distance = group_distance
         self._retries = retries
         self._backoff_s = backoff_s
@@ -168,15 +188,18 @@ class StoreWriter:
     ) -> None:
         """Queue the start row (status open), committed at once so a crash leaves a trace."""
         _require_aware("started_at", started_at)
+        row = {
+            "id": event_id,
+            "camera": camera,
+            "started_at": started_at,
+            "status": EVENT_OPEN,
+            "host": host,
+        }
 
         def apply(session: Session) -> None:
-            session.add(
-                Event(
-                    id=event_id, camera=camera, started_at=started_at, status=EVENT_OPEN, host=host
-                )
-            )
+            session.add(Event(**row))
 
-        self._put(_Write("open_event", event_id, apply))
+        self._put(_Write("open_event", event_id, apply, row))
 
     def add_sightings(self, event_id: str, sightings: Sequence[SightingData]) -> None:
         """Queue sightings of an event (one insert); unknown ones with an embedding are grouped."""
@@ -321,6 +344,7 @@ class StoreWriter:
                 message = self._queue.get(timeout=IDLE_BEAT_S)
             except queue.Empty:
                 self.beat(self.thread_name)  # idle is progress
+                self._check_file()
                 continue
             self.beat(self.thread_name)
             try:
@@ -340,12 +364,16 @@ class StoreWriter:
         vital = message.what in _VITAL_WRITES
         attempts = _VITAL_ATTEMPTS if vital else self._retries + 1
         for attempt in range(1, attempts + 1):
+            self._check_file(force=True)  # a stat per commit: no row goes to a lost file
             try:
                 with self._sessions.begin() as session:
                     message.apply(session)
+                self._track(message)
                 return
             except Exception as exc:
                 if not _retriable(exc) or attempt == attempts:
+                    if message.what == "close_event":
+                        self._open_rows.pop(message.event_id, None)
                     log.error(
                         "store: %s for %s failed, dropped: %s",
                         message.what,
@@ -365,3 +393,81 @@ class StoreWriter:
                 )
                 self.beat(self.thread_name)  # retrying is progress; hanging in a call is not
                 time.sleep(delay)
+
+    def _track(self, message: _Write) -> None:
+        """Keep the start rows of open events (see _open_rows)."""
+        if message.row is not None:
+            self._open_rows[message.event_id] = message.row
+        elif message.what == "close_event":
+            self._open_rows.pop(message.event_id, None)
+
+    def _check_file(self, *, force: bool = False) -> None:
+        """Every FILE_CHECK_S (or when forced): if the SQLite file was deleted or replaced
+        since it was opened, say so once, then create and migrate it again."""
+        if self._db_file is None:
+            return
+        now = time.monotonic()
+        if not force and now < self._next_check:
+            return
+        self._next_check = now + self._file_check_s
+        current = _identity(self._db_file)
+        if self._db_id is None:  # not there yet when the writer was made
+            self._db_id = current
+            return
+        if current == self._db_id:
+            return
+        if not self._file_lost:
+            log.warning(
+                "store: database %s was %s while watcher ran; creating it again "
+                "(rows written before are in the lost file)",
+                self._db_file,
+                "deleted" if current is None else "replaced",
+            )
+        try:
+            self._reopen(deleted=current is None)
+        except Exception as exc:
+            if not self._file_lost:
+                log.error("store: cannot create %s again: %s", self._db_file, _one_line(exc))
+            self._file_lost = True
+            return
+        self._file_lost = False
+        log.info(
+            "store: database %s created again; %d open event(s) carried over",
+            self._db_file,
+            len(self._open_rows),
+        )
+
+    def _reopen(self, *, deleted: bool) -> None:
+        """Drop every connection to the old file, then make and migrate the new one."""
+        assert self._db_file is not None
+        pool = self._engine.pool
+        deadline = time.monotonic() + _RELEASE_WAIT_S
+        checkedout = getattr(pool, "checkedout", lambda: 0)
+        while checkedout() > 0 and time.monotonic() < deadline:
+            time.sleep(0.05)  # a retention pass or a read in progress
+        self._engine.dispose()
+        if deleted:
+            # The deleted database's WAL and shared memory are worthless now, and a new
+            # database must not share them with a connection still open on the old one.
+            for suffix in ("-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(f"{self._db_file}{suffix}")
+        self._db_file.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
+        init_db(self._engine)
+        self._db_id = _identity(self._db_file)
+        if self._open_rows:
+            with self._sessions.begin() as session:
+                for row in self._open_rows.values():
+                    if session.get(Event, row["id"]) is None:
+                        session.add(Event(**row))
+
+
+def _identity(path: Path | None) -> tuple[int, int] | None:
+    """(st_dev, st_ino) of a file, None when it is not there (or no file at all)."""
+    if path is None:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
