@@ -140,12 +140,16 @@ class RecordingPipeline:
         self.ended = 0
         self.packets: list[Packet] = []
         self.analysed: list[tuple[int, Frame]] = []  # (connection, frame)
+        self.recorder = SimpleNamespace(start=lambda: None)  # no event is ever recorded here
 
     def start_stream(self, info: StreamInfo) -> None:
         self.streams += 1
 
     def end_stream(self) -> None:
         self.ended += 1
+
+    def close(self, timeout_s: float = 10.0) -> bool:
+        return True
 
     def on_packets(self, packets: list[Packet]) -> None:
         self.packets.extend(packets)
