@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +15,21 @@ from watcher.constants import EXIT_CONFIG, EXIT_FAILURE
 from watcher.log import setup_logging
 
 log = logging.getLogger("watcher")
+
+# Clips, snapshots, face crops, the database (strangers' face embeddings), the
+# status file and the gallery are personal data. Under a login's usual umask 022
+# they would be world-readable; only the systemd unit's UMask=0027 protected them.
+PRIVATE_UMASK = 0o027
+
+
+def private_umask() -> None:
+    """Make everything this process creates at most 0640 (files) and 0750 (folders).
+
+    The umask is process-wide, so this covers every writer at once (SQLite and its
+    -wal/-shm, FFmpeg's clips, OpenCV's pictures, the gallery). A stricter umask
+    the user chose (077) is kept.
+    """
+    os.umask(os.umask(PRIVATE_UMASK) | PRIVATE_UMASK)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -97,6 +113,7 @@ def _iso_datetime(text: str) -> datetime:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `watcher` console script."""
     args = _parser().parse_args(argv)
+    private_umask()  # before any command creates a file
     try:
         cfg = load_config(getattr(args, "config", None))
     except ConfigError as exc:
