@@ -10,7 +10,8 @@ import numpy as np
 
 from tests.support.decide import alice, rule
 from watcher.buffer.preroll import PrerollBuffer
-from watcher.decide.tracker import Decider, expected_box
+from watcher.decide.tracker import Decider
+from watcher.motion.following import expected_box
 from watcher.motion.gate import MotionGate, MotionRegion
 from watcher.motion.planner import ScanPlanner
 from watcher.motion.regions import search_regions

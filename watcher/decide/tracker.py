@@ -16,6 +16,8 @@ from watcher.core import Box, Embeddings, RGBImage, box_height
 from watcher.decide.evidence import Finding, LookWindow, Observation, enough
 from watcher.decide.learning import lesson
 from watcher.faces.openset import Kind, OpenSetRule
+from watcher.faces.quality import is_cut
+from watcher.motion.following import MAX_PREDICTED_SHIFT, centre_shift, expected_box, velocity
 
 # Boxes of one face in consecutive analyses overlap at least this much (IoU).
 # Low on purpose: HOG boxes jump between pyramid levels.
@@ -27,9 +29,6 @@ _MAX_CENTRE_SHIFT = 1.5
 # face embeds to noise, which could count toward a stranger or waste 75 ms.
 # A face that stays cut this long (a camera that crops heads) is embedded anyway.
 _CUT_PATIENCE_S = 1.0
-_CUT_SHARE = 0.08  # a box clamped by more than this share of its size is a cut face
-# A tracked face is expected to move on as it moved, by at most this many face widths.
-MAX_PREDICTED_SHIFT = 1.5
 
 
 @dataclass(frozen=True)
@@ -142,10 +141,10 @@ class Decider:
                 self.tracks.append(track)
             else:
                 free.remove(track)
-                track.velocity = _velocity(track.box, box, t - track.last_t)
+                track.velocity = velocity(track.box, box, t - track.last_t)
                 track.hits += 1
             track.box, track.last_t = box, t
-            cut = frame_size is not None and _touches_edge(box, *frame_size)
+            cut = frame_size is not None and is_cut(box, *frame_size)
             track.cut_since = (t if track.cut_since is None else track.cut_since) if cut else None
             out.append(track)
         return out
@@ -281,45 +280,3 @@ class Decider:
             if score > best_score:
                 best, best_score = track, score
         return best
-
-
-def _touches_edge(box: Box, width: int, height: int) -> bool:
-    """Cut by the frame's edge: dlib's face boxes are square, so a box clamped at an
-    edge and clearly narrower (or shorter) than it is tall (or wide) lost part of
-    the face; a whole face merely near the edge is not cut."""
-    top, right, bottom, left = box
-    if not (top <= 0 or left <= 0 or right >= width or bottom >= height):
-        return False
-    h, w = bottom - top, right - left
-    return abs(h - w) > _CUT_SHARE * max(h, w)
-
-
-def _velocity(before: Box, after: Box, dt: float) -> tuple[float, float]:
-    """How fast a face's centre moved (down, right) in px/s; still when dt is zero."""
-    if dt <= 0:
-        return (0.0, 0.0)
-    (y0, x0), (y1, x1) = Box(*before).centre, Box(*after).centre
-    return ((y1 - y0) / dt, (x1 - x0) / dt)
-
-
-def expected_box(track: Track, t: float, max_shift: float) -> Box:
-    """Where the track's face should be at `t`, moving on as it did (capped at
-    `max_shift` face widths). A face seen once has no known motion: it may be
-    anywhere within `max_shift` widths, and the box returned spans all that."""
-    top, right, bottom, left = track.box
-    if track.hits < 2:
-        reach = round(max_shift * (right - left))
-        return Box(*track.box).grown(reach)
-    dt = max(0.0, t - track.last_t)
-    limit = max_shift * (right - left)
-    dy = max(-limit, min(limit, track.velocity[0] * dt))
-    dx = max(-limit, min(limit, track.velocity[1] * dt))
-    return Box(round(top + dy), round(right + dx), round(bottom + dy), round(left + dx))
-
-
-def centre_shift(a: Box, b: Box) -> float:
-    """Distance between two boxes' centres, in widths of the first box."""
-    ay, ax = (a[0] + a[2]) / 2, (a[1] + a[3]) / 2
-    by, bx = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
-    width = max(1, a[1] - a[3])
-    return float(((ay - by) ** 2 + (ax - bx) ** 2) ** 0.5) / width

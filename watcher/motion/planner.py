@@ -12,10 +12,11 @@ shown no face for three frames running (a back turned), until a face turns up.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from watcher.core import Box
-from watcher.decide.tracker import MAX_PREDICTED_SHIFT, Track, expected_box
+from watcher.motion.following import MAX_PREDICTED_SHIFT, Followed, expected_box
 from watcher.motion.gate import MotionRegion
 from watcher.motion.regions import SearchRegion, search_regions
 
@@ -82,11 +83,11 @@ class ScanPlanner:
             self._next_fruitless = t + self.settled_interval_s
         return regions
 
-    def _misses(self, track: Track) -> int:
+    def _misses(self, track: Followed) -> int:
         seen, searches = self._searched.get(track.id, (track.last_t, 0))
         return searches if seen == track.last_t else 0
 
-    def _lost(self, track: Track) -> bool:
+    def _lost(self, track: Followed) -> bool:
         """Searched for repeatedly since it was last seen, and not found."""
         return self._misses(track) >= _LOST_AFTER
 
@@ -94,7 +95,7 @@ class ScanPlanner:
         self,
         t: float,
         motion: list[MotionRegion],
-        tracks: list[Track],
+        tracks: Sequence[Followed],
         width: int,
         height: int,
         scene_changed: bool = False,
