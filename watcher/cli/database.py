@@ -1,0 +1,96 @@
+"""`watcher db upgrade|current` and `watcher events list`: the events database."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from watcher.cli.common import (
+    CommandFailed,
+    Subparsers,
+    command,
+    database,
+    group,
+    guard,
+    missing_database,
+    one_line,
+    print_json,
+)
+from watcher.config import WatcherConfig
+from watcher.constants import EXIT_OK
+from watcher.store import SchemaError, current_revision, list_events, make_engine
+
+
+def register(sub: Subparsers) -> None:
+    """Add `db` and `events` to the command line."""
+    db = group(sub, "db", "the events database")
+    command(db, "upgrade", "apply the schema migrations", db_upgrade)
+    command(db, "current", "show the schema revision", db_current)
+    events = group(sub, "events", "recorded events")
+    listing = command(events, "list", "list events, newest first", events_list)
+    listing.add_argument("--json", action="store_true", help="one JSON array on stdout")
+    listing.add_argument("--camera")
+    listing.add_argument("--since", type=_iso_datetime, help="ISO 8601 date or time")
+    listing.add_argument("--limit", type=int)
+
+
+def _iso_datetime(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date/time: {text!r}") from None
+    return value if value.tzinfo else value.astimezone()  # naive means local time
+
+
+@guard
+def db_upgrade(cfg: WatcherConfig, args: argparse.Namespace) -> int:
+    """Apply the schema migrations."""
+    with database(cfg, write=True) as engine:
+        assert engine is not None
+        print(f"database at revision {current_revision(engine)}")
+    return EXIT_OK
+
+
+@guard
+def db_current(cfg: WatcherConfig, args: argparse.Namespace) -> int:
+    """Show the schema revision (read only: nothing is migrated or created)."""
+    if missing_database(cfg):
+        print("database at revision none (no database yet)")
+        return EXIT_OK
+    try:
+        engine = make_engine(cfg.database_url)
+    except (SQLAlchemyError, OSError) as exc:
+        raise CommandFailed(f"database unavailable: {one_line(exc)}") from None
+    try:
+        print(f"database at revision {current_revision(engine) or 'none (empty)'}")
+    except (SQLAlchemyError, OSError, SchemaError) as exc:
+        raise CommandFailed(f"database unavailable: {one_line(exc)}") from None
+    finally:
+        engine.dispose()
+    return EXIT_OK
+
+
+@guard
+def events_list(cfg: WatcherConfig, args: argparse.Namespace) -> int:
+    """List recorded events, newest first (read only: nothing is migrated or created)."""
+    with database(cfg, write=False) as engine:
+        records = (
+            []
+            if engine is None
+            else list_events(engine, camera=args.camera, since=args.since, limit=args.limit)
+        )
+    if args.json:
+        print_json([r.to_json() for r in records])
+        return EXIT_OK
+    if not records:
+        print("no events" if engine is not None else "no events (no database yet)")
+    for r in records:
+        ended = r.ended_at.astimezone().strftime("%H:%M:%S") if r.ended_at else "recording"
+        dist = "-" if r.closest_distance is None else f"{r.closest_distance:.2f}"
+        print(
+            f"{r.started_at.astimezone():%Y-%m-%d %H:%M:%S}–{ended}  {r.camera:<12} {r.id}  "
+            f"faces={r.faces} closest={dist} {r.status}  {r.clip_path or '(no clip)'}"
+        )
+    return EXIT_OK
