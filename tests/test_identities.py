@@ -24,8 +24,8 @@ from watcher.core import Box, Embeddings, FaceEngine, RGBImage, box_height
 from watcher.faces import open_engine
 from watcher.faces.gallery import load_gallery, read_rgb
 from watcher.faces.manage import GalleryError
+from watcher.housekeeping import enforce, expire_unknown, expiry_pass
 from watcher.record.paths import event_paths
-from watcher.record.retention import enforce
 from watcher.record.snapshot import crop, write_jpeg
 from watcher.store import (
     EventIdentity,
@@ -35,8 +35,6 @@ from watcher.store import (
     StoreWriter,
     UnknownIdentity,
     downgrade,
-    expire_unknown,
-    expiry_pass,
     from_blob,
     get_event,
     head_revision,

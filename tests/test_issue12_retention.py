@@ -21,8 +21,7 @@ from sqlalchemy.orm import Session
 
 from tests.test_retention import SIZE, add_event, event_ids, gone, kept
 from watcher.constants import EVENT_CLOSED, EVENT_OPEN
-from watcher.record.retention import GB, RetentionLimits
-from watcher.record.retention_task import RetentionTask
+from watcher.housekeeping import GB, HousekeepingTask, RetentionLimits
 from watcher.store import Event, init_db, make_engine
 
 
@@ -64,7 +63,7 @@ def test_a_foreign_backup_in_the_recordings_folder_does_not_count(
         add_event(engine, recordings, f"ba0000000{i:03d}", timedelta(hours=5 - i)) for i in range(3)
     ]
     backup = sparse(recordings / "backup-2026-11.tar", "4G")  # 4 GB, over max_disk_gb 1
-    task = RetentionTask(engine, recordings, RetentionLimits(None, 1, None), set)
+    task = HousekeepingTask(engine, recordings, RetentionLimits(None, 1, None), set)
     with caplog.at_level(logging.DEBUG, logger="watcher.retention"):
         first = task.run_once()
         second = task.run_once()
@@ -90,7 +89,7 @@ def test_a_size_limit_watcher_cannot_meet_is_one_warning_not_a_purge(
         engine, recordings, "bb0000000100", timedelta(minutes=3), status=EVENT_OPEN, stored=()
     )
     sparse(live.clip, "2G")
-    task = RetentionTask(engine, recordings, RetentionLimits(None, 1, None), lambda: {live.clip})
+    task = HousekeepingTask(engine, recordings, RetentionLimits(None, 1, None), lambda: {live.clip})
     with caplog.at_level(logging.DEBUG, logger="watcher.retention"):
         reports = [task.run_once() for _ in range(3)]
     assert all(r is not None and r.events_removed == 0 for r in reports)
@@ -128,7 +127,7 @@ def test_a_disk_someone_else_fills_keeps_the_recordings_and_says_so(
     # it is not watcher's few kilobytes.
     free = shutil.disk_usage(recordings).free
     limits = RetentionLimits(None, None, (free + 50 * GB) / GB)
-    task = RetentionTask(engine, recordings, limits, set)
+    task = HousekeepingTask(engine, recordings, limits, set)
     with caplog.at_level(logging.DEBUG, logger="watcher.retention"):
         reports = [task.run_once() for _ in range(3)]
     assert all(r is not None and r.events_removed == 0 for r in reports), reports

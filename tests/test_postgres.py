@@ -16,6 +16,7 @@ from tests.pg import PgServer, postgres_server
 from tests.test_migrations import schema_diffs
 from tests.test_recovery import make_clip, packet_span
 from watcher.constants import EVENT_CLOSED, EVENT_INTERRUPTED, EVENT_OPEN
+from watcher.housekeeping import recover_open_events
 from watcher.store import (
     Base,
     SightingData,
@@ -26,7 +27,6 @@ from watcher.store import (
     init_db,
     list_events,
     make_engine,
-    recover_open_events,
     upgrade,
 )
 from watcher.store.schema import BASELINE_REVISION

@@ -13,14 +13,10 @@ from sqlalchemy import Engine
 
 from tests.conftest import VIDEO
 from watcher.constants import EVENT_CLOSED, EVENT_INTERRUPTED, EVENT_OPEN, MP4_OPTIONS
+from watcher.housekeeping import recover_open_events
 from watcher.record.paths import event_paths
 from watcher.record.probe import is_playable, last_frame_seconds, readable_size, repair_clip
-from watcher.store import (
-    SightingData,
-    StoreWriter,
-    get_event,
-    recover_open_events,
-)
+from watcher.store import SightingData, StoreWriter, get_event
 
 SOURCE = VIDEO / "noface_face.mp4"
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

@@ -16,9 +16,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from watcher.constants import EVENT_CLOSED, EVENT_INTERRUPTED, EVENT_OPEN
+from watcher.housekeeping import HousekeepingTask, RetentionLimits, enforce
 from watcher.record.paths import EventPaths, event_paths
-from watcher.record.retention import RetentionLimits, enforce
-from watcher.record.retention_task import RetentionTask
 from watcher.store import Event, Sighting, init_db, make_engine
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -318,7 +317,7 @@ def test_task_runs_passes_in_its_thread_and_survives_errors(
         asked.set()
         return set()
 
-    task = RetentionTask(
+    task = HousekeepingTask(
         engine, recordings, RetentionLimits(14, None, None), active, interval_s=3600
     )
     task.start()
@@ -334,8 +333,39 @@ def test_task_runs_passes_in_its_thread_and_survives_errors(
 
     broken = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")  # no tables
     with caplog.at_level(logging.ERROR, logger="watcher.retention"):
-        assert RetentionTask(broken, recordings, RetentionLimits(), set).run_once() is None
+        assert HousekeepingTask(broken, recordings, RetentionLimits(), set).run_once() is None
     assert any("pass failed" in r.getMessage() for r in caplog.records)
+
+
+def test_a_round_runs_retention_then_privacy_expiry_on_the_housekeeping_task(
+    engine: Engine, recordings: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    old = add_event(engine, recordings, "adad00000000", timedelta(days=20))
+    kept_event = add_event(engine, recordings, "adad00000001", timedelta(days=10))
+    crop = touch(kept_event.clip.with_name(f"{kept_event.clip.stem}-face-1.jpg"))
+    with Session(engine) as session, session.begin():
+        sighting = session.scalars(
+            select(Sighting).where(Sighting.event_id == "adad00000001")
+        ).one()
+        sighting.crop_path, sighting.embedding = str(crop), b"\0" * 512
+    beats: list[str] = []
+    task = HousekeepingTask(
+        engine, recordings, RetentionLimits(14, None, None), set, unknown_faces_days=7
+    )
+    task.beat = beats.append
+    with caplog.at_level(logging.INFO):
+        task.run_round()
+    assert gone(old) and kept(kept_event)  # retention: the 20-day-old event went
+    assert not crop.exists()  # privacy: the 10-day-old stranger's crop went, its row stays
+    with Session(engine) as session:
+        left = session.scalars(select(Sighting).where(Sighting.event_id == "adad00000001")).one()
+        assert left.crop_path is None and left.embedding is None
+    assert beats == [task.thread_name] * 2  # a beat after each pass
+    messages = [(r.name, r.getMessage()) for r in caplog.records]
+    assert [name for name, _ in messages] == ["watcher.retention", "watcher.store"]
+    assert messages[1][1].startswith("privacy: 1 embedding(s), 1 crop(s)")
+    # Without a privacy period, a round is retention alone.
+    assert HousekeepingTask(engine, recordings, RetentionLimits(), set).expire_once() is None
 
 
 def test_missing_recordings_dir_is_nothing_to_do(engine: Engine, tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """`watcher run`: one CameraRunner per enabled camera, until SIGTERM or SIGINT.
 
-The main loop does the housekeeping: status file and lines, the systemd
-watchdog (pinged only while every camera thread makes progress), retention.
+The main loop keeps the status file and lines and the systemd watchdog (pinged
+only while every watched thread makes progress); retention, the orphan sweep and
+privacy expiry run on the housekeeping thread.
 """
 
 from __future__ import annotations
@@ -21,11 +22,10 @@ from watcher.constants import EXIT_FAILURE, EXIT_OK
 from watcher.core import FaceEngine
 from watcher.faces.gallery import Gallery
 from watcher.faces.reload import GalleryWatcher
+from watcher.housekeeping import HousekeepingTask, RetentionLimits
 from watcher.pipeline.camera import CameraPipeline
 from watcher.pipeline.live import CameraRunner
 from watcher.pipeline.status import CameraStatus, StatusReporter, write_status
-from watcher.record.retention import RetentionLimits
-from watcher.record.retention_task import RetentionTask
 from watcher.service import (
     ANALYSE_MAX_SILENCE_S,
     CAPTURE_MAX_SILENCE_S,
@@ -39,7 +39,7 @@ from watcher.service import (
 )
 from watcher.source import open_source
 from watcher.source.factory import is_finite
-from watcher.store import StoreWriter, expiry_pass
+from watcher.store import StoreWriter
 
 log = logging.getLogger("watcher.daemon")
 _TICK_S = 1.0
@@ -81,13 +81,14 @@ class Daemon:
         self.liveness = Liveness()
         self.keepalive = Keepalive(self.notifier, self.liveness)
         keep = cfg.retention
-        self.retention = RetentionTask(
+        self.housekeeping = HousekeepingTask(
             db,
             cfg.recordings_dir,
             RetentionLimits(keep.max_age_days, keep.max_disk_gb, keep.min_free_gb),
             self.active_clips,
             host=socket.gethostname(),
             interval_s=keep.interval_s,
+            unknown_faces_days=cfg.privacy.unknown_faces_days,
         )
         self._stop = stop or threading.Event()
         self._status_wanted = threading.Event()
@@ -128,8 +129,7 @@ class Daemon:
             return EXIT_OK
         signal.signal(signal.SIGUSR1, self.request_status)
         signal.signal(signal.SIGHUP, self.request_reload)
-        self.retention.run_once()  # before recording: make room first
-        self._expire_unknown()
+        self.housekeeping.run_round()  # before recording: make room first
         self.liveness.register(_MAIN, MAIN_MAX_SILENCE_S)
         for camera in cameras:
             self.runners.append(self._start_camera(camera))
@@ -137,12 +137,12 @@ class Daemon:
         # stops answering, a gallery on a dead share) stops the watchdog's pings.
         for worker, silence in (
             (self.store, STORE_MAX_SILENCE_S),
-            (self.retention, RETENTION_MAX_SILENCE_S),
+            (self.housekeeping, RETENTION_MAX_SILENCE_S),
             (self.gallery, GALLERY_MAX_SILENCE_S),
         ):
             worker.beat = self.liveness.beat
             self.liveness.register(worker.thread_name, silence)
-        self.retention.start()
+        self.housekeeping.start()
         self.gallery.start(_GALLERY_POLL_S)
         log.info(
             "watching %d camera(s); recordings in %s", len(self.runners), self.cfg.recordings_dir
@@ -156,7 +156,7 @@ class Daemon:
                 runner.request_stop()  # all at once: cameras stop in parallel
             for runner in self.runners:
                 runner.stop()
-            self.retention.stop()
+            self.housekeeping.stop()
             self.gallery.stop()
             self.store.flush()
         log.info("stopped")
@@ -169,7 +169,7 @@ class Daemon:
             self.engine,
             self.current_gallery,
             self.store,
-            on_storage_error=self.retention.wake,
+            on_storage_error=self.housekeeping.wake,
             alert_names=self.cfg.alert_names(),
             learn=self.gallery.offer,
         )
@@ -231,28 +231,20 @@ class Daemon:
         kept.extend(self._start_camera(camera) for camera in wanted.values())
         self.runners[:] = kept
         self.cfg = new
+        # Privacy applies from the next round (retention's limits wait for a restart).
+        self.housekeeping.unknown_faces_days = new.privacy.unknown_faces_days
         for runner in self.runners:  # the watch-list applies to every camera at once
             runner.pipeline.decider.alert_names = new.alert_names()
         self.gallery.request_reload()
         log.info("config reloaded: %d camera(s)", len(self.runners))
         self.notifier.ready()
 
-    def _expire_unknown(self) -> None:
-        """Forget strangers' embeddings and crops older than privacy.unknown_faces_days."""
-        expiry_pass(
-            self.db,
-            self.cfg.recordings_dir,
-            self.cfg.privacy.unknown_faces_days,
-            host=socket.gethostname(),
-        )
-
     def _loop(self) -> None:
         """Housekeeping once a second until asked to stop."""
         to_file, to_log = StatusReporter(self.runners), StatusReporter(self.runners)
         interval = self.cfg.status_interval_s
-        next_file = next_log = next_expiry = time.monotonic()
+        next_file = next_log = time.monotonic()
         next_log += interval
-        next_expiry += self.cfg.retention.interval_s
         self.keepalive.tick()
         while not self._stop.wait(_TICK_S):
             self.liveness.beat(_MAIN)
@@ -265,9 +257,6 @@ class Daemon:
                 self.reload()
                 interval = self.cfg.status_interval_s
             now = time.monotonic()
-            if now >= next_expiry:
-                next_expiry = now + self.cfg.retention.interval_s
-                self._expire_unknown()
             if now >= next_file:
                 next_file = now + _STATUS_FILE_EVERY_S
                 statuses = to_file.sample()

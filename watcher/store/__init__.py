@@ -1,5 +1,7 @@
 """Event store: models, read queries, the single background writer, unknown identities."""
 
+from typing import Any
+
 from watcher.store.db import (
     EventRecord,
     SightingRecord,
@@ -9,17 +11,8 @@ from watcher.store.db import (
     make_engine,
 )
 from watcher.store.grouping import DEFAULT_GROUP_DISTANCE, from_blob, to_blob
-from watcher.store.identities import (
-    ExpiryReport,
-    IdentityRecord,
-    PromotionResult,
-    expire_unknown,
-    expiry_pass,
-    list_unknown,
-    promote,
-)
+from watcher.store.identities import IdentityRecord, PromotionResult, list_unknown, promote
 from watcher.store.models import Base, Event, EventIdentity, Sighting, UnknownIdentity, UTCDateTime
-from watcher.store.recovery import recover_open_events
 from watcher.store.schema import (
     SchemaError,
     current_revision,
@@ -35,7 +28,6 @@ __all__ = [
     "Event",
     "EventIdentity",
     "EventRecord",
-    "ExpiryReport",
     "IdentityRecord",
     "MissingEventError",
     "PromotionResult",
@@ -48,8 +40,6 @@ __all__ = [
     "UnknownIdentity",
     "current_revision",
     "downgrade",
-    "expire_unknown",
-    "expiry_pass",
     "from_blob",
     "get_event",
     "head_revision",
@@ -58,7 +48,19 @@ __all__ = [
     "list_unknown",
     "make_engine",
     "promote",
-    "recover_open_events",
     "to_blob",
     "upgrade",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Transitional: the CLI still imports recovery from here until it moves to watcher/cli/.
+
+    Recovery lives in watcher.housekeeping (above the store); this lazy name goes
+    once the CLI imports it from there.
+    """
+    if name == "recover_open_events":
+        from watcher.housekeeping.recovery import recover_open_events
+
+        return recover_open_events
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,10 @@
-"""The retention thread: one enforce() pass at start, then every interval and on demand."""
+"""The housekeeping thread: retention (with the orphan sweep) and privacy expiry.
+
+One round at start, in the caller's thread (before any camera records: make
+room first); then the thread runs a round every interval, and a retention pass
+at once on wake() (a disk-full error). The daemon watches the thread like every
+other: it beats while idle and between the passes of a round.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +16,16 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from watcher.record.retention import (
-    DEFAULT_INTERVAL_S,
-    RetentionLimits,
-    RetentionReport,
-    enforce,
-)
+from watcher.housekeeping.privacy import ExpiryReport, expiry_pass
+from watcher.housekeeping.report import RetentionLimits, RetentionReport
+from watcher.housekeeping.retention import DEFAULT_INTERVAL_S, enforce
 from watcher.worker import IDLE_BEAT_S, Beat, no_beat
 
 log = logging.getLogger("watcher.retention")
 
 
-class RetentionTask:
-    """Runs enforce() on its own thread every interval (and at once on wake()); never raises."""
+class HousekeepingTask:
+    """Runs the housekeeping passes on its own thread; never raises."""
 
     def __init__(
         self,
@@ -33,6 +36,7 @@ class RetentionTask:
         *,
         host: str | None = None,
         interval_s: float = DEFAULT_INTERVAL_S,
+        unknown_faces_days: float | None = None,
     ) -> None:
         self.engine = engine
         self.recordings_dir = recordings_dir
@@ -40,6 +44,7 @@ class RetentionTask:
         self.active_clips = active_clips
         self.host = host
         self.interval_s = interval_s
+        self.unknown_faces_days = unknown_faces_days  # None: no privacy expiry
         self._lock = threading.Lock()  # one pass at a time, whoever asks
         # Limits passed and already warned about: a limit that stays passed (a disk
         # someone else fills) is one warning, not one every interval.
@@ -51,7 +56,7 @@ class RetentionTask:
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> RetentionReport | None:
-        """One pass now, in the caller's thread; None (and one log line) if it failed."""
+        """One retention pass now, in the caller's thread; None (and one log line) if it failed."""
         with self._lock:
             try:
                 return enforce(
@@ -68,13 +73,29 @@ class RetentionTask:
                 log.error("retention: pass failed: %s: %s", type(exc).__name__, exc)
                 return None
 
+    def expire_once(self) -> ExpiryReport | None:
+        """One privacy-expiry pass now, in the caller's thread; None if off or it failed."""
+        if self.unknown_faces_days is None:
+            return None
+        with self._lock:
+            return expiry_pass(
+                self.engine, self.recordings_dir, self.unknown_faces_days, host=self.host
+            )
+
+    def run_round(self) -> None:
+        """Every pass once, in the caller's thread: retention first, then privacy expiry."""
+        self.run_once()
+        self.beat(self.thread_name)
+        self.expire_once()
+        self.beat(self.thread_name)
+
     def start(self) -> None:
-        """Start the thread; its first pass comes after one interval (or a wake())."""
+        """Start the thread; its first round comes after one interval (or a wake())."""
         self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
         self._thread.start()
 
     def wake(self) -> None:
-        """Ask for a pass now (e.g. after a disk-full error)."""
+        """Ask for a retention pass now (e.g. after a disk-full error)."""
         self._wake.set()
 
     def stop(self, timeout: float = 5.0) -> bool:
@@ -96,6 +117,9 @@ class RetentionTask:
             if not woken and time.monotonic() < due:
                 continue
             self._wake.clear()
-            self.run_once()
-            self.beat(self.thread_name)
+            if time.monotonic() < due:  # woken early: room is wanted, not a whole round
+                self.run_once()
+                self.beat(self.thread_name)
+                continue
+            self.run_round()
             due = time.monotonic() + self.interval_s
