@@ -1,7 +1,5 @@
 """Event store: models, read queries, the single background writer, unknown identities."""
 
-from typing import Any
-
 from watcher.store.db import (
     EventRecord,
     SightingRecord,
@@ -51,16 +49,3 @@ __all__ = [
     "to_blob",
     "upgrade",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    """Transitional: the CLI still imports recovery from here until it moves to watcher/cli/.
-
-    Recovery lives in watcher.housekeeping (above the store); this lazy name goes
-    once the CLI imports it from there.
-    """
-    if name == "recover_open_events":
-        from watcher.housekeeping.recovery import recover_open_events
-
-        return recover_open_events
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
