@@ -47,3 +47,13 @@ def test_one_person_under_two_names_cannot_be_told_apart(
     assert [c.people for c in report.unclear] == [("barack", "obama")]
     assert not report.ok
     assert any("barack and obama" in line for line in report.advice)
+
+
+def test_names_in_any_language_are_accepted_and_unsafe_ones_refused() -> None:
+    from watcher.faces.manage import GalleryError, validate_name
+
+    for name in ("José", "Zoë", "李雷", "j.smith", "anna-lena"):
+        assert validate_name(name) == name
+    for bad in ("../x", ".hidden", "a/b", "a b", "_x", "-x", "x" * 64, "a\\b"):
+        with pytest.raises(GalleryError, match="invalid name"):
+            validate_name(bad)

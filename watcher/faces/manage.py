@@ -30,8 +30,9 @@ from watcher.faces.gallery import (
     scan,
 )
 
-# Like camera names, plus inner dots ("j.smith"): never a path separator or a leading dot.
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+# Letters of any language and digits ("José", "Zoë"), plus inner dots, dashes and
+# underscores ("j.smith"): never a path separator, a leading dot or dash, a space.
+NAME_PATTERN = re.compile(r"^[^\W_][\w.-]{0,62}$")
 
 
 class GalleryError(ValueError):
@@ -72,8 +73,8 @@ def validate_name(name: str) -> str:
     """The person name if safe as a folder name in the gallery, else GalleryError."""
     if not NAME_PATTERN.match(name):
         raise GalleryError(
-            f"invalid name {name!r}: letters, digits, '.', '_' and '-' only, "
-            "not starting with '.' or '-', at most 63 characters"
+            f"invalid name {name!r}: letters (any language), digits, '.', '_' and '-' "
+            "only, starting with a letter or digit, at most 63 characters"
         )
     return name
 
