@@ -41,10 +41,10 @@ from watcher.store import (
     init_db,
     list_unknown,
     make_engine,
-    promote,
     to_blob,
     upgrade,
 )
+from watcher.usecases import name_identity
 
 WAIT_S = 20.0
 TOLERANCE = 0.6
@@ -343,7 +343,7 @@ def test_naming_an_identity_teaches_the_gallery_and_relabels_its_past(
 ) -> None:
     obama, biden, crops = two_visits(scene)
     known = tmp_path / "known_faces"
-    result = promote(db, obama, "obama", known, face_engine=face_engine)
+    result = name_identity(db, obama, "obama", known, face_engine=face_engine)
     assert result.label == obama and result.name == "obama"
     assert len(result.photos) == 2 and result.refused == ()
     assert {p.parent for p in result.photos} == {known / "obama"}
@@ -379,22 +379,22 @@ def test_naming_refuses_what_it_cannot_do(
     obama, biden, crops = two_visits(scene)
     known = tmp_path / "known_faces"
     with pytest.raises(GalleryError, match="no unknown identity 'unknown-999'"):
-        promote(db, "unknown-999", "alice", known, face_engine=face_engine)
+        name_identity(db, "unknown-999", "alice", known, face_engine=face_engine)
     with pytest.raises(GalleryError, match="invalid name"):
-        promote(db, obama, "../alice", known, face_engine=face_engine)
+        name_identity(db, obama, "../alice", known, face_engine=face_engine)
     # A crop without a usable face: nothing is copied and nothing relabelled.
     blank = np.full((300, 300, 3), 128, dtype=np.uint8)
     assert cv2.imwrite(str(crops["biden_1"]), blank)
     with pytest.raises(GalleryError, match="no crop of .* is usable.*no face found"):
-        promote(db, biden, "biden", known, face_engine=face_engine)
+        name_identity(db, biden, "biden", known, face_engine=face_engine)
     assert not (known / "biden").exists() and by_label(db)[biden].named_as is None
     crops["biden_1"].unlink()
     with pytest.raises(GalleryError, match="no face crop left"):
-        promote(db, biden, "biden", known, face_engine=face_engine)
-    promote(db, obama, "obama", known, face_engine=face_engine, max_photos=1)
+        name_identity(db, biden, "biden", known, face_engine=face_engine)
+    name_identity(db, obama, "obama", known, face_engine=face_engine, max_photos=1)
     assert len(list((known / "obama").iterdir())) == 1
     with pytest.raises(GalleryError, match="already named 'obama'"):
-        promote(db, obama, "barack", known, face_engine=face_engine)
+        name_identity(db, obama, "barack", known, face_engine=face_engine)
 
 
 # -- privacy expiry --------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
-from tests.test_retention import SIZE, add_event, event_ids, gone, kept
+from tests.support.recordings import SIZE, add_event, event_ids, gone, kept
 from watcher.constants import EVENT_CLOSED, EVENT_OPEN
 from watcher.housekeeping import GB, HousekeepingTask, RetentionLimits
 from watcher.store import Event, init_db, make_engine

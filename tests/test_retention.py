@@ -3,25 +3,32 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from watcher.constants import EVENT_CLOSED, EVENT_INTERRUPTED, EVENT_OPEN
+from tests.support.recordings import (
+    NOW,
+    SIZE,
+    add_event,
+    event_ids,
+    event_row,
+    gone,
+    kept,
+    sighting_count,
+    touch,
+)
+from watcher.constants import EVENT_INTERRUPTED, EVENT_OPEN
 from watcher.housekeeping import HousekeepingTask, RetentionLimits, enforce
-from watcher.record.paths import EventPaths, event_paths
-from watcher.store import Event, Sighting, init_db, make_engine
+from watcher.store import Sighting, init_db, make_engine
 
-NOW = datetime.now(UTC).replace(microsecond=0)
-SIZE = 1000  # bytes per file: an event with clip, snapshot and crop is 3000 bytes
 NO_LIMITS: dict[str, Any] = {"max_age_days": None, "max_disk_gb": None, "min_free_gb": None}
 
 
@@ -37,78 +44,6 @@ def recordings(tmp_path: Path) -> Path:
     folder = tmp_path / "recordings"
     folder.mkdir()
     return folder
-
-
-def touch(path: Path, size: int = SIZE, at: datetime = NOW) -> Path:
-    """A real file of `size` bytes, last modified at `at`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"\0" * size)
-    os.utime(path, (at.timestamp(), at.timestamp()))
-    return path
-
-
-def add_event(
-    engine: Engine,
-    recordings: Path,
-    event_id: str,
-    age: timedelta,
-    *,
-    status: str = EVENT_CLOSED,
-    files: tuple[str, ...] = ("clip", "snapshot", "face"),
-    stored: tuple[str, ...] | None = None,
-    host: str | None = "pi",
-) -> EventPaths:
-    """An event row (with a sighting) and its files on disk; `stored` paths go in the row."""
-    started = NOW - age
-    paths = event_paths(recordings, "front_door", started, event_id)
-    for kind in files:
-        touch(getattr(paths, kind), at=started + timedelta(seconds=10))
-    stored = files if stored is None else stored
-    with Session(engine) as session, session.begin():
-        session.add(
-            Event(
-                id=event_id,
-                camera="front_door",
-                started_at=started,
-                ended_at=None if status == EVENT_OPEN else started + timedelta(seconds=10),
-                clip_path=str(paths.clip) if "clip" in stored else None,
-                snapshot_path=str(paths.snapshot) if "snapshot" in stored else None,
-                face_path=str(paths.face) if "face" in stored else None,
-                status=status,
-                host=host,
-            )
-        )
-        session.flush()
-        session.add(
-            Sighting(event_id=event_id, at=started, offset_s=0.0, top=1, right=2, bottom=3, left=0)
-        )
-    return paths
-
-
-def event_ids(engine: Engine) -> set[str]:
-    with Session(engine) as session:
-        return set(session.scalars(select(Event.id)))
-
-
-def sighting_count(engine: Engine) -> int:
-    with Session(engine) as session:
-        return int(session.scalar(select(func.count()).select_from(Sighting)) or 0)
-
-
-def row(engine: Engine, event_id: str) -> Event:
-    with Session(engine) as session:
-        found = session.get(Event, event_id)
-        assert found is not None
-        session.expunge(found)
-        return found
-
-
-def gone(paths: EventPaths) -> bool:
-    return not any(p.exists() for p in (paths.clip, paths.snapshot, paths.face))
-
-
-def kept(paths: EventPaths) -> bool:
-    return all(p.exists() for p in (paths.clip, paths.snapshot, paths.face))
 
 
 def test_events_older_than_max_age_go_with_their_files_and_sightings(
@@ -214,7 +149,7 @@ def test_open_events_and_their_files_are_untouched(engine: Engine, recordings: P
     assert kept(recording) and not pending.clip.exists()
     assert event_ids(engine) == {"eeee00000000", "eeee00000001"}
     assert report.events_removed == 0 and report.orphan_files == 0
-    assert row(engine, "eeee00000000").clip_path is None  # not adopted while open
+    assert event_row(engine, "eeee00000000").clip_path is None  # not adopted while open
 
 
 def test_orphan_files_and_rows_are_cleaned_up(engine: Engine, recordings: Path) -> None:
@@ -252,9 +187,9 @@ def test_orphan_files_and_rows_are_cleaned_up(engine: Engine, recordings: Path) 
 
     assert gone(vanished) and "ffff00000000" not in event_ids(engine)
     assert report.removed == {"vanished": 1}
-    assert half.clip.exists() and row(engine, "ffff00000001").snapshot_path is None
-    assert kept(crashed) and row(engine, "ffff00000002").clip_path == str(crashed.clip)
-    assert row(engine, "ffff00000002").face_path == str(crashed.face)
+    assert half.clip.exists() and event_row(engine, "ffff00000001").snapshot_path is None
+    assert kept(crashed) and event_row(engine, "ffff00000002").clip_path == str(crashed.clip)
+    assert event_row(engine, "ffff00000002").face_path == str(crashed.face)
     assert report.repaired_rows == 2
     # A clip without a row is still a recording (its row may have been lost while
     # the database was down): it is kept and counted; its stray crop goes.
@@ -277,9 +212,9 @@ def test_files_a_closed_row_leaves_out_are_settled(engine: Engine, recordings: P
     lost = add_event(engine, recordings, "fefe00000001", timedelta(days=1), stored=("clip",))
     report = enforce(engine, recordings, **NO_LIMITS, active_clips=set(), now=NOW)
     assert not no_clip.clip.exists() and no_clip.snapshot.exists()
-    assert row(engine, "fefe00000000").clip_path is None
-    assert kept(lost) and row(engine, "fefe00000001").snapshot_path == str(lost.snapshot)
-    assert row(engine, "fefe00000001").face_path == str(lost.face)
+    assert event_row(engine, "fefe00000000").clip_path is None
+    assert kept(lost) and event_row(engine, "fefe00000001").snapshot_path == str(lost.snapshot)
+    assert event_row(engine, "fefe00000001").face_path == str(lost.face)
     assert report.orphan_files == 1 and report.repaired_rows == 1
     assert event_ids(engine) == {"fefe00000000", "fefe00000001"}
 

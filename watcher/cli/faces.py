@@ -20,9 +20,10 @@ from watcher.cli.common import (
 from watcher.config import WatcherConfig
 from watcher.constants import EXIT_FAILURE, EXIT_OK
 from watcher.faces import learned
-from watcher.faces.manage import GalleryError, add_images, list_people, remove, validate_name
+from watcher.faces.manage import GalleryError, list_people
 from watcher.faces.report import check_gallery
-from watcher.store import list_unknown, promote
+from watcher.store import list_unknown
+from watcher.usecases import add_photos, forget_learned, name_identity, remove_photos
 
 
 def register(sub: Subparsers) -> None:
@@ -69,7 +70,7 @@ def _gallery_errors(func: Handler) -> Handler:
 @_gallery_errors
 def _remove(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """Remove a person (and what was learned of them), or one of their images."""
-    for path in remove(cfg.known_faces_dir, args.name, args.image):
+    for path in remove_photos(cfg.known_faces_dir, args.name, args.image):
         print(f"removed {path}")
     return EXIT_OK
 
@@ -77,8 +78,7 @@ def _remove(cfg: WatcherConfig, args: argparse.Namespace) -> int:
 @_gallery_errors
 def _forget(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """Delete the looks learned of a person at the cameras."""
-    validate_name(args.name)
-    count = learned.forget(cfg.known_faces_dir, args.name)
+    count = forget_learned(cfg.known_faces_dir, args.name)
     print(f"forgot {count} learned look(s) of {args.name}")
     return EXIT_OK
 
@@ -108,7 +108,7 @@ def _list(cfg: WatcherConfig, args: argparse.Namespace) -> int:
 def _add(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """Check photos or videos and copy the good looks into the gallery."""
     folder = cfg.known_faces_dir
-    results = add_images(face_engine(folder), folder, args.name, list(args.images))
+    results = add_photos(face_engine(folder), folder, args.name, list(args.images))
     for r in results:
         if r.accepted:
             print(f"added {r.source} -> {r.dest} (face {r.face_px} px)")
@@ -182,7 +182,7 @@ def _name(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     faces_engine = face_engine(cfg.known_faces_dir)
     with database(cfg, write=True) as engine:
         assert engine is not None
-        result = promote(
+        result = name_identity(
             engine,
             args.label,
             args.name,

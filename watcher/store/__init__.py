@@ -9,7 +9,14 @@ from watcher.store.db import (
     make_engine,
 )
 from watcher.store.grouping import DEFAULT_GROUP_DISTANCE, from_blob, to_blob
-from watcher.store.identities import IdentityRecord, PromotionResult, list_unknown, promote
+from watcher.store.identities import (
+    IdentityRecord,
+    IdentityRef,
+    find_identity,
+    identity_crops,
+    list_unknown,
+    mark_named,
+)
 from watcher.store.models import Base, Event, EventIdentity, Sighting, UnknownIdentity, UTCDateTime
 from watcher.store.schema import (
     SchemaError,
@@ -27,8 +34,8 @@ __all__ = [
     "EventIdentity",
     "EventRecord",
     "IdentityRecord",
+    "IdentityRef",
     "MissingEventError",
-    "PromotionResult",
     "Sighting",
     "SchemaError",
     "SightingData",
@@ -38,14 +45,16 @@ __all__ = [
     "UnknownIdentity",
     "current_revision",
     "downgrade",
+    "find_identity",
     "from_blob",
     "get_event",
     "head_revision",
+    "identity_crops",
     "init_db",
     "list_events",
     "list_unknown",
     "make_engine",
-    "promote",
+    "mark_named",
     "to_blob",
     "upgrade",
 ]

@@ -1,26 +1,21 @@
-"""Unknown identities for people: list them, name one (promotion)."""
+"""Unknown identities for people: the queries and writes naming one needs, and the listing.
+
+Naming one (its crops into the gallery, then its rows) is a use case above the
+store: watcher.usecases.naming.
+"""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any
 
 from sqlalchemy import CursorResult, Engine, Result, func, select, update
 from sqlalchemy.orm import Session
 
 from watcher.store.grouping import lock_identities
 from watcher.store.models import Event, EventIdentity, Sighting, UnknownIdentity
-
-if TYPE_CHECKING:  # dlib is loaded only by the commands that embed faces
-    from watcher.core import FaceEngine
-    from watcher.faces.manage import AddResult
-
-log = logging.getLogger("watcher.store")
-
-DEFAULT_MAX_PHOTOS: Final = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,15 +48,12 @@ class IdentityRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class PromotionResult:
-    """What `promote` did: photos added to the gallery and rows relabelled."""
+class IdentityRef:
+    """An unknown identity as naming needs it."""
 
+    id: int
     label: str
-    name: str
-    photos: tuple[Path, ...]  # copied into known_faces/<name>/
-    refused: tuple[tuple[Path, str], ...]  # crops tried and not usable, with why
-    sightings: int  # relabelled with the name
-    events: int  # events that saw this identity (they keep their clips)
+    named_as: str | None
 
 
 def _rowcount(result: Result[Any]) -> int:
@@ -101,14 +93,22 @@ def list_unknown(engine: Engine) -> list[IdentityRecord]:
         ]
 
 
-def _crops(session: Session, identity_id: int) -> list[Path]:
-    """The identity's crops on disk, best first: each event's largest face, then the rest."""
+def find_identity(engine: Engine, label: str) -> IdentityRef | None:
+    """The identity of `label`, or None."""
+    with Session(engine) as session:
+        row = session.scalar(select(UnknownIdentity).where(UnknownIdentity.label == label))
+        return None if row is None else IdentityRef(row.id, row.label, row.named_as)
+
+
+def identity_crops(engine: Engine, identity_id: int) -> list[Path]:
+    """The identity's crop paths, best first: each event's largest face, then the rest."""
     height = (Sighting.bottom - Sighting.top).label("px")
-    rows = session.execute(
-        select(Sighting.crop_path, Sighting.event_id, height)
-        .where(Sighting.identity_id == identity_id, Sighting.crop_path.is_not(None))
-        .order_by(height.desc(), Sighting.id)
-    ).all()
+    with Session(engine) as session:
+        rows = session.execute(
+            select(Sighting.crop_path, Sighting.event_id, height)
+            .where(Sighting.identity_id == identity_id, Sighting.crop_path.is_not(None))
+            .order_by(height.desc(), Sighting.id)
+        ).all()
     # Largest per event first: several events give views that differ more than frames do.
     firsts: list[str | None] = []
     rest: list[str | None] = []
@@ -117,55 +117,11 @@ def _crops(session: Session, identity_id: int) -> list[Path]:
         (rest if event_id in events else firsts).append(crop)
         events.add(event_id)
     ordered = dict.fromkeys(firsts + rest)  # one path once, order kept
-    return [Path(p) for p in ordered if p is not None and Path(p).is_file()]
+    return [Path(p) for p in ordered if p is not None]
 
 
-def promote(
-    engine: Engine,
-    label: str,
-    name: str,
-    known_faces_dir: Path,
-    *,
-    face_engine: FaceEngine,
-    max_photos: int = DEFAULT_MAX_PHOTOS,
-) -> PromotionResult:
-    """Make an unknown identity a known person: its best crops join known_faces/<name>/.
-
-    Each crop must still show exactly one usable face (faces.manage.add_images
-    checks and copies). Then its sightings are relabelled with the name and the
-    identity is marked `named_as`; its events keep their clips. A running daemon
-    picks the new photos up by its gallery hot reload. GalleryError (one line)
-    when the label does not exist, the name is invalid, or no crop is usable.
-    """
-    from watcher.faces.manage import GalleryError, add_images, validate_name
-
-    validate_name(name)
-    if max_photos < 1:
-        raise GalleryError(f"max_photos must be at least 1, got {max_photos}")
-    with Session(engine) as session:
-        row = session.scalar(select(UnknownIdentity).where(UnknownIdentity.label == label))
-        if row is None:
-            raise GalleryError(f"no unknown identity {label!r} (see `watcher faces unknown`)")
-        if row.named_as is not None:
-            raise GalleryError(f"{label} was already named {row.named_as!r}")
-        identity_id = row.id
-        candidates = _crops(session, identity_id)
-    if not candidates:
-        raise GalleryError(f"{label} has no face crop left on disk to learn from")
-    # Photos first, rows second: a row claiming a person the gallery lacks would mislead.
-    added: list[AddResult] = []
-    refused: list[tuple[Path, str]] = []
-    for crop in candidates:
-        if len(added) >= max_photos:
-            break
-        for result in add_images(face_engine, known_faces_dir, name, [crop]):
-            if result.accepted:
-                added.append(result)
-            else:
-                refused.append((crop, result.reason or "unusable"))
-    if not added:
-        why = "; ".join(f"{p.name}: {r}" for p, r in refused[:3])
-        raise GalleryError(f"no crop of {label} is usable as a gallery photo ({why})")
+def mark_named(engine: Engine, identity_id: int, name: str) -> tuple[int, int]:
+    """Relabel the identity's sightings with `name` and mark it named; (sightings, events)."""
     with Session(engine) as session, session.begin():
         lock_identities(session)
         sightings = _rowcount(
@@ -181,6 +137,4 @@ def promote(
             .select_from(EventIdentity)
             .where(EventIdentity.identity_id == identity_id)
         )
-    photos = tuple(r.dest for r in added if r.dest is not None)
-    log.debug("store: %s named %s: %d photo(s) added", label, name, len(photos))
-    return PromotionResult(label, name, photos, tuple(refused), sightings, events or 0)
+    return sightings, events or 0
