@@ -38,3 +38,25 @@ def test_an_older_database_is_named_not_migrated_by_a_reader(tmp_path: Path) -> 
     assert upgraded.returncode == 0 and HEAD_REVISION in upgraded.stdout
     assert watcher("events", "list", "-c", str(config)).returncode == 0
     engine.dispose()
+
+
+def test_status_of_a_dead_daemon_and_a_broken_status_file_say_so(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    config = write_config(tmp_path / "home")
+    recordings = tmp_path / "home" / "recordings"
+    recordings.mkdir(parents=True)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait(10)  # a pid that no longer exists
+    doc = {"written_at": "2026-12-05T10:00:00+00:00", "pid": gone.pid, "cameras": []}
+    (recordings / "status.json").write_text(json.dumps(doc))
+    shown = watcher("status", "-c", str(config))
+    assert shown.returncode == 0 and f"NOT RUNNING (pid {gone.pid} is gone)" in shown.stdout
+    as_json = watcher("status", "--json", "-c", str(config))
+    assert json.loads(as_json.stdout)["running"] is False
+    (recordings / "status.json").write_text('{"pid": "x", "cameras": [1]}')
+    broken = watcher("status", "-c", str(config))
+    assert broken.returncode == 1 and "is not a status watcher wrote" in broken.stderr
+    assert "Traceback" not in broken.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import socket
 import threading
@@ -15,6 +16,7 @@ from watcher.cli.common import (
     command,
     faces_and_gallery,
     guard,
+    one_line,
     print_json,
     store,
 )
@@ -79,16 +81,39 @@ def status(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """Print the status the running daemon last wrote (every few seconds)."""
     from watcher.pipeline.status import STATUS_FILE, CameraStatus, read_status
 
+    path = cfg.recordings_dir / STATUS_FILE
     doc = read_status(cfg.recordings_dir)
     if doc is None:
-        raise CommandFailed(f"no status in {cfg.recordings_dir / STATUS_FILE}: is watcher running?")
+        raise CommandFailed(f"no status in {path}: is watcher running?")
+    try:
+        written = datetime.fromisoformat(str(doc["written_at"]))
+        pid = int(doc["pid"])
+        cameras = [CameraStatus(**item) for item in doc["cameras"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CommandFailed(f"{path} is not a status watcher wrote ({one_line(exc)})") from None
+    alive = _running(pid)
     if args.json:
-        print_json(doc)
+        print_json({**doc, "running": alive})
         return EXIT_OK
-    written = datetime.fromisoformat(doc["written_at"])
     age = (datetime.now(UTC) - written).total_seconds()
-    stale = f" - STALE ({age:.0f} s old): the daemon may not be running" if age > _STALE_S else ""
-    print(f"watcher pid {doc['pid']}, status of {written.astimezone():%Y-%m-%d %H:%M:%S}{stale}")
-    for item in doc["cameras"]:
-        print("  " + CameraStatus(**item).line())
+    if not alive:
+        state = f" - NOT RUNNING (pid {pid} is gone): the last status it wrote"
+    elif age > _STALE_S:
+        state = f" - STALE ({age:.0f} s old): the daemon may be stuck"
+    else:
+        state = ""
+    print(f"watcher pid {pid}, status of {written.astimezone():%Y-%m-%d %H:%M:%S}{state}")
+    for camera in cameras:
+        print("  " + camera.line())
     return EXIT_OK
+
+
+def _running(pid: int) -> bool:
+    """Whether a process with this pid exists (one we may not signal still exists)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # the daemon runs as another user (the service account)
+    return True
