@@ -36,7 +36,7 @@ def playable_seconds(path: object) -> float:
 
 @pytest.mark.timeout(90)
 def test_demo_records_the_visitor_and_not_the_resident(tmp_path: Path) -> None:
-    from watcher.source.demo_scene import install_resident
+    from watcher.source.demo_photos import install_resident
 
     config = write_config(tmp_path, source="demo")
     install_resident(tmp_path / "known_faces")

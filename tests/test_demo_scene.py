@@ -13,16 +13,15 @@ import numpy as np
 import pytest
 
 from watcher.source import demo_scene
-from watcher.source.demo_scene import (
+from watcher.source.demo_photos import (
     RESIDENT_NAME,
     VISITOR_NAME,
-    Appearance,
-    DemoScene,
     DemoUnavailable,
     install_resident,
     resident_photo,
     visitor_photo,
 )
+from watcher.source.demo_scene import Appearance, DemoScene
 
 # Frames at 10 fps in the default 30 s period (see the timeline test).
 EMPTY_FRAMES = (0, 25, 130, 250, 299)

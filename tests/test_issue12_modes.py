@@ -109,7 +109,7 @@ def test_other_commands_create_private_files_under_umask_022(tmp_path: Path) -> 
 
 @pytest.mark.timeout(120)
 def test_learned_looks_written_by_the_daemon_are_private(tmp_path: Path) -> None:
-    from watcher.source.demo_scene import install_resident
+    from watcher.source.demo_photos import install_resident
 
     # The demo's resident passes at 4-11 s: a sure visit, which teaches one look.
     config = write_config(tmp_path, source="demo", extra="status_interval_s: 0\n")

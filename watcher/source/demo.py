@@ -27,7 +27,8 @@ class DemoSource(Source):
 
     def open(self) -> StreamInfo:
         """Build the scene; fails with a clear line when the demo extra is missing."""
-        from watcher.source.demo_scene import DemoScene, DemoUnavailable
+        from watcher.source.demo_photos import DemoUnavailable
+        from watcher.source.demo_scene import DemoScene
 
         try:
             scene = DemoScene()
