@@ -50,6 +50,9 @@ def test_enospc_ends_the_clip_and_recording_resumes_when_space_returns(
     assert frames > 10
     rows = json.loads(watcher("events", "list", "--json", "-c", str(config)).stdout)
     assert [r["id"] for r in rows] == [event["id"]] and rows[0]["ended_at"] is not None
+    # The visit did not end with the clip: the row ends at the last sighting and says so.
+    assert event["end_s"] >= max(f["t_s"] for f in event["faces"])
+    assert "the clip was cut at" in (rows[0]["decision"] or "")
 
     filler.unlink()
     Path(event["clip"]).unlink()

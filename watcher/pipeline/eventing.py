@@ -178,6 +178,10 @@ class EventKeeper:
         # The clock's mapping may have moved since the event opened (a reconnect, a
         # late burst): an end before the start would be a lie in every listing.
         ended_at = max(event.started_at, rec.wall(closed.end_t))
+        extra = {}
+        if rec.cut_t is not None:
+            cut = f"the clip was cut at {rec.cut_t - event.start_t:.1f} s (storage full)"
+            extra["decision"] = f"{event.decision}; {cut}" if event.decision else cut
         self.store.close_event(
             event.id,
             ended_at,
@@ -185,6 +189,7 @@ class EventKeeper:
             clip_path=closed.clip,
             faces=event.faces,
             closest_distance=event.closest,
+            **extra,
         )
         duration = closed.end_t - event.start_t
         self.log.info("event %s: ended after %.1f s (%s)", event.id, duration, closed.status)

@@ -46,6 +46,7 @@ class Recording:
     snapshot: Path | None = None
     face: Path | None = None
     crops: list[Path] = field(default_factory=list)
+    cut_t: float | None = None  # media time the clip ended early at (a full disk)
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,7 @@ class EventRecorder:
                 self.log.error("%s; clip ended early, the event goes on", exc)
                 rec.clip.close()
                 rec.clip = None
+                rec.cut_t = rec.clip_last_t if rec.clip_last_t is not None else rec.start_t
                 self._storage_error()
                 return
             if rec.clip_first_t is None and rec.clip.first_t is not None:
@@ -260,7 +262,10 @@ class EventRecorder:
             rec.clip = None
         self._open_clips.discard(rec.paths.clip)
         if rec.clip_last_t is not None:
-            end_t = max(rec.start_t, rec.clip_last_t)
+            # A clip cut early (a full disk) does not end the visit: the stranger
+            # may have stayed in view, and the row says until when.
+            last = last_seen_t if rec.cut_t is not None else rec.start_t
+            end_t = max(rec.start_t, rec.clip_last_t, last)
             status, clip = EVENT_CLOSED, str(rec.paths.clip)
         else:
             end_t, status, clip = max(rec.start_t, last_seen_t), EVENT_NO_CLIP, None
