@@ -26,7 +26,8 @@ ROOT: Final = Path(__file__).resolve().parent.parent
 VENV_NAME: Final = ".venv"
 KNOWN_FACES_DIR: Final = "known_faces"
 
-# Debian packages the test suite needs: GStreamer's RTSP server, PostgreSQL, systemd-analyze.
+# Debian packages the test suite needs: GStreamer's RTSP server, PostgreSQL, systemd-analyze,
+# Mosquitto.
 APT_TEST_PACKAGES: tuple[str, ...] = (
     "gir1.2-gst-rtsp-server-1.0",
     "python3-gi",
@@ -39,6 +40,8 @@ APT_TEST_PACKAGES: tuple[str, ...] = (
     "postgresql",
     # systemd-analyze verifies the shipped unit file.
     "systemd",
+    # The notification tests publish to a throwaway Mosquitto broker on loopback.
+    "mosquitto",
 )
 
 # Set for pytest when the system packages are in place: PostgreSQL and RTSP tests

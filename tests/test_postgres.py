@@ -120,6 +120,7 @@ def test_legacy_create_all_database_is_stamped(engines: list[Engine]) -> None:
             )
         )
         conn.execute(text("DROP TABLE unknown_identities"))
+        conn.execute(text("DROP TABLE notifications"))
         conn.execute(
             text(
                 "INSERT INTO events (id, camera, started_at, status, created_at, faces)"

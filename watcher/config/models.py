@@ -22,6 +22,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from watcher.config.notify import MqttConfig, NotifyConfig, WebhookConfig
 from watcher.config.sections import (
     CAMERA_SECTIONS,
     CameraInput,
@@ -231,6 +232,19 @@ class WatcherConfig(BaseModel):
         default_factory=dict,
         description="Per-person policy by gallery name, e.g. `mallory: {alert: true}`.",
     )
+    mqtt: MqttConfig | None = Field(
+        default=None,
+        description="The MQTT broker events, stranger state and snapshots are published to; "
+        "null or absent: no MQTT.",
+    )
+    webhooks: list[WebhookConfig] = Field(
+        default_factory=list,
+        description="HTTP endpoints every message is POSTed to, signed (Standard Webhooks).",
+    )
+    notify: NotifyConfig = Field(
+        default_factory=NotifyConfig,
+        description="Delivery of MQTT and webhook messages: retries and giving up.",
+    )
     cameras: dict[CameraName, CameraConfig] = Field(
         default_factory=dict,
         validate_default=True,
@@ -253,7 +267,9 @@ class WatcherConfig(BaseModel):
         if from_file:
             written = "config_path" in data
             data["config_path"] = _Refused("set by the loader") if written else config_file
-        for section in (*CAMERA_SECTIONS, "retention", "privacy", "people", "cameras"):
+        if data.get("webhooks", []) is None:
+            data["webhooks"] = []
+        for section in (*CAMERA_SECTIONS, "retention", "privacy", "people", "notify", "cameras"):
             if section in data and data[section] is None:
                 data[section] = {}
         cameras = data.get("cameras")
@@ -305,11 +321,27 @@ class WatcherConfig(BaseModel):
         self.known_faces_dir = _absolute(self.known_faces_dir, self.base_dir)
         self.recordings_dir = _absolute(self.recordings_dir, self.base_dir)
         self.database_url = _absolute_sqlite(self.database_url, self.base_dir)
+        self._resolve_notify_paths()
         for camera in self.cameras.values():
             source = camera.source
             if source != DEMO_SOURCE and not is_url(source) and not Path(source).is_absolute():
                 camera.source = str(_absolute(Path(source), self.base_dir))
         return self
+
+    def _resolve_notify_paths(self) -> None:
+        """Password, secret and certificate files resolve against base_dir."""
+        if self.mqtt is not None:
+            if self.mqtt.password_file is not None:
+                self.mqtt.password_file = _absolute(self.mqtt.password_file, self.base_dir)
+            tls = self.mqtt.tls
+            if tls is not None:
+                for key in ("ca_file", "cert_file", "key_file"):
+                    value = getattr(tls, key)
+                    if value is not None:
+                        setattr(tls, key, _absolute(value, self.base_dir))
+        for hook in self.webhooks:
+            if hook.secret_file is not None:
+                hook.secret_file = _absolute(hook.secret_file, self.base_dir)
 
     def alert_names(self) -> frozenset[str]:
         """Known people whose appearance starts an event (the watch-list)."""

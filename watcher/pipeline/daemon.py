@@ -23,6 +23,7 @@ from watcher.core import FaceEngine
 from watcher.faces.gallery import Gallery
 from watcher.faces.reload import GalleryWatcher
 from watcher.housekeeping import HousekeepingTask, RetentionLimits
+from watcher.notify import make_dispatcher, targets_of
 from watcher.pipeline.camera import CameraPipeline
 from watcher.pipeline.live import CameraRunner
 from watcher.pipeline.status import CameraStatus, StatusReporter, write_status
@@ -47,7 +48,17 @@ _STATUS_FILE_EVERY_S = 10.0  # often enough for `watcher status`, gentle on SD c
 _MAIN = "main"
 _GALLERY_POLL_S = 2.0
 # Settings a running daemon cannot switch to; a reload keeps the old value and says so.
-_RESTART_KEYS = ("database_url", "recordings_dir", "known_faces_dir", "retention", "log_level")
+_RESTART_KEYS = (
+    "database_url",
+    "recordings_dir",
+    "known_faces_dir",
+    "retention",
+    "log_level",
+    "mqtt",
+    "webhooks",
+    "notify",
+)
+_NOTIFY_DRAIN_S = 3.0  # at stop, for the last `end` messages to go out
 
 
 def short_status(statuses: list[CameraStatus]) -> str:
@@ -90,6 +101,11 @@ class Daemon:
             interval_s=keep.interval_s,
             unknown_faces_days=cfg.privacy.unknown_faces_days,
         )
+        # Telling the household: the writer adds outbox rows, the dispatcher delivers them.
+        self.notify = make_dispatcher(cfg, db)
+        if self.notify is not None:
+            store.notify_targets = targets_of(list(self.notify.channels.values()))
+            store.on_notify = self.notify.wake
         self._stop = stop or threading.Event()
         self._status_wanted = threading.Event()
         self._reload_wanted = threading.Event()
@@ -142,6 +158,10 @@ class Daemon:
         ):
             worker.beat = self.liveness.beat
             self.liveness.register(worker.thread_name, silence)
+        if self.notify is not None:
+            self.notify.beat = self.liveness.beat
+            self.liveness.register(self.notify.thread_name, self.notify.max_silence_s)
+            self.notify.start()
         self.housekeeping.start()
         self.gallery.start(_GALLERY_POLL_S)
         log.info(
@@ -159,6 +179,9 @@ class Daemon:
             self.housekeeping.stop()
             self.gallery.stop()
             self.store.flush()
+            if self.notify is not None:
+                self.notify.drain(_NOTIFY_DRAIN_S)  # what is left waits for the next start
+                self.notify.stop()
         log.info("stopped")
         return EXIT_OK
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     text,
 )
@@ -199,3 +200,34 @@ class EventIdentity(Base):
         primary_key=True,
         index=True,  # the primary key serves lookups by event; this one by identity
     )
+
+
+class Notification(Base):
+    """The outbox: one message to one target (MQTT, a webhook), until it is delivered.
+
+    Written by the store's writer in the transaction of the event change it reports,
+    so a crash can lose neither; the notify dispatcher delivers it and deletes it.
+    """
+
+    __tablename__ = "notifications"
+
+    # Delivery order (per event and target): insertion order.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    # The stable id a receiver drops duplicates by (the same for every target of a message).
+    message_id: Mapped[str] = mapped_column(String(64), index=True)
+    # Not a foreign key: the message outlives an event that retention removed.
+    event_id: Mapped[str] = mapped_column(String(32), index=True)
+    camera: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # new, update, end
+    target: Mapped[str] = mapped_column(String(64), index=True)  # "mqtt", "webhook:<key>"
+    payload: Mapped[str] = mapped_column(Text)  # JSON {type, before, after}
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(NOTE_LEN), default=None)
+
+    def __repr__(self) -> str:
+        return f"Notification(id={self.id!r}, target={self.target!r}, kind={self.kind!r})"

@@ -23,6 +23,7 @@ from watcher.constants import EVENT_CLOSED, EVENT_INTERRUPTED, EVENT_NO_CLIP, EV
 from watcher.store.db import init_db, sqlite_file
 from watcher.store.grouping import DEFAULT_GROUP_DISTANCE, EMBEDDING_BYTES, Grouper, from_blob
 from watcher.store.models import DECISION_LEN, NOTE_LEN, Event, Sighting, UnknownIdentity
+from watcher.store.outbox import UPDATE_FIELDS, Targets, add_messages, event_document
 from watcher.worker import IDLE_BEAT_S, Beat, no_beat
 
 log = logging.getLogger("watcher.store")
@@ -171,6 +172,11 @@ class StoreWriter:
         self._lock = threading.Lock()
         self.thread_name = THREAD_NAME
         self.beat: Beat = no_beat  # the daemon's liveness, once it watches this thread
+        # Notification targets and the kinds each takes (empty: no outbox rows), and
+        # what to call once rows for them are committed (the dispatcher's wake-up).
+        self.notify_targets: Targets = {}
+        self.on_notify: Callable[[], None] | None = None
+        self._notified = False
 
     def start(self) -> StoreWriter:
         """Start the writer thread (writes queued before this wait for it)."""
@@ -197,7 +203,9 @@ class StoreWriter:
         }
 
         def apply(session: Session) -> None:
-            session.add(Event(**row))
+            event = Event(**row)
+            session.add(event)
+            self._message(session, "new", event, None)
 
         self._put(_Write("open_event", event_id, apply, row))
 
@@ -241,10 +249,15 @@ class StoreWriter:
         if not fields:
             return
 
+        reported = bool(UPDATE_FIELDS & fields.keys())
+
         def apply(session: Session) -> None:
             row = _get_event(session, event_id)
+            before = self._before(session, row) if reported else None
             for name, value in fields.items():
                 setattr(row, name, value)
+            if reported:
+                self._message(session, "update", row, before)
 
         self._put(_Write("update_event", event_id, apply))
 
@@ -259,10 +272,12 @@ class StoreWriter:
 
         def apply(session: Session) -> None:
             row = _get_event(session, event_id)
+            before = self._before(session, row)
             row.ended_at = ended_at
             row.status = status
             for name, value in fields.items():
                 setattr(row, name, value)
+            self._message(session, "end", row, before)
 
         self._put(_Write("close_event", event_id, apply))
 
@@ -316,6 +331,17 @@ class StoreWriter:
             seen.append(identity)
         grouper.link(event_id, seen)
 
+    def _before(self, session: Session, event: Event) -> dict[str, Any] | None:
+        """The event as a message's `before` (only worth reading when someone is told)."""
+        return event_document(session, event) if self.notify_targets else None
+
+    def _message(
+        self, session: Session, kind: str, event: Event, before: dict[str, Any] | None
+    ) -> None:
+        """Add the outbox rows of this change, in its transaction."""
+        if self.notify_targets and add_messages(session, self.notify_targets, kind, event, before):
+            self._notified = True
+
     @staticmethod
     def _check_fields(fields: dict[str, Any]) -> None:
         unknown = set(fields) - UPDATABLE_FIELDS
@@ -365,10 +391,13 @@ class StoreWriter:
         attempts = _VITAL_ATTEMPTS if vital else self._retries + 1
         for attempt in range(1, attempts + 1):
             self._check_file(force=True)  # a stat per commit: no row goes to a lost file
+            self._notified = False
             try:
                 with self._sessions.begin() as session:
                     message.apply(session)
                 self._track(message)
+                if self._notified and self.on_notify is not None:
+                    self.on_notify()
                 return
             except Exception as exc:
                 if not _retriable(exc) or attempt == attempts:

@@ -1,0 +1,166 @@
+"""A throwaway Mosquitto broker on a loopback port, and a subscriber that records what it gets.
+
+`broker` starts Debian's `mosquitto` with a temporary config (no persistence, so a
+restart forgets retained messages unless a test wants otherwise), can stop and start
+it again on the same port, and kills it afterwards; every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from tests.conftest import skip_unless_required
+
+MOSQUITTO = shutil.which("mosquitto") or (
+    "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
+)
+START_S = 10.0
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (loopback)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+class Broker:
+    """One mosquitto process at a time on a fixed loopback port."""
+
+    def __init__(self, folder: Path, *, users: dict[str, str] | None = None) -> None:
+        assert MOSQUITTO is not None
+        self.folder = folder
+        self.port = free_port()
+        self.host = "127.0.0.1"
+        self.log = folder / "mosquitto.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        lines = [f"listener {self.port} 127.0.0.1", "persistence false"]
+        if users:
+            passwd = folder / "passwd"
+            passwd.touch()
+            for user, password in users.items():
+                subprocess.run(
+                    ["mosquitto_passwd", "-b", str(passwd), user, password],
+                    check=True,
+                    capture_output=True,
+                    timeout=10,
+                )
+            lines += ["allow_anonymous false", f"password_file {passwd}"]
+        else:
+            lines.append("allow_anonymous true")
+        self.config = folder / "mosquitto.conf"
+        self.config.write_text("\n".join(lines) + "\n")
+
+    def start(self) -> Broker:
+        """Start it and wait (bounded) until it accepts connections."""
+        assert self.proc is None or self.proc.poll() is not None
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [str(MOSQUITTO), "-c", str(self.config), "-v"],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + START_S
+        while not _listening(self.port):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise AssertionError(f"mosquitto did not start:\n{self.log.read_text()[-2000:]}")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        """Kill it (as a crash or a network cut would look to clients) and wait, bounded."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self.proc = None
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[Broker]:
+    """A Mosquitto broker, not started yet (tests start it when they want it up)."""
+    if MOSQUITTO is None:
+        skip_unless_required("mosquitto is not installed (apt-get install mosquitto)")
+    folder = tmp_path / "mosquitto"
+    folder.mkdir()
+    made = Broker(folder)
+    try:
+        yield made
+    finally:
+        made.stop()
+
+
+@dataclass
+class Received:
+    """One message a subscriber got."""
+
+    topic: str
+    payload: bytes
+    retain: bool
+
+
+@dataclass
+class Subscriber:
+    """A paho client subscribed to `<prefix>/#`, recording every message it receives."""
+
+    broker: Broker
+    topics: str = "#"
+    messages: list[Received] = field(default_factory=list)
+    _cond: threading.Condition = field(default_factory=threading.Condition)
+
+    def __post_init__(self) -> None:
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-subscriber")
+        self.client.on_message = self._on_message
+        self._subscribed = threading.Event()
+        self.client.on_subscribe = lambda *_a: self._subscribed.set()
+
+    def _on_message(self, _c: object, _u: object, msg: mqtt.MQTTMessage) -> None:
+        with self._cond:
+            self.messages.append(Received(msg.topic, bytes(msg.payload), bool(msg.retain)))
+            self._cond.notify_all()
+
+    def start(self, timeout: float = 10.0) -> Subscriber:
+        self.client.connect(self.broker.host, self.broker.port, 30)
+        self.client.subscribe(self.topics, qos=1)
+        self.client.loop_start()
+        assert self._subscribed.wait(timeout), "subscription not acknowledged"
+        return self
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def on(self, topic: str) -> list[Received]:
+        with self._cond:
+            return [m for m in self.messages if m.topic == topic]
+
+    def wait(self, topic: str, count: int = 1, timeout: float = 20.0) -> list[Received]:
+        """Wait (bounded) until `count` messages on `topic` arrived; return them."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                got = [m for m in self.messages if m.topic == topic]
+                if len(got) >= count:
+                    return got
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = [(m.topic, m.payload[:60]) for m in self.messages]
+                    raise AssertionError(f"{count} message(s) on {topic} not seen; got {seen}")
+                self._cond.wait(left)

@@ -1,0 +1,180 @@
+"""Telling the household: the `mqtt`, `webhooks` and `notify` sections of the config."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+EventKind = Literal["new", "update", "end"]
+ALL_KINDS: tuple[EventKind, ...] = ("new", "update", "end")
+_TOPIC_PREFIX = re.compile(r"^[^#+/\x00][^#+\x00]*$")
+
+
+class MqttTlsConfig(BaseModel):
+    """TLS to the broker; any key turns it on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ca_file: Path | None = Field(
+        default=None,
+        description="CA certificate(s) that signed the broker's; null: the system's CAs.",
+    )
+    cert_file: Path | None = Field(
+        default=None, description="Client certificate, for brokers that ask for one."
+    )
+    key_file: Path | None = Field(default=None, description="The client certificate's key.")
+    insecure: bool = Field(
+        default=False,
+        description="Accept any broker certificate and host name (testing only).",
+    )
+
+
+class MqttConfig(BaseModel):
+    """The MQTT broker (Home Assistant's, usually); MQTT is off while `mqtt` is absent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(min_length=1, description="The broker's host name or address.")
+    port: int = Field(default=1883, ge=1, le=65535, description="1883, or 8883 with TLS.")
+    user: str | None = Field(default=None, description="User name; null: anonymous.")
+    password: str | None = Field(
+        default=None, repr=False, description="Password (or use password_file); never logged."
+    )
+    password_file: Path | None = Field(
+        default=None,
+        description="A file holding the password (its first line), e.g. a systemd credential.",
+    )
+    topic_prefix: str = Field(
+        default="watcher",
+        description="The topics' prefix: <prefix>/available, <prefix>/events, "
+        "<prefix>/<camera>/stranger ...",
+    )
+    client_id: str = Field(
+        default="watcher",
+        min_length=1,
+        max_length=64,
+        description="MQTT client id; unique per watcher on one broker.",
+    )
+    keepalive_s: int = Field(
+        default=30, ge=5, le=3600, description="Seconds between keep-alive pings."
+    )
+    tls: MqttTlsConfig | None = Field(default=None, description="TLS settings; null: plain TCP.")
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _check_prefix(cls, value: str) -> str:
+        """A prefix is topic levels without wildcards, not starting or ending with '/'."""
+        value = value.strip()
+        if not _TOPIC_PREFIX.match(value) or value.endswith("/"):
+            raise PydanticCustomError(
+                "topic_prefix", "must be topic levels without '#', '+' or a leading/trailing '/'"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _one_password(self) -> MqttConfig:
+        """password or password_file, not both."""
+        if self.password is not None and self.password_file is not None:
+            raise PydanticCustomError("password", "give password or password_file, not both")
+        return self
+
+    def read_password(self) -> str | None:
+        """The password, from the config or its file (OSError when unreadable)."""
+        if self.password_file is not None:
+            lines = self.password_file.read_text(encoding="utf-8").splitlines()
+            return lines[0].strip() if lines else ""
+        return self.password
+
+
+class WebhookConfig(BaseModel):
+    """An HTTP endpoint that gets every message as a signed POST (Standard Webhooks v1)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(description="http:// or https:// URL the JSON messages are POSTed to.")
+    secret: str | None = Field(
+        default=None,
+        repr=False,
+        description="Signing secret, `whsec_` and base64; never logged. null: unsigned.",
+    )
+    secret_file: Path | None = Field(
+        default=None, description="A file holding the signing secret (its first line)."
+    )
+    events: list[EventKind] = Field(
+        default_factory=lambda: list(ALL_KINDS),
+        description="Which messages this endpoint gets: new, update, end.",
+    )
+    timeout_s: float = Field(
+        default=10.0, gt=0, le=120, description="Seconds a POST may take before it is retried."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        """An http(s) URL with a host (the URL is not echoed: it may hold a token)."""
+        value = value.strip()
+        try:
+            parts = urlsplit(value)
+            host = parts.hostname
+        except ValueError:
+            host, parts = None, None
+        if parts is None or parts.scheme not in ("http", "https") or not host:
+            raise PydanticCustomError("webhook_url", "must be an http:// or https:// URL")
+        return value
+
+    @field_validator("secret")
+    @classmethod
+    def _check_secret(cls, value: str | None) -> str | None:
+        """A Standard Webhooks secret: `whsec_` then base64."""
+        if value is not None:
+            from watcher.notify.signing import decode_secret
+
+            try:
+                decode_secret(value)
+            except ValueError:
+                raise PydanticCustomError(
+                    "webhook_secret", "must be whsec_ followed by base64"
+                ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> WebhookConfig:
+        """secret or secret_file, not both."""
+        if self.secret is not None and self.secret_file is not None:
+            raise PydanticCustomError("secret", "give secret or secret_file, not both")
+        return self
+
+    def read_secret(self) -> str | None:
+        """The secret, from the config or its file (OSError when unreadable)."""
+        if self.secret_file is not None:
+            lines = self.secret_file.read_text(encoding="utf-8").splitlines()
+            return lines[0].strip() if lines else ""
+        return self.secret
+
+
+class NotifyConfig(BaseModel):
+    """How the outbox is delivered: retries, backoff, giving up."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    give_up_h: float = Field(
+        default=24,
+        gt=0,
+        le=24 * 30,
+        description="Hours a message is retried before it is given up (logged once, "
+        "kept as failed for `watcher notify status`).",
+    )
+    retry_min_s: float = Field(
+        default=1, gt=0, le=3600, description="First retry delay; it doubles each attempt."
+    )
+    retry_max_s: float = Field(
+        default=300, gt=0, le=86400, description="Longest delay between two attempts."
+    )
+    failed_keep_days: float = Field(
+        default=7, gt=0, le=365, description="Days given-up messages are kept for `notify status`."
+    )

@@ -1,0 +1,140 @@
+"""Telling the household: the outbox's dispatcher and its channels (MQTT, webhooks).
+
+Only watcher/notify/mqtt.py imports paho-mqtt, and only when `mqtt` is configured.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, func, select
+
+from watcher.config import WatcherConfig, mask_url
+from watcher.notify.channel import Channel, Message, Outcome
+from watcher.notify.dispatcher import Dispatcher
+from watcher.notify.webhook import WebhookChannel, webhook_target
+from watcher.store.models import Notification
+
+log = logging.getLogger("watcher.notify")
+
+__all__ = [
+    "Channel",
+    "Dispatcher",
+    "Message",
+    "Outcome",
+    "TargetStatus",
+    "make_channels",
+    "make_dispatcher",
+    "outbox_status",
+    "webhook_target",
+]
+
+
+def make_channels(cfg: WatcherConfig) -> list[Channel]:
+    """The configured channels; one that cannot be made (unreadable secret) is logged, left out."""
+    channels: list[Channel] = []
+    if cfg.mqtt is not None:
+        from watcher.notify.mqtt import MqttChannel
+
+        try:
+            channels.append(MqttChannel(cfg.mqtt, reconnect_max_s=_reconnect_max(cfg)))
+        except (OSError, ValueError) as exc:
+            log.error("notify: MQTT off: %s", _reason(exc))
+    for hook in cfg.webhooks:
+        try:
+            channels.append(WebhookChannel(hook))
+        except (OSError, ValueError) as exc:
+            log.error("notify: webhook left out: %s", _reason(exc))
+    return channels
+
+
+def _reconnect_max(cfg: WatcherConfig) -> int:
+    return max(1, min(30, int(cfg.notify.retry_max_s)))
+
+
+def _reason(exc: BaseException) -> str:
+    """An OSError's message names the file, never its contents."""
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.strerror}: {exc.filename}"
+    return str(exc)
+
+
+def make_dispatcher(cfg: WatcherConfig, engine: Engine) -> Dispatcher | None:
+    """The dispatcher of the configured channels, not started; None when nothing is configured."""
+    channels = make_channels(cfg)
+    if not channels:
+        return None
+    timeouts = [hook.timeout_s for hook in cfg.webhooks] or [10.0]
+    return Dispatcher(
+        engine,
+        channels,
+        give_up_h=cfg.notify.give_up_h,
+        retry_min_s=cfg.notify.retry_min_s,
+        retry_max_s=cfg.notify.retry_max_s,
+        failed_keep_days=cfg.notify.failed_keep_days,
+        max_attempt_s=max(*timeouts, 10.0),
+    )
+
+
+def targets_of(channels: list[Channel]) -> dict[str, frozenset[str]]:
+    """What the store's writer writes rows for: each channel's target and its kinds."""
+    return {c.target: frozenset(getattr(c, "kinds", ("new", "update", "end"))) for c in channels}
+
+
+@dataclass(frozen=True, slots=True)
+class TargetStatus:
+    """`watcher notify status`: one target's pending and failed messages."""
+
+    target: str
+    name: str
+    pending: int
+    failed: int
+    oldest_pending: datetime | None
+    last_error: str | None
+
+
+def outbox_status(cfg: WatcherConfig, engine: Engine) -> list[TargetStatus]:
+    """Pending and failed messages per target (read only)."""
+    mqtt = cfg.mqtt
+    names = {"mqtt": f"MQTT {mqtt.host}:{mqtt.port}" if mqtt else "MQTT (not configured)"}
+    for hook in cfg.webhooks:
+        names[webhook_target(hook.url)] = f"webhook {mask_url(hook.url)}"
+    with engine.connect() as conn:
+        counts = conn.execute(
+            select(
+                Notification.target,
+                Notification.status,
+                func.count(),
+                func.min(Notification.created_at),
+            ).group_by(Notification.target, Notification.status)
+        ).all()
+        errors = dict(
+            conn.execute(
+                select(Notification.target, Notification.last_error)
+                .where(Notification.last_error.is_not(None))
+                .order_by(Notification.id)
+            ).all()
+        )
+    by_target: dict[str, dict[str, tuple[int, datetime | None]]] = {}
+    for target, status, count, first in counts:
+        by_target.setdefault(target, {})[status] = (int(count), first)
+    out = []
+    for target in sorted(set(names) | set(by_target)):
+        if target == "mqtt" and cfg.mqtt is None and target not in by_target:
+            continue
+        seen = by_target.get(target, {})
+        pending, oldest = seen.get("pending", (0, None))
+        failed, _ = seen.get("failed", (0, None))
+        out.append(
+            TargetStatus(
+                target,
+                names.get(target, f"{target} (no longer configured)"),
+                pending,
+                failed,
+                oldest,
+                errors.get(target),
+            )
+        )
+    return out

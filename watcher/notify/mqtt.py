@@ -1,0 +1,170 @@
+"""MQTT: the only module that imports paho-mqtt (2.x, callback API version 2, QoS 1).
+
+Topics under the prefix (default `watcher`):
+  available              `online` on every connect, `offline` as the last will; retained
+  events                 the JSON message {id, type, before, after}; never retained
+  <camera>/stranger      `ON` while an event is open, `OFF` after; retained
+  <camera>/snapshot      the JPEG of the latest event's snapshot; retained
+  <camera>/face          the JPEG of its face crop; retained
+Images are published with the `update` that names them: the recorder reports them only
+once their file is written, so a subscriber never gets half a picture.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any, Final
+
+import paho.mqtt.client as mqtt
+
+from watcher.config.notify import MqttConfig
+from watcher.notify.channel import DELIVERED, Message, Outcome
+
+log = logging.getLogger("watcher.notify")
+
+TARGET: Final = "mqtt"
+QOS: Final = 1
+PUBLISH_TIMEOUT_S: Final = 10.0
+RECONNECT_MIN_S: Final = 1
+RECONNECT_MAX_S: Final = 30
+
+
+class MqttChannel:
+    """A paho client with its own network thread, reconnecting by itself."""
+
+    def __init__(self, config: MqttConfig, *, reconnect_max_s: int = RECONNECT_MAX_S) -> None:
+        self.config = config
+        self.target = TARGET
+        self.name = f"MQTT broker {config.host}:{config.port}"
+        self.prefix = config.topic_prefix
+        self.kinds = frozenset({"new", "update", "end"})
+        self._connected = threading.Event()
+        self._said_down = False  # one line per outage, not one per reconnect attempt
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=config.client_id,
+            protocol=mqtt.MQTTv311,
+            clean_session=True,  # the broker keeps nothing of ours to replay
+        )
+        if config.user is not None:
+            client.username_pw_set(config.user, config.read_password())
+        tls = config.tls
+        if tls is not None:
+            client.tls_set(
+                ca_certs=str(tls.ca_file) if tls.ca_file else None,
+                certfile=str(tls.cert_file) if tls.cert_file else None,
+                keyfile=str(tls.key_file) if tls.key_file else None,
+            )
+            client.tls_insecure_set(tls.insecure)
+        client.will_set(self.topic("available"), "offline", qos=QOS, retain=True)
+        client.reconnect_delay_set(RECONNECT_MIN_S, max(RECONNECT_MIN_S, reconnect_max_s))
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_connect_fail = self._on_connect_fail
+        self._client = client
+
+    def topic(self, *levels: str) -> str:
+        """A topic under the prefix."""
+        return "/".join((self.prefix, *levels))
+
+    def start(self) -> MqttChannel:
+        """Connect in the background (a broker that is down is retried, never waited for)."""
+        self._client.connect_async(self.config.host, self.config.port, self.config.keepalive_s)
+        self._client.loop_start()
+        return self
+
+    # -- paho callbacks (its network thread) -----------------------------------------------
+
+    def _on_connect(
+        self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
+    ) -> None:
+        if reason.is_failure:
+            if not self._said_down:
+                log.error("notify: %s refused the connection: %s", self.name, reason)
+            self._said_down = True
+            return
+        client.publish(self.topic("available"), "online", qos=QOS, retain=True)
+        self._connected.set()
+        self._said_down = False
+        log.info("notify: connected to %s", self.name)
+
+    def _on_disconnect(
+        self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
+    ) -> None:
+        was = self._connected.is_set()
+        self._connected.clear()
+        if was:
+            log.warning("notify: lost %s (%s); reconnecting", self.name, reason)
+
+    def _on_connect_fail(self, _client: mqtt.Client, _userdata: Any) -> None:
+        if not self._said_down:
+            log.warning("notify: cannot connect to %s; retrying", self.name)
+        self._said_down = True
+
+    # -- delivery (the dispatcher's thread) --------------------------------------------------
+
+    def ready(self) -> bool:
+        return self._connected.is_set()
+
+    def wait_connected(self, timeout_s: float) -> bool:
+        """For tests and the CLI: wait (bounded) for a connection."""
+        return self._connected.wait(timeout_s)
+
+    def publications(self, message: Message) -> list[tuple[str, bytes | str, bool]]:
+        """What one message publishes: (topic, payload, retained)."""
+        body = message.body()
+        after = body.get("after") or {}
+        before = body.get("before") or {}
+        out: list[tuple[str, bytes | str, bool]] = [(self.topic("events"), message.payload, False)]
+        camera = message.camera
+        if message.kind == "new":
+            out.append((self.topic(camera, "stranger"), "ON", True))
+        elif message.kind == "end":
+            out.append((self.topic(camera, "stranger"), "OFF", True))
+        for key in ("snapshot", "face"):
+            path = after.get(key)
+            if path and (message.kind == "update" or path != before.get(key)):
+                data = _read(path)
+                if data is not None:
+                    out.append((self.topic(camera, key), data, True))
+        return out
+
+    def deliver(self, message: Message) -> Outcome:
+        if not self.ready():
+            return Outcome(False, error="not connected")
+        infos = []
+        for topic, payload, retain in self.publications(message):
+            info = self._client.publish(topic, payload, qos=QOS, retain=retain)
+            if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                return Outcome(False, error=f"publish failed: {mqtt.error_string(info.rc)}")
+            infos.append(info)
+        deadline = time.monotonic() + PUBLISH_TIMEOUT_S
+        for info in infos:
+            try:
+                info.wait_for_publish(max(0.0, deadline - time.monotonic()))
+            except (RuntimeError, ValueError) as exc:
+                return Outcome(False, error=str(exc))
+            if not info.is_published():
+                return Outcome(False, error="no PUBACK from the broker in time")
+        return DELIVERED
+
+    def close(self) -> None:
+        """Say `offline` (retained) and disconnect; bounded."""
+        if self._connected.is_set():
+            info = self._client.publish(self.topic("available"), "offline", qos=QOS, retain=True)
+            with contextlib.suppress(RuntimeError, ValueError):
+                info.wait_for_publish(2.0)
+        self._client.disconnect()
+        self._client.loop_stop()
+
+
+def _read(path: str) -> bytes | None:
+    """A picture's bytes; None when it is gone (retention, a full disk)."""
+    try:
+        return Path(path).read_bytes()
+    except OSError:
+        return None

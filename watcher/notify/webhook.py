@@ -1,0 +1,100 @@
+"""Webhooks: each message POSTed as JSON, signed as Standard Webhooks v1 (standard library)."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import logging
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Final
+
+from watcher import __version__
+from watcher.config.loader import mask_url
+from watcher.config.notify import WebhookConfig
+from watcher.notify.channel import DELIVERED, Message, Outcome
+from watcher.notify.signing import signature
+
+log = logging.getLogger("watcher.notify")
+
+TARGET_PREFIX: Final = "webhook:"
+_GONE: Final = 410
+
+
+def webhook_target(url: str) -> str:
+    """The outbox target of an endpoint: stable for its URL, which it does not reveal."""
+    return TARGET_PREFIX + hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def retry_after_s(value: str | None, now: float | None = None) -> float | None:
+    """A Retry-After header (seconds or an HTTP date) as seconds from now; None if absent."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    current = datetime.now(UTC).timestamp() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer to retry, not a POST to send elsewhere (with the body)."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+class WebhookChannel:
+    """One configured endpoint."""
+
+    def __init__(self, config: WebhookConfig) -> None:
+        self.config = config
+        self.target = webhook_target(config.url)
+        self.name = f"webhook {mask_url(config.url)}"
+        self.secret = config.read_secret()  # OSError: the caller says which file
+        self.kinds = frozenset(config.events)
+        self._opener = urllib.request.build_opener(_NoRedirect())
+
+    def ready(self) -> bool:
+        return True
+
+    def deliver(self, message: Message) -> Outcome:
+        body = message.payload.encode("utf-8")
+        stamp = int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": f"watcher/{__version__}",
+            "webhook-id": message.message_id,
+            "webhook-timestamp": str(stamp),
+        }
+        if self.secret:
+            headers["webhook-signature"] = signature(self.secret, message.message_id, stamp, body)
+        request = urllib.request.Request(self.config.url, data=body, headers=headers, method="POST")
+        try:
+            with self._opener.open(request, timeout=self.config.timeout_s) as response:
+                status = int(response.status)
+                retry_after = response.headers.get("Retry-After")
+        except urllib.error.HTTPError as exc:
+            status = int(exc.code)
+            retry_after = exc.headers.get("Retry-After") if exc.headers else None
+            exc.close()
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+            reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+            return Outcome(False, error=f"no answer: {reason}")
+        if 200 <= status < 300:
+            return DELIVERED
+        if status == _GONE:
+            return Outcome(False, error="HTTP 410 Gone", disable=True)
+        return Outcome(False, error=f"HTTP {status}", retry_after_s=retry_after_s(retry_after))
+
+    def close(self) -> None:
+        """Nothing is kept open between calls."""

@@ -1,0 +1,106 @@
+"""The notifications outbox, as the store's writer fills it: one row per message and target.
+
+A message reports one change of an event (`new`, `update`, `end`) in the shape Frigate
+users know, `{"type", "before", "after"}`, plus its stable `id`. The writer adds the rows
+in the transaction of the change itself, so a crash keeps both or neither; the notify
+dispatcher (watcher/notify/) delivers and deletes them.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from watcher.store.models import Event, EventIdentity, Notification, UnknownIdentity, utcnow
+
+KINDS: Final = ("new", "update", "end")
+PENDING: Final = "pending"
+FAILED: Final = "failed"
+# Event fields whose change is worth an `update` message (the snapshot, the verdict).
+UPDATE_FIELDS: Final = frozenset({"snapshot_path", "face_path", "decision"})
+
+# target -> the message kinds it takes; "mqtt" or "webhook:<key>".
+Targets = Mapping[str, frozenset[str]]
+
+
+def _iso(value: datetime | None) -> str | None:
+    """ISO 8601 in the host's zone, with its offset."""
+    return None if value is None else value.astimezone().isoformat()
+
+
+def identity_of(session: Session, event_id: str) -> str | None:
+    """The event's unknown identity (`unknown-N`, or the name it was given), if grouped yet."""
+    row = session.execute(
+        select(UnknownIdentity.label, UnknownIdentity.named_as)
+        .join(EventIdentity, EventIdentity.identity_id == UnknownIdentity.id)
+        .where(EventIdentity.event_id == event_id)
+        .order_by(UnknownIdentity.id)
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return str(row.named_as or row.label)
+
+
+def event_document(session: Session, event: Event) -> dict[str, Any]:
+    """What a message says of an event (its `before` or `after`)."""
+    return {
+        "id": event.id,
+        "camera": event.camera,
+        "host": event.host,
+        "status": event.status,
+        "start_time": _iso(event.started_at),
+        "end_time": _iso(event.ended_at),
+        "identity": identity_of(session, event.id),
+        "closest_distance": event.closest_distance,
+        "faces": event.faces,
+        "decision": event.decision,
+        "snapshot": event.snapshot_path,
+        "face": event.face_path,
+        "clip": event.clip_path,
+    }
+
+
+def add_messages(
+    session: Session,
+    targets: Targets,
+    kind: str,
+    event: Event,
+    before: dict[str, Any] | None,
+) -> int:
+    """Add the rows of one message for every target that takes `kind`; return how many."""
+    wanted = [target for target, kinds in targets.items() if kind in kinds]
+    if not wanted:
+        return 0
+    message_id = f"msg_{uuid.uuid4().hex}"
+    session.flush()  # the event's row as it is now (and its identity links)
+    body = {
+        "id": message_id,
+        "type": kind,
+        "before": before,
+        "after": event_document(session, event),
+    }
+    payload = json.dumps(body, separators=(",", ":"), sort_keys=True)
+    now = utcnow()
+    for target in wanted:
+        session.add(
+            Notification(
+                message_id=message_id,
+                event_id=event.id,
+                camera=event.camera,
+                kind=kind,
+                target=target,
+                payload=payload,
+                created_at=now,
+                status=PENDING,
+                attempts=0,
+                next_attempt_at=now,
+            )
+        )
+    return len(wanted)
