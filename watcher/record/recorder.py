@@ -82,6 +82,7 @@ class EventRecorder:
         self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._open: dict[str, Recording] = {}
         self._open_clips: set[Path] = set()  # read by retention from another thread
+        self._clips_lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     # -- the callers' side ----------------------------------------------------
@@ -94,7 +95,8 @@ class EventRecorder:
 
     def open(self, recording: Recording, info: StreamInfo | None, preroll: list[Packet]) -> None:
         """Start an event's clip with its pre-roll (no clip when `info` is None)."""
-        self._open_clips.add(recording.paths.clip)
+        with self._clips_lock:
+            self._open_clips.add(recording.paths.clip)
         self._submit(lambda: self._do_open(recording, info, preroll))
 
     def write(self, event_id: str, packets: list[Packet]) -> None:
@@ -117,7 +119,8 @@ class EventRecorder:
 
     def active_clips(self) -> set[Path]:
         """Clips open now or waiting to be: retention never touches them."""
-        return set(self._open_clips)
+        with self._clips_lock:
+            return set(self._open_clips)
 
     def flush(self, timeout_s: float = _JOIN_S) -> bool:
         """Wait until everything handed over so far is done; False on timeout."""
@@ -260,7 +263,8 @@ class EventRecorder:
         if rec.clip is not None:
             rec.clip.close()
             rec.clip = None
-        self._open_clips.discard(rec.paths.clip)
+        with self._clips_lock:
+            self._open_clips.discard(rec.paths.clip)
         if rec.clip_last_t is not None:
             # A clip cut early (a full disk) does not end the visit: the stranger
             # may have stayed in view, and the row says until when.
