@@ -14,6 +14,7 @@ from watcher.pipeline.events import FinishedEvent
 from watcher.record import clip as clip_module
 from watcher.record import recorder as recorder_module
 from watcher.store import StoreWriter
+from watcher.worker import IDLE_BEAT_S
 
 SLOW_PACKET_S = 0.05  # a disk that takes 50 ms for every packet (an SD card in trouble)
 SLOW_JPEG_S = 0.5
@@ -79,7 +80,7 @@ def test_a_recorder_stuck_on_the_disk_stops_beating_and_resumes(
     pipeline = make_pipeline(tmp_path, writer, finished)
     recorder = pipeline.recorder
     recorder.beat = liveness.beat
-    liveness.register(recorder.thread_name, 0.5)
+    liveness.register(recorder.thread_name, 2 * IDLE_BEAT_S)
     recorder.start()
     hang = threading.Event()
     recorder._submit(lambda: hang.wait(WAIT_S))  # a write that hangs (a dead share)
@@ -99,6 +100,8 @@ def test_the_store_writer_beats_while_idle_and_between_retries(writer: StoreWrit
 
     liveness = Liveness()
     writer.beat = liveness.beat
-    liveness.register(writer.thread_name, 0.5)
-    time.sleep(2.5)  # idle for longer than its limit: still alive
-    assert liveness.stale() == []
+    liveness.register(writer.thread_name, 2 * IDLE_BEAT_S)
+    deadline = time.monotonic() + 3 * IDLE_BEAT_S
+    while time.monotonic() < deadline:  # idle for longer than its limit: still alive
+        assert liveness.stale() == []
+        time.sleep(0.1)
