@@ -32,13 +32,13 @@ def private_umask() -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from watcher.cli import check, daemon, database, faces, notify, replay
+    from watcher.cli import check, daemon, database, faces, notify, replay, web
 
     parser = argparse.ArgumentParser(prog="watcher", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"watcher {__version__}")
     parser.add_argument("--log-level", help="DEBUG, INFO, WARNING or ERROR (default: the config's)")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (daemon, check, replay, faces, database, notify):
+    for module in (daemon, check, replay, faces, database, notify, web):
         module.register(sub)
     return parser
 

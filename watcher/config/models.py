@@ -33,6 +33,7 @@ from watcher.config.sections import (
     RecordConfig,
     RetentionConfig,
 )
+from watcher.config.web import WebConfig
 from watcher.constants import DEMO_SOURCE
 
 # Validation context key: the loader passes the config file's absolute path under it.
@@ -212,6 +213,10 @@ class WatcherConfig(BaseModel):
         description="Face engines shared by the cameras (each about 30 MB), so that several "
         "cameras analyse at once; 0: one per CPU core.",
     )
+    web: WebConfig = Field(
+        default_factory=WebConfig,
+        description="The review page (`watcher web`): address, port, password file.",
+    )
     faces: FacesConfig = Field(
         default_factory=FacesConfig, description="Face settings every camera inherits."
     )
@@ -350,6 +355,18 @@ class WatcherConfig(BaseModel):
     def enabled_cameras(self) -> list[CameraConfig]:
         """Return the cameras to watch, in config order."""
         return [camera for camera in self.cameras.values() if camera.enabled]
+
+    @field_validator("web", mode="before")
+    @classmethod
+    def _web_empty(cls, value: Any) -> Any:
+        """`web:` with nothing under it takes every default."""
+        return {} if value is None else value
+
+    @model_validator(mode="after")
+    def _resolve_web_paths(self) -> WatcherConfig:
+        """The page's password file resolves against base_dir (absolute by now)."""
+        self.web.password_file = _absolute(self.web.password_file, self.base_dir)
+        return self
 
 
 def _absolute_sqlite(url: str, base: Path) -> str:

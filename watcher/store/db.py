@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, and_, create_engine, event, or_, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.pool import StaticPool
@@ -204,14 +204,31 @@ def list_events(
     camera: str | None = None,
     since: datetime | None = None,
     limit: int | None = None,
+    *,
+    until: datetime | None = None,
+    before: tuple[datetime, str] | None = None,
 ) -> list[EventRecord]:
-    """Return events newest first, optionally of one camera, started at or after `since`."""
+    """Return events newest first, optionally of one camera, started at or after `since`.
+
+    `until`: started before it. `before`: the (started_at, id) of the last event of the
+    previous page, so that a page is found through the started_at index however deep
+    it is (keyset pagination: no OFFSET scan, no row skipped or repeated as events come).
+    """
     query = select(Event).order_by(Event.started_at.desc(), Event.id.desc())
     if camera is not None:
         query = query.where(Event.camera == camera)
     if since is not None:
         _require_aware("since", since)
         query = query.where(Event.started_at >= since)
+    if until is not None:
+        _require_aware("until", until)
+        query = query.where(Event.started_at < until)
+    if before is not None:
+        at, event_id = before
+        _require_aware("before", at)
+        query = query.where(
+            or_(Event.started_at < at, and_(Event.started_at == at, Event.id < event_id))
+        )
     if limit is not None:
         query = query.limit(limit)
     with Session(engine) as session:

@@ -1,0 +1,440 @@
+"""The review page over real HTTP: `watcher web` in its own process, on a real database
+filled by the real StoreWriter, with a real clip recorded by the real pipeline."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import pytest
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from tests.support.pipeline import FPS, Feed, make_pipeline
+from watcher.constants import EVENT_CLOSED
+from watcher.pipeline.events import FinishedEvent
+from watcher.store import Event, SightingData, StoreWriter, init_db, make_engine
+from watcher.web.auth import hash_password, verify_password
+
+ROOT = Path(__file__).resolve().parent.parent
+WRITER_STOP_S = 10.0
+START_S = 60.0  # the page's process starts within this
+HTTP_S = 10.0  # one request
+FILLER = 10_000
+PAGE_BUDGET_S = 0.2
+CAMERA_SECRET = "hunter2"
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Site:
+    """A config, its recordings and database, and the real event recorded into them."""
+
+    folder: Path
+    config: Path
+    recordings: Path
+    event_id: str
+    clip: Path
+    growing_id: str = "growing0001"
+    growing: Path = field(default_factory=Path)
+    outside_id: str = "outside0001"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def request(
+    port: int,
+    path: str,
+    *,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+    host: str = "127.0.0.1",
+) -> tuple[int, http.client.HTTPMessage, bytes]:
+    conn = http.client.HTTPConnection(host, port, timeout=HTTP_S)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        conn.close()
+
+
+def cookie_of(headers: http.client.HTTPMessage) -> str:
+    """The session cookie a response set, as `name=value` for the next request."""
+    (line,) = [v for k, v in headers.items() if k.lower() == "set-cookie"]
+    return line.split(";", 1)[0]
+
+
+def csrf_of(html: bytes) -> str:
+    match = re.search(rb'name="csrf-token" content="([^"]+)"', html)
+    assert match is not None, html[:500]
+    return match.group(1).decode()
+
+
+class Page:
+    """`watcher web` running in a process of its own, stopped (bounded) at the end."""
+
+    def __init__(self, config: Path, *args: str) -> None:
+        self.port = free_port()
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "watcher",
+                "web",
+                "-c",
+                str(config),
+                "--port",
+                str(self.port),
+                *args,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    def wait_ready(self) -> Page:
+        deadline = time.monotonic() + START_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                out = self.proc.stdout.read() if self.proc.stdout else ""
+                raise AssertionError(f"watcher web exited {self.proc.returncode}: {out}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        raise AssertionError("watcher web did not start listening in time")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=15)
+        if self.proc.stdout:
+            self.proc.stdout.close()
+
+
+def _config(folder: Path, extra: str = "") -> Path:
+    path = folder / "watcher.yaml"
+    path.write_text(
+        "known_faces_dir: known_faces\n"
+        "recordings_dir: rec\n"
+        "database_url: sqlite:///rec/watcher.db\n"
+        f"web:\n  page_size: 50\n{extra}"
+        "cameras:\n"
+        f"  cam:\n    source: rtsp://admin:{CAMERA_SECRET}@10.0.0.5:554/live\n"
+        "  garage:\n    source: demo\n"
+    )
+    return path
+
+
+def _record_real_event(folder: Path, writer: StoreWriter) -> FinishedEvent:
+    """The real pipeline: encoded frames, a stranger for 3 s, its clip and snapshot."""
+    finished: list[FinishedEvent] = []
+    pipeline = make_pipeline(folder, writer, finished)  # records under folder / "rec"
+    pipeline.recorder.start()
+    feed = Feed(pipeline)
+    for _ in range(2 * FPS):
+        feed.frame(face=False)
+    for _ in range(3 * FPS):
+        pipeline.analyse(feed.frame(face=True))
+    for _ in range(2 * FPS):
+        pipeline.analyse(feed.frame(face=False))
+    pipeline.end_stream()
+    assert pipeline.close(60.0)
+    (event,) = finished
+    return event
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    folder = tmp_path_factory.mktemp("web")
+    config = _config(folder)
+    recordings = folder / "rec"
+    engine = make_engine(f"sqlite:///{recordings / 'watcher.db'}")
+    init_db(engine)
+    writer = StoreWriter(engine, backoff_s=0.01).start()
+    try:
+        real = _record_real_event(folder, writer)
+        assert real.clip is not None
+        # An event still being recorded: its clip grows while the page serves it.
+        now = datetime.now(UTC)
+        growing = recordings / "cam" / "growing.mp4"
+        growing.write_bytes(Path(real.clip).read_bytes()[:1000])
+        writer.open_event("growing0001", "cam", now)
+        writer.update_event("growing0001", clip_path=str(growing))
+        # A row naming a file outside the recordings (a damaged or hostile database).
+        writer.open_event("outside0001", "cam", now - timedelta(seconds=1))
+        writer.update_event("outside0001", clip_path="/etc/passwd", snapshot_path=str(config))
+        writer.add_sightings(
+            "outside0001",
+            [SightingData(now, 0.0, (1, 2, 3, 4), None, 0.7, note="counted: beyond the bound")],
+        )
+        assert writer.flush(30)
+    finally:
+        assert writer.stop(timeout=WRITER_STOP_S)
+    # 10,000 older events on two cameras, one insert (the budget is for reading them).
+    base = datetime.now(UTC) - timedelta(days=30)
+    with Session(engine) as session:
+        session.execute(
+            insert(Event),
+            [
+                {
+                    "id": f"fill{i:06d}",
+                    "camera": "garage" if i % 3 else "cam",
+                    "started_at": base + timedelta(minutes=3 * i),
+                    "ended_at": base + timedelta(minutes=3 * i, seconds=9),
+                    "status": EVENT_CLOSED,
+                    "faces": 1,
+                    "decision": f"stranger on {i % 7 + 2} good looks",
+                    "created_at": base,
+                }
+                for i in range(FILLER)
+            ],
+        )
+        session.commit()
+    engine.dispose()
+    yield Site(folder, config, recordings, real.id, Path(real.clip), growing=growing)
+
+
+@pytest.fixture(scope="module")
+def page(site: Site) -> Iterator[Page]:
+    running = Page(site.config).wait_ready()
+    yield running
+    running.stop()
+
+
+def test_timeline_newest_first_grouped_by_day_with_lazy_thumbnails(site: Site, page: Page) -> None:
+    status, headers, body = request(page.port, "/")
+    assert status == 200
+    html = body.decode()
+    assert "default-src 'self'" in headers["Content-Security-Policy"]
+    # The newest first: today's three, then the filler from a month ago, newest first.
+    ids = re.findall(r'data-href="/events/([^"]+)"', html)
+    assert set(ids[:3]) == {"growing0001", "outside0001", site.event_id}
+    assert ids[3:6] == [f"fill{i:06d}" for i in range(FILLER - 1, FILLER - 4, -1)]
+    assert len(ids) == 50  # one page
+    assert "recording now" in html and "closed" in html
+    assert f'src="/events/{site.event_id}/snapshot" loading="lazy"' in html
+    assert html.count("<h2>") >= 2  # today, and the filler's days
+    assert "stranger on" in html  # each event's decision
+
+
+def test_timeline_filters_by_camera_and_day(site: Site, page: Page) -> None:
+    _, _, body = request(page.port, "/?camera=garage")
+    ids = re.findall(r'data-href="/events/([^"]+)"', body.decode())
+    assert ids and all(int(i.removeprefix("fill")) % 3 for i in ids)
+    day = (datetime.now(UTC) - timedelta(days=30) + timedelta(days=2)).astimezone().date()
+    _, _, body = request(page.port, "/?" + urlencode({"date": day.isoformat(), "camera": "cam"}))
+    ids = re.findall(r'data-href="/events/([^"]+)"', body.decode())
+    assert ids
+    html = body.decode()
+    assert html.count("<h2>") == 1
+    status, _, _ = request(page.port, "/?camera=" + quote("../etc"))
+    assert status == 400
+
+
+def test_pages_follow_each_other_and_each_comes_in_under_200_ms(page: Page) -> None:
+    seen: list[str] = []
+    path: str | None = "/"
+    timings = []
+    for _ in range(5):
+        assert path is not None
+        started = time.perf_counter()
+        status, _, body = request(page.port, path)
+        timings.append(time.perf_counter() - started)
+        assert status == 200
+        html = body.decode()
+        seen += re.findall(r'data-href="/events/([^"]+)"', html)
+        match = re.search(r'href="([^"]+)" rel="next"', html)
+        path = match.group(1).replace("&amp;", "&") if match else None
+    assert len(seen) == len(set(seen)) == 250  # no event twice, none skipped
+    # A deep page (the oldest events) is found by the index as fast as the first.
+    deep = "/?" + urlencode({"before": f"{(datetime.now(UTC) - timedelta(days=29)).isoformat()}~z"})
+    for _ in range(5):
+        started = time.perf_counter()
+        status, _, body = request(page.port, deep)
+        timings.append(time.perf_counter() - started)
+        assert status == 200 and b"fill000" in body
+    assert statistics.median(timings) < PAGE_BUDGET_S, timings
+
+
+def test_event_page_shows_clip_snapshot_sightings_and_masks_the_camera_url(
+    site: Site, page: Page
+) -> None:
+    status, _, body = request(page.port, f"/events/{site.event_id}")
+    assert status == 200
+    html = body.decode()
+    assert re.search(f'<video id="clip" [^>]*src="/events/{site.event_id}/clip"', html)
+    assert f"/events/{site.event_id}/snapshot" in html
+    assert html.count("<td>unknown</td>") >= 2  # a row per sighting (no gallery: no distance)
+    assert CAMERA_SECRET not in html and "admin:***@10.0.0.5" in html
+    _, _, body = request(page.port, "/events/outside0001")
+    # Each sighting with its distance and what it counted for.
+    assert "<td>0.700</td>" in body.decode() and "counted: beyond the bound" in body.decode()
+    assert request(page.port, "/events/nothere")[0] == 404
+
+
+def test_clip_is_served_with_range(site: Site, page: Page) -> None:
+    data = site.clip.read_bytes()
+    size = len(data)
+    url = f"/events/{site.event_id}/clip"
+    status, headers, body = request(page.port, url)
+    assert (status, headers["Accept-Ranges"], headers["Content-Type"]) == (
+        200,
+        "bytes",
+        "video/mp4",
+    )
+    assert body == data
+    status, headers, body = request(page.port, url, headers={"Range": "bytes=100-1099"})
+    assert status == 206
+    assert headers["Content-Range"] == f"bytes 100-1099/{size}"
+    assert body == data[100:1100]
+    status, headers, body = request(page.port, url, headers={"Range": "bytes=-500"})
+    assert (status, body) == (206, data[-500:])
+    status, headers, body = request(page.port, url, headers={"Range": f"bytes={size - 10}-"})
+    assert (status, headers["Content-Range"], body) == (
+        206,
+        f"bytes {size - 10}-{size - 1}/{size}",
+        data[-10:],
+    )
+    status, headers, _ = request(page.port, url, headers={"Range": f"bytes={size}-"})
+    assert (status, headers["Content-Range"]) == (416, f"bytes */{size}")
+    # A clip still being written is served up to its size at that moment.
+    grow = f"/events/{site.growing_id}/clip"
+    assert request(page.port, grow, headers={"Range": "bytes=1000-"})[0] == 416
+    with site.growing.open("ab") as out:
+        out.write(data[1000:3000])
+    status, headers, body = request(page.port, grow, headers={"Range": "bytes=1000-"})
+    assert (status, headers["Content-Range"], body) == (
+        206,
+        "bytes 1000-2999/3000",
+        data[1000:3000],
+    )
+
+
+def test_no_path_leaves_the_recordings_folder(site: Site, page: Page) -> None:
+    for path in (
+        "/events/outside0001/clip",  # a row naming /etc/passwd
+        "/events/outside0001/snapshot",  # ...and the config file
+        "/events/..%2F..%2Fetc%2Fpasswd/clip",
+        "/events/%2e%2e/clip",
+        f"/events/{site.event_id}/..%2F..%2Fwatcher.yaml",
+        "/static/..%2F..%2F..%2Fconfig.py",
+        "/static/../app.py",
+    ):
+        status, _, body = request(page.port, path)
+        assert status in (400, 404), (path, status)
+        assert b"root:" not in body and b"cameras:" not in body
+    # A link inside the recordings pointing outside is refused too.
+    link = site.recordings / "cam" / "link.mp4"
+    link.symlink_to("/etc/passwd")
+    try:
+        engine = make_engine(f"sqlite:///{site.recordings / 'watcher.db'}")
+        writer = StoreWriter(engine, backoff_s=0.01).start()
+        writer.update_event("outside0001", clip_path=str(link))
+        assert writer.stop(timeout=WRITER_STOP_S)
+        engine.dispose()
+        assert request(page.port, "/events/outside0001/clip")[0] == 404
+    finally:
+        link.unlink()
+
+
+def test_a_change_without_the_csrf_token_is_refused(page: Page) -> None:
+    status, headers, body = request(page.port, "/")
+    cookie, token = cookie_of(headers), csrf_of(body)
+    form = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+    assert request(page.port, "/logout", method="POST", headers=form, body=b"")[0] == 403
+    bad = urlencode({"csrf": token + "x"}).encode()
+    assert request(page.port, "/logout", method="POST", headers=form, body=bad)[0] == 403
+    good = urlencode({"csrf": token}).encode()
+    # The token without its cookie, and the right pair from another site, are refused.
+    no_cookie = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert request(page.port, "/logout", method="POST", headers=no_cookie, body=good)[0] == 403
+    other = {**form, "Origin": "http://evil.example"}
+    assert request(page.port, "/logout", method="POST", headers=other, body=good)[0] == 403
+    assert request(page.port, "/logout", method="POST", headers=form, body=good)[0] == 303
+
+
+def test_password_hash_is_salted_pbkdf2() -> None:
+    first, second = hash_password("pw", iterations=1000), hash_password("pw", iterations=1000)
+    assert first != second and first.startswith("pbkdf2_sha256$1000$")
+    assert verify_password("pw", first) and not verify_password("pW", first)
+    assert not verify_password("pw", "garbage")
+
+
+def test_a_network_address_needs_a_password_then_logins_are_required(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    refused = Page(config, "--host", "0.0.0.0")
+    try:
+        assert refused.proc.wait(timeout=START_S) == 2
+        out = refused.proc.stdout.read() if refused.proc.stdout else ""
+        assert "without a password" in out and "watcher web passwd" in out
+    finally:
+        refused.stop()
+    done = subprocess.run(
+        [sys.executable, "-m", "watcher", "web", "passwd", "-c", str(config)],
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    stored = tmp_path / "web-password"
+    assert PASSWORD not in stored.read_text() and "pbkdf2_sha256$" in stored.read_text()
+    assert stored.stat().st_mode & 0o777 == 0o600
+    served = Page(config, "--host", "0.0.0.0").wait_ready()
+    try:
+        port = served.port
+        status, headers, _ = request(port, "/")
+        assert (status, headers["Location"]) == (303, "/login?next=%2F")
+        assert request(port, "/events/x/clip")[0] == 401
+        status, headers, body = request(port, "/login")
+        cookie, token = cookie_of(headers), csrf_of(body)
+        form = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+        wrong = urlencode({"csrf": token, "password": "nope", "next": "/"}).encode()
+        assert request(port, "/login", method="POST", headers=form, body=wrong)[0] == 401
+        right = urlencode({"csrf": token, "password": PASSWORD, "next": "//evil"}).encode()
+        status, headers, _ = request(port, "/login", method="POST", headers=form, body=right)
+        assert (status, headers["Location"]) == (303, "/")
+        set_cookie = headers["Set-Cookie"]
+        assert "HttpOnly" in set_cookie and "SameSite=strict" in set_cookie.replace(
+            "Strict", "strict"
+        )
+        session = {"Cookie": cookie_of(headers)}
+        assert request(port, "/", headers=session)[0] == 200
+        # The cookie before login is worth nothing after it; a forged one neither.
+        assert request(port, "/", headers={"Cookie": cookie})[0] == 303
+        forged = session["Cookie"][:-3] + "AAA"
+        assert request(port, "/", headers={"Cookie": forged})[0] == 303
+        # Brute force: after 5 failures in a row, even the right password waits.
+        for _ in range(5):
+            request(port, "/login", method="POST", headers=form, body=wrong)
+        assert request(port, "/login", method="POST", headers=form, body=right)[0] == 429
+    finally:
+        served.stop()

@@ -1,0 +1,30 @@
+// The review page's few behaviours, plain JavaScript (no build, nothing fetched elsewhere).
+"use strict";
+document.addEventListener("DOMContentLoaded", () => {
+  // Filters apply as soon as they change.
+  const filters = document.getElementById("filters");
+  if (filters) {
+    filters.querySelectorAll("select, input[type=date]").forEach((field) => {
+      field.addEventListener("change", () => filters.submit());
+    });
+  }
+  // Keyboard on the timeline: j / k move between events, Enter opens one.
+  const rows = Array.from(document.querySelectorAll(".event[data-href]"));
+  let current = -1;
+  const focus = (i) => {
+    if (!rows.length) return;
+    current = Math.max(0, Math.min(rows.length - 1, i));
+    rows[current].querySelector("a.when").focus();
+  };
+  // On an event page: space plays or pauses the clip.
+  const video = document.getElementById("clip");
+  document.addEventListener("keydown", (e) => {
+    if (e.target.closest("input, select, textarea, button") || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === "j") focus(current + 1);
+    else if (e.key === "k") focus(current - 1);
+    else if (e.key === " " && video && e.target !== video) {
+      e.preventDefault();
+      if (video.paused) video.play(); else video.pause();
+    }
+  });
+});
