@@ -7,6 +7,7 @@ it again on the same port, and kills it afterwards; every wait is bounded.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -19,12 +20,17 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
-from tests.conftest import skip_unless_required
-
 MOSQUITTO = shutil.which("mosquitto") or (
     "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
 )
 START_S = 10.0
+
+
+def _skip_unless_required(reason: str) -> None:
+    """Skip without mosquitto, or fail where the test command installed it (services required)."""
+    if os.environ.get("WATCHER_TEST_SERVICES") == "required":
+        pytest.fail(f"{reason} (the test command installed it, so this is a fault)")
+    pytest.skip(reason)
 
 
 def free_port() -> int:
@@ -43,14 +49,23 @@ def _listening(port: int) -> bool:
 class Broker:
     """One mosquitto process at a time on a fixed loopback port."""
 
-    def __init__(self, folder: Path, *, users: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, folder: Path, *, users: dict[str, str] | None = None, persistent: bool = False
+    ) -> None:
         assert MOSQUITTO is not None
         self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.host = "127.0.0.1"
         self.log = folder / "mosquitto.log"
         self.proc: subprocess.Popen[bytes] | None = None
-        lines = [f"listener {self.port} 127.0.0.1", "persistence false"]
+        lines = [f"listener {self.port} 127.0.0.1"]
+        if os.geteuid() == 0:  # as root it would switch to user mosquitto: no access to tmp
+            lines.append("user root")
+        if persistent:  # sessions and queued messages survive a stop() with SIGTERM
+            lines += ["persistence true", f"persistence_location {folder}/"]
+        else:
+            lines.append("persistence false")
         if users:
             passwd = folder / "passwd"
             passwd.touch()
@@ -85,11 +100,19 @@ class Broker:
             time.sleep(0.05)
         return self
 
-    def stop(self) -> None:
-        """Kill it (as a crash or a network cut would look to clients) and wait, bounded."""
+    def stop(self, *, graceful: bool = False) -> None:
+        """Kill it (as a crash or a network cut would look to clients) and wait, bounded;
+        `graceful`: SIGTERM, so that a persistent broker saves its sessions."""
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
+            if graceful:
+                self.proc.terminate()
+            else:
+                self.proc.kill()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
         self.proc = None
 
 
@@ -97,7 +120,7 @@ class Broker:
 def broker(tmp_path: Path) -> Iterator[Broker]:
     """A Mosquitto broker, not started yet (tests start it when they want it up)."""
     if MOSQUITTO is None:
-        skip_unless_required("mosquitto is not installed (apt-get install mosquitto)")
+        _skip_unless_required("mosquitto is not installed (apt-get install mosquitto)")
     folder = tmp_path / "mosquitto"
     folder.mkdir()
     made = Broker(folder)
@@ -122,13 +145,20 @@ class Subscriber:
 
     broker: Broker
     topics: str = "#"
+    client_id: str = "test-subscriber"
+    clean: bool = True  # False: a persistent session, its QoS 1 messages queued while away
     messages: list[Received] = field(default_factory=list)
     _cond: threading.Condition = field(default_factory=threading.Condition)
 
     def __post_init__(self) -> None:
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-subscriber")
-        self.client.on_message = self._on_message
         self._subscribed = threading.Event()
+        self._make()
+
+    def _make(self) -> None:
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id, clean_session=self.clean
+        )
+        self.client.on_message = self._on_message
         self.client.on_subscribe = lambda *_a: self._subscribed.set()
 
     def _on_message(self, _c: object, _u: object, msg: mqtt.MQTTMessage) -> None:
@@ -146,6 +176,13 @@ class Subscriber:
     def stop(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+    def restart(self, timeout: float = 10.0) -> Subscriber:
+        """Connect again (a persistent session gets what was queued while it was away)."""
+        self.stop()
+        self._subscribed.clear()
+        self._make()
+        return self.start(timeout)
 
     def on(self, topic: str) -> list[Received]:
         with self._cond:

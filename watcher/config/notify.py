@@ -96,7 +96,11 @@ class WebhookConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(description="http:// or https:// URL the JSON messages are POSTed to.")
+    url: str = Field(
+        repr=False,  # it may hold a password or a token
+        description="http:// or https:// URL the JSON messages are POSTed to; a user and "
+        "password in it are sent as HTTP Basic authentication.",
+    )
     secret: str | None = Field(
         default=None,
         repr=False,

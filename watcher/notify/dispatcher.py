@@ -174,6 +174,7 @@ class Dispatcher:
         """Give up what is too old, deliver what is due; return seconds until more is due."""
         now = utcnow()
         self._give_up(now)
+        self._fail_disabled()
         if time.monotonic() >= self._next_prune:
             self._next_prune = time.monotonic() + _PRUNE_EVERY_S
             self._prune(now)
@@ -251,6 +252,20 @@ class Dispatcher:
             log.warning("notify: %s: %s; retrying in %.1f s", channel.name, error, delay)
         else:
             log.debug("notify: %s: %s (attempt %d)", channel.name, error, attempts + 1)
+
+    def _fail_disabled(self) -> None:
+        """Messages written since their target answered 410 fail at once (said once already)."""
+        if not self._disabled:
+            return
+        with self._engine.begin() as conn:
+            conn.execute(
+                update(Notification)
+                .where(
+                    Notification.target.in_(sorted(self._disabled)),
+                    Notification.status == PENDING,
+                )
+                .values(status=FAILED, last_error="endpoint disabled (HTTP 410 Gone)")
+            )
 
     def _give_up(self, now: datetime) -> None:
         """Mark failed what waited longer than give_up_h; one line per target and pass."""

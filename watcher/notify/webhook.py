@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.client
 import logging
@@ -11,6 +12,7 @@ import urllib.request
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Final
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from watcher import __version__
 from watcher.config.loader import mask_url
@@ -46,6 +48,21 @@ def retry_after_s(value: str | None, now: float | None = None) -> float | None:
     return max(0.0, when.timestamp() - current)
 
 
+def _split_credentials(url: str) -> tuple[str, str | None]:
+    """`https://user:pass@host/...` as the URL without them and a Basic Authorization value."""
+    parts = urlsplit(url)
+    if parts.username is None:
+        return url, None
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    user = unquote(parts.username)
+    password = unquote(parts.password or "")
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return urlunsplit(parts._replace(netloc=netloc)), f"Basic {token}"
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     """A redirect is an answer to retry, not a POST to send elsewhere (with the body)."""
 
@@ -63,6 +80,7 @@ class WebhookChannel:
         self.secret = config.read_secret()  # OSError: the caller says which file
         self.kinds = frozenset(config.events)
         self._opener = urllib.request.build_opener(_NoRedirect())
+        self._url, self._auth = _split_credentials(config.url)
 
     def ready(self) -> bool:
         return True
@@ -78,7 +96,9 @@ class WebhookChannel:
         }
         if self.secret:
             headers["webhook-signature"] = signature(self.secret, message.message_id, stamp, body)
-        request = urllib.request.Request(self.config.url, data=body, headers=headers, method="POST")
+        if self._auth:
+            headers["Authorization"] = self._auth
+        request = urllib.request.Request(self._url, data=body, headers=headers, method="POST")
         try:
             with self._opener.open(request, timeout=self.config.timeout_s) as response:
                 status = int(response.status)
