@@ -8,7 +8,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from tests.conftest import FACES, STILLS, VIDEO, watcher, write_config
+from tests.support.cli import watcher, write_config
+from tests.support.media import FACES, STILLS, VIDEO
 
 
 def test_gallery_problems_are_named_and_the_rest_is_used(tmp_path: Path) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import VIDEO, watcher, write_config
-from tests.daemon import Daemon
-from tests.test_daemon import EVENT_OPENED, events
+from tests.support.cli import watcher, write_config
+from tests.support.daemon import EVENT_OPENED, Daemon, events
+from tests.support.media import VIDEO
 
 
 @pytest.mark.timeout(120)

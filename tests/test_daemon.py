@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import time
 from pathlib import Path
 
-import av
 import cv2
 import pytest
 
-from tests.conftest import VIDEO, watcher, write_config
-from tests.daemon import Daemon
-
-EVENT_OPENED = r"event (\w+): unknown face at ([\d.]+) s, recording"
-EVENT_ENDED = r"event {id}: ended after"
-
-
-def events(config: Path) -> list[dict[str, object]]:
-    """The events in the config's database, via the real CLI."""
-    done = watcher("events", "list", "--json", "-c", str(config))
-    assert done.returncode == 0, done.stderr
-    rows: list[dict[str, object]] = json.loads(done.stdout)
-    return rows
-
-
-def playable_seconds(path: object) -> float:
-    """Decode the whole clip; its length in seconds."""
-    with av.open(str(path)) as container:
-        times = [float(f.time) for f in container.decode(video=0) if f.time is not None]
-    assert len(times) > 5, f"{path}: {len(times)} frames"
-    return max(times) - min(times)
+from tests.support.cli import watcher, write_config
+from tests.support.daemon import EVENT_ENDED, EVENT_OPENED, Daemon, events
+from tests.support.media import VIDEO, playable_seconds
 
 
 @pytest.mark.timeout(90)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import VIDEO, watcher, write_config
-from tests.test_replay import clip_frames
+from tests.support.cli import watcher, write_config
+from tests.support.media import VIDEO, clip_frames
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from tests.conftest import STILLS
+from tests.support.media import STILLS
 from watcher.faces import engine as engine_module
 from watcher.faces.engine import FaceEngine, ModelsMissing, load_detector
 

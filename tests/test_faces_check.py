@@ -6,18 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FACES, MEDIA
 from tests.support.gallery import put
+from tests.support.media import FACES, MEDIA
 from watcher.core import FaceEngine
-from watcher.faces import open_engine
 from watcher.faces.report import check_gallery
 
 PEOPLE = MEDIA / "people"
-
-
-@pytest.fixture(scope="module")
-def face_engine() -> FaceEngine:
-    return open_engine()
 
 
 def test_look_alikes_with_one_photo_each_get_a_suggestion_below_their_distance(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FACES, STILLS
-from tests.test_gallery import CountingEngine, put, reencode
+from tests.support.gallery import CountingEngine, put, reencode
+from tests.support.media import FACES, STILLS
 from watcher.faces.gallery import load_gallery
 from watcher.faces.manage import (
     GalleryError,
@@ -20,17 +20,6 @@ from watcher.faces.report import check_gallery
 TOLERANCE = 0.6
 
 
-@pytest.fixture(scope="module")
-def engine() -> CountingEngine:
-    return CountingEngine()
-
-
-@pytest.fixture
-def counting(engine: CountingEngine) -> CountingEngine:
-    engine.reset()
-    return engine
-
-
 def clean_gallery(folder: Path) -> Path:
     """Every photo of faces/ under its person's name."""
     for photo in FACES.iterdir():
@@ -38,7 +27,9 @@ def clean_gallery(folder: Path) -> Path:
     return folder
 
 
-def test_list_people_with_counts_and_rejections(tmp_path: Path, engine: CountingEngine) -> None:
+def test_list_people_with_counts_and_rejections(
+    tmp_path: Path, face_engine: CountingEngine
+) -> None:
     folder = tmp_path / "known_faces"
     put(folder, "obama", FACES / "obama_1.jpg")
     put(folder, "obama", FACES / "obama_2.jpg")
@@ -46,7 +37,7 @@ def test_list_people_with_counts_and_rejections(tmp_path: Path, engine: Counting
     put(folder, "crowd", STILLS / "two_people.jpg")
     (folder / "obama" / "empty.png").write_bytes(b"")
 
-    listing = list_people(engine, folder)
+    listing = list_people(face_engine, folder)
     people = {p.name: (len(p.images), [r.reason for r in p.rejected]) for p in listing.people}
     assert people == {
         "biden": (1, []),
@@ -106,9 +97,9 @@ def test_add_accepts_one_usable_face_and_says_why_it_refuses(
 
 
 @pytest.mark.parametrize("name", ["../x", ".hidden", "a/b", "", "-x", "x" * 64])
-def test_add_refuses_unsafe_names(tmp_path: Path, engine: CountingEngine, name: str) -> None:
+def test_add_refuses_unsafe_names(tmp_path: Path, face_engine: CountingEngine, name: str) -> None:
     with pytest.raises(GalleryError, match="invalid name"):
-        add_images(engine, tmp_path / "known_faces", name, [STILLS / "obama_3.jpg"])
+        add_images(face_engine, tmp_path / "known_faces", name, [STILLS / "obama_3.jpg"])
     assert not (tmp_path / "x").exists()
 
 
@@ -137,8 +128,10 @@ def test_remove_a_person_an_image_and_a_single_file(tmp_path: Path) -> None:
     assert list(folder.iterdir()) == []
 
 
-def test_check_a_clean_gallery_suggests_a_tolerance(tmp_path: Path, engine: CountingEngine) -> None:
-    report = check_gallery(engine, clean_gallery(tmp_path / "known_faces"), TOLERANCE)
+def test_check_a_clean_gallery_suggests_a_tolerance(
+    tmp_path: Path, face_engine: CountingEngine
+) -> None:
+    report = check_gallery(face_engine, clean_gallery(tmp_path / "known_faces"), TOLERANCE)
     assert report.ok, report
     assert report.same_max is not None and report.same_max <= 0.52
     # The media README says >= 0.70; with the gallery's detection boxes it is 0.698.
@@ -146,14 +139,16 @@ def test_check_a_clean_gallery_suggests_a_tolerance(tmp_path: Path, engine: Coun
     assert 0.52 <= report.suggested_tolerance <= 0.70
 
 
-def test_check_flags_a_mix_up_and_confusable_people(tmp_path: Path, engine: CountingEngine) -> None:
+def test_check_flags_a_mix_up_and_confusable_people(
+    tmp_path: Path, face_engine: CountingEngine
+) -> None:
     folder = clean_gallery(tmp_path / "known_faces")
     put(folder, "obama", FACES / "biden_1.jpg")  # someone else's photo in obama/
     put(folder, "barack", FACES / "obama_2.jpg", "barack.jpg")  # one person, two names
     put(folder, "crowd", STILLS / "two_people.jpg")
     reencode(FACES / "biden_2.jpg", folder / "biden" / "small.jpg", 90, max_side=150)
 
-    report = check_gallery(engine, folder, TOLERANCE)
+    report = check_gallery(face_engine, folder, TOLERANCE)
     assert not report.ok
     (mixed,) = report.disagreements
     assert mixed.person == "obama" and mixed.distance > TOLERANCE

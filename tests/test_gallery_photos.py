@@ -6,17 +6,11 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import FACES, MEDIA
+from tests.support.media import FACES, MEDIA
 from watcher.core import FaceEngine
-from watcher.faces import open_engine
 from watcher.faces.gallery import find_face, read_rgb
 
 PEOPLE = MEDIA / "people"
-
-
-@pytest.fixture(scope="module")
-def face_engine() -> FaceEngine:
-    return open_engine()
 
 
 @pytest.mark.parametrize("photo", [FACES / "obama_1.jpg", PEOPLE / "person_e_3.jpg"])

@@ -14,27 +14,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import av
-import cv2
 import pytest
 
-from tests.conftest import VIDEO, write_config
-from tests.daemon import Daemon
-from tests.test_daemon import EVENT_OPENED, events, playable_seconds
-
-BOUNDARY = "watcherframe"
-FPS = 25
-
-
-def jpeg_frames(video: Path) -> list[bytes]:
-    """Every frame of a video as JPEG bytes (half size: a cheap camera)."""
-    out = []
-    with av.open(str(video)) as container:
-        for frame in container.decode(video=0):
-            picture = frame.to_ndarray(format="bgr24")
-            ok, data = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, 85])
-            assert ok
-            out.append(data.tobytes())
-    return out
+from tests.support.cli import write_config
+from tests.support.daemon import EVENT_OPENED, Daemon, events
+from tests.support.media import VIDEO, playable_seconds
+from tests.support.mjpeg import BOUNDARY, FPS, jpeg_frames
 
 
 @pytest.fixture

@@ -15,13 +15,12 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from tests.conftest import FACES, STILLS, watcher, write_config
-from tests.pg import PgServer, postgres_server
-from tests.test_migrations import schema_diffs
+from tests.support.cli import watcher, write_config
+from tests.support.media import FACES, STILLS
+from tests.support.schema import schema_diffs
 from watcher.config import WatcherConfig
 from watcher.config.sections import PrivacyConfig
 from watcher.core import Box, Embeddings, FaceEngine, RGBImage, box_height
-from watcher.faces import open_engine
 from watcher.faces.gallery import load_gallery, read_rgb
 from watcher.faces.manage import GalleryError
 from watcher.housekeeping import enforce, expire_unknown, expiry_pass
@@ -67,11 +66,6 @@ class Face:
 
 
 @pytest.fixture(scope="module")
-def face_engine() -> FaceEngine:
-    return open_engine()
-
-
-@pytest.fixture(scope="module")
 def faces(face_engine: FaceEngine) -> dict[str, Face]:
     out = {}
     for key, path in PHOTOS.items():
@@ -81,19 +75,13 @@ def faces(face_engine: FaceEngine) -> dict[str, Face]:
     return out
 
 
-@pytest.fixture(scope="module")
-def pg() -> Iterator[PgServer]:
-    with postgres_server() as server:
-        yield server
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A migrated database on each backend (PostgreSQL skipped where it is not installed)."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'watcher.db'}"
     else:
-        url = request.getfixturevalue("pg").create_database()
+        url = request.getfixturevalue("pg_server").create_database()
     engine = make_engine(url)
     init_db(engine)
     yield engine

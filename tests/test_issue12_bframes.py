@@ -24,17 +24,17 @@ from pathlib import Path
 import av
 import pytest
 
-from tests.conftest import VIDEO, write_config
-from tests.daemon import Daemon
 from tests.rtsp.harness import RtspServer, require_gst_rtsp
 from tests.rtsp.hevc import HevcRtspServer
-from tests.test_daemon import events
-from tests.test_rtsp import CONNECTED, ENDED, check_playable, new_event, wall
+from tests.support.cli import write_config
+from tests.support.daemon import CONNECTED, ENDED, Daemon, check_playable, events, new_event, wall
+from tests.support.media import VIDEO
 from watcher.record.clip import ClipWriter
 from watcher.record.probe import is_playable, last_frame_seconds
 from watcher.source.av_source import AVSource
 from watcher.source.base import Packet, StreamInfo
 
+pytestmark = pytest.mark.gstreamer
 require_gst_rtsp()  # skips this module, saying what to install, where it cannot run
 
 SCENE = VIDEO / "noface_face.mp4"  # H.264 baseline 960x540, 25 fps, 6.36 s; the man from ~4.0 s

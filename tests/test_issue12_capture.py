@@ -24,10 +24,10 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import VIDEO, write_config
-from tests.daemon import Daemon
-from tests.test_daemon import EVENT_OPENED, events, playable_seconds
-from tests.test_http_mjpeg import BOUNDARY, FPS, jpeg_frames
+from tests.support.cli import write_config
+from tests.support.daemon import EVENT_OPENED, Daemon, events
+from tests.support.media import VIDEO, playable_seconds
+from tests.support.mjpeg import BOUNDARY, FPS, jpeg_frames
 from watcher.pipeline import live
 from watcher.pipeline.clock import MediaClock
 from watcher.pipeline.live import CameraRunner

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import VIDEO, WRITER_STOP_S, write_config
-from tests.daemon import Daemon
-from tests.test_daemon import EVENT_OPENED, events
+from tests.support.cli import write_config
+from tests.support.daemon import EVENT_OPENED, Daemon, events
+from tests.support.media import VIDEO
+from tests.support.store import WRITER_STOP_S
 from watcher.constants import EVENT_CLOSED
 from watcher.store import SightingData, StoreWriter, get_event, init_db, make_engine
 

@@ -23,8 +23,9 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import FACES, MEDIA, VIDEO, watcher, write_config
-from tests.daemon import Daemon
+from tests.support.cli import watcher, write_config
+from tests.support.daemon import Daemon
+from tests.support.media import FACES, MEDIA, VIDEO
 from watcher.faces.gallery import ImageError, decode_rgb, image_size, read_bytes
 
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, VIDEO, write_config
-from tests.daemon import Daemon
-from tests.test_daemon import EVENT_OPENED, events
+from tests.support.cli import write_config
+from tests.support.daemon import EVENT_OPENED, Daemon, events
+from tests.support.media import ROOT, VIDEO
 
 SECOND_RUN_S = 60.0
 

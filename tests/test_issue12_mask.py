@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import VIDEO, watcher, write_config
-from tests.daemon import Daemon
 from tests.rtsp.harness import RtspServer, require_gst_rtsp
+from tests.support.cli import watcher, write_config
+from tests.support.daemon import Daemon
+from tests.support.media import VIDEO
 from watcher.config import mask_url
 from watcher.source.av_source import AVSource
 
@@ -110,6 +111,7 @@ def test_check_config_shows_no_query_password(tmp_path: Path) -> None:
     assert SECRET not in done.stdout + done.stderr
 
 
+@pytest.mark.gstreamer
 @pytest.mark.timeout(90)
 def test_the_daemon_log_shows_no_query_password(tmp_path: Path) -> None:
     require_gst_rtsp()

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FACES, VIDEO, watcher, write_config
-from tests.daemon import Daemon
-from tests.test_daemon import EVENT_OPENED, events
+from tests.support.cli import watcher, write_config
+from tests.support.daemon import EVENT_OPENED, Daemon, events
+from tests.support.media import FACES, VIDEO
 
 LOGIN_UMASK = 0o022  # a login shell's usual umask: files 0644, folders 0755
 

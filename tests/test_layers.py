@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.conftest import ROOT
+from tests.support.media import ROOT
 
 # Import every module of watcher but the engine (and __main__ and Alembic's env.py, which run
 # when imported), then report whether dlib came along.

@@ -8,25 +8,19 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
-import pytest
 
-from tests.conftest import FACES, MEDIA, VIDEO
 from tests.support.decide import alice, at, rule
 from tests.support.gallery import put
+from tests.support.media import FACES, MEDIA, VIDEO
 from watcher.core import FaceEngine
 from watcher.decide.tracker import Decider
-from watcher.faces import learned, open_engine
+from watcher.faces import learned
 from watcher.faces.gallery import embed_photo, load_gallery
 from watcher.faces.manage import add_images, list_people, remove
 from watcher.faces.reload import GalleryWatcher
 
 BOX = (100, 200, 200, 100)
 WAIT_S = 20.0
-
-
-@pytest.fixture(scope="module")
-def face_engine() -> FaceEngine:
-    return open_engine()
 
 
 def test_a_sure_visit_teaches_one_look_and_an_unclear_one_none() -> None:

@@ -10,12 +10,10 @@ from typing import Any
 
 import pytest
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
+from tests.support.schema import schema_diffs
 from watcher.store import (
-    Base,
     current_revision,
     downgrade,
     get_event,
@@ -77,15 +75,6 @@ LEGACY_ROWS = (
     'INSERT INTO sightings (event_id, at, offset_s, top, "right", bottom, "left")'
     " VALUES ('old1', '2026-01-02 03:04:06.000000', 1.0, 1, 2, 3, 4)",
 )
-
-
-def schema_diffs(engine: Engine) -> list[Any]:
-    """Alembic's differences between the database and the models (types and defaults too)."""
-    with engine.connect() as conn:
-        context = MigrationContext.configure(
-            conn, opts={"compare_type": True, "compare_server_default": True}
-        )
-        return list(compare_metadata(context, Base.metadata))
 
 
 def schema_of(engine: Engine) -> dict[str, Any]:

@@ -293,8 +293,8 @@ def test_keepalive_without_watchdog_does_nothing(listener: Listener) -> None:
 def test_daemon_speaks_sd_notify(
     tmp_path: Path, listener: Listener, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.conftest import write_config
-    from tests.daemon import Daemon
+    from tests.support.cli import write_config
+    from tests.support.daemon import Daemon
 
     config = write_config(tmp_path, source="demo")
     # tests.daemon.Daemon passes os.environ on to `python -m watcher run -c CONFIG`.

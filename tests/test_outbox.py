@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
-from tests.conftest import watcher, write_config
+from tests.support.cli import watcher, write_config
 from watcher.notify.channel import DELIVERED, Message, Outcome
 from watcher.notify.dispatcher import Dispatcher, backoff_s
 from watcher.store import StoreWriter, init_db, make_engine

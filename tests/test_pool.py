@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from tests.conftest import FACES
+from tests.support.media import FACES
 from watcher.core import Box
 from watcher.faces import open_engine
 from watcher.faces.gallery import read_rgb

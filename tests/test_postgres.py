@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.pg import PgServer, postgres_server
-from tests.test_migrations import schema_diffs
-from tests.test_recovery import make_clip, packet_span
+from tests.support.media import make_clip, packet_span
+from tests.support.pg import PgServer
+from tests.support.schema import schema_diffs
 from watcher.constants import EVENT_CLOSED, EVENT_INTERRUPTED, EVENT_OPEN
 from watcher.housekeeping import recover_open_events
 from watcher.store import (
@@ -34,17 +34,12 @@ from watcher.store.schema import BASELINE_REVISION
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 WAIT_S = 20.0
 HOSTS = ("host-a", "host-b")
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[PgServer]:
-    with postgres_server() as pg:
-        yield pg
+pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def url(server: PgServer) -> str:
-    return server.create_database()
+def url(pg_server: PgServer) -> str:
+    return pg_server.create_database()
 
 
 @pytest.fixture

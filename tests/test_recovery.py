@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import struct
 from datetime import UTC, datetime, timedelta
-from fractions import Fraction
 from pathlib import Path
 
 import av
 import pytest
 from sqlalchemy import Engine
 
-from tests.conftest import VIDEO
-from watcher.constants import EVENT_CLOSED, EVENT_INTERRUPTED, EVENT_OPEN, MP4_OPTIONS
+from tests.support.media import VIDEO, make_clip, packet_span
+from watcher.constants import EVENT_CLOSED, EVENT_INTERRUPTED, EVENT_OPEN
 from watcher.housekeeping import recover_open_events
 from watcher.record.paths import event_paths
 from watcher.record.probe import is_playable, last_frame_seconds, readable_size, repair_clip
@@ -27,23 +26,6 @@ HOST = "pi-1"
 # -- clips ----------------------------------------------------------------------------
 
 
-def make_clip(path: Path, source: Path = SOURCE) -> Path:
-    """Remux real footage into a fragmented MP4 exactly as the recorder writes clips."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with (
-        av.open(str(source)) as src,
-        av.open(str(path), mode="w", format="mp4", options=dict(MP4_OPTIONS)) as out,
-    ):
-        stream = src.streams.video[0]
-        target = out.add_stream_from_template(stream)
-        for packet in src.demux(stream):
-            if packet.dts is None:
-                continue
-            packet.stream = target
-            out.mux(packet)
-    return path
-
-
 def boxes(path: Path) -> list[tuple[int, int, bytes]]:
     """The top-level MP4 boxes of a whole file: (offset, size, type)."""
     data = path.read_bytes()
@@ -53,19 +35,6 @@ def boxes(path: Path) -> list[tuple[int, int, bytes]]:
         out.append((pos, size, kind))
         pos += size
     return out
-
-
-def packet_span(path: Path) -> tuple[int, float]:
-    """Packets of a clip FFmpeg opens cleanly, and seconds from its first to its last frame."""
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        base = stream.time_base or Fraction(1, 90000)
-        times = [
-            float(p.pts * base)
-            for p in container.demux(stream)
-            if p.dts is not None and p.pts is not None and not p.is_corrupt
-        ]
-    return len(times), max(times) - min(times)
 
 
 def cut(path: Path, size: int, name: str) -> Path:

@@ -9,9 +9,9 @@ import av
 import cv2
 import pytest
 
-from tests.conftest import VIDEO, write_config
-from tests.daemon import Daemon
-from tests.test_daemon import EVENT_OPENED
+from tests.support.cli import write_config
+from tests.support.daemon import EVENT_OPENED, Daemon
+from tests.support.media import VIDEO
 
 FACE_VIDEO = VIDEO / "noface_face.mp4"  # no face until about 4 s, then the same man
 

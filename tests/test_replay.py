@@ -5,30 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import av
 import cv2
 
-from tests.conftest import (
-    FACES,
-    VIDEO,
-    looped_video,
-    play_length_s,
-    replay,
-    watcher,
-    write_config,
-)
+from tests.support.cli import replay, watcher, write_config
+from tests.support.media import FACES, VIDEO, clip_frames, looped_video, play_length_s
 
 PRE_CAPTURE_S = 3.0
 PLAYS = 6
-
-
-def clip_frames(path: str) -> tuple[int, float]:
-    """Decode a clip completely: (frames, duration in seconds). Fails if it does not play."""
-    with av.open(path) as container:
-        stream = container.streams.video[0]
-        times = [float(f.time) for f in container.decode(stream) if f.time is not None]
-    assert times, f"{path} has no decodable frame"
-    return len(times), max(times) - min(times)
 
 
 def test_known_performer_passes_and_unknown_audience_face_is_recorded(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """`watcher run` against a real RTSP server on loopback: events, stream loss, freezes, retries.
 
-Every test runs the real daemon (tests/daemon.py) on a config whose camera is the
+Every test runs the real daemon (tests/support/daemon.py) on a config whose camera is the
 GStreamer RTSP server of tests/rtsp/harness.py streaming noface_face.mp4 in a loop
 (no face until ~4.0 s, then a man until the end at 6.36 s; so an unknown face
 comes every 6.36 s and each event lasts until ~2 s into the next round). Short
@@ -26,11 +26,21 @@ from pathlib import Path
 import cv2
 import pytest
 
-from tests.conftest import VIDEO, write_config
-from tests.daemon import Daemon
 from tests.rtsp.harness import RtspServer, free_port, require_gst_rtsp
-from tests.test_daemon import EVENT_OPENED, events, playable_seconds
+from tests.support.cli import write_config
+from tests.support.daemon import (
+    CONNECTED,
+    ENDED,
+    EVENT_OPENED,
+    Daemon,
+    check_playable,
+    events,
+    new_event,
+    wall,
+)
+from tests.support.media import VIDEO
 
+pytestmark = pytest.mark.gstreamer
 require_gst_rtsp()  # skips this module, saying what to install, where it cannot run
 
 CLIP = VIDEO / "noface_face.mp4"  # H.264 960x540, 25 fps, 6.36 s; the man from ~4.0 s
@@ -42,14 +52,12 @@ POST_CAPTURE_S = 2.0
 # and the pipe between the two processes, not a frame or more.
 CLOCK_SLACK = timedelta(seconds=0.25)
 
-CONNECTED = r"watcher\.capture\.{cam}: connected to rtsp://"
 # One warning per outage, whatever ended it: EOF (server gone) or an FFmpeg error
 # (a read timeout on a frozen server).
 LOST = r"watcher\.capture\.{cam}: (lost: .*; reconnecting|stream ended; reconnecting)"
 BACK = r"watcher\.capture\.{cam}: camera back after \d+ s \((\d+) attempts\)"
 OPEN_FAILED = r"watcher\.capture\.{cam}: cannot open .*; retrying"
 WARNED = r"WARNING watcher\.capture\.{cam}: "
-ENDED = r"watcher\.camera\.{cam}: event {id}: ended after ([\d.]+) s \((\w+)\)"
 
 
 def camera_keys(url: str) -> str:
@@ -74,24 +82,10 @@ def rtsp_config(folder: Path, url: str, more_cameras: dict[str, str] | None = No
     return write_config(folder, source=url, extra=extra + "status_interval_s: 0\n")
 
 
-def new_event(cam: str = "cam", *not_ids: str) -> str:
-    """EVENT_OPENED on camera `cam`, for an id other than `not_ids`."""
-    exclude = "".join(f"(?!{i})" for i in not_ids)
-    return rf"watcher\.camera\.{cam}: event {exclude}(\w+): unknown face at ([\d.]+) s, recording"
-
-
 def count(daemon: Daemon, pattern: str, since: int = 0) -> int:
     """Log lines read so far (from line `since` on) that match `pattern`."""
     regex = re.compile(pattern)
     return sum(bool(regex.search(line)) for line in daemon.lines[since:])
-
-
-def wall(value: object) -> datetime:
-    """An ISO 8601 time from `events list --json` (always with a zone)."""
-    assert isinstance(value, str), value
-    at = datetime.fromisoformat(value)
-    assert at.tzinfo is not None, value
-    return at
 
 
 def now() -> datetime:
@@ -113,15 +107,6 @@ def db_details(config: Path) -> tuple[dict[str, datetime | None], dict[str, int]
 def _utc(stored: str) -> datetime:
     """SQLite keeps naive UTC (watcher.store.models.UTCDateTime)."""
     return datetime.fromisoformat(stored).replace(tzinfo=UTC)
-
-
-def check_playable(row: dict[str, object], at_least_s: float) -> float:
-    """The event's clip decodes from its first frame to its last; its length in seconds."""
-    clip = row["clip"]
-    assert isinstance(clip, str) and Path(clip).is_file(), row
-    seconds = playable_seconds(clip)
-    assert seconds >= at_least_s, f"{clip}: {seconds:.2f} s"
-    return seconds
 
 
 @pytest.mark.timeout(90)

@@ -21,6 +21,7 @@ import pytest
 
 from tests.rtsp.harness import RtspServer, free_port, require_gst_rtsp
 
+pytestmark = pytest.mark.gstreamer
 require_gst_rtsp()  # skips this module, saying what to install, where it cannot run
 
 VIDEO = Path(__file__).resolve().parents[2] / "shared" / "media" / "video"

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import VIDEO, replay, watcher, write_config
+from tests.support.cli import replay, watcher, write_config
+from tests.support.media import VIDEO
 
 
 def unknown(config: Path) -> list[dict[str, Any]]:

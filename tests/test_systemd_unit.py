@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.support.media import ROOT
 
 UNIT = ROOT / "systemd" / "watcher.service"
 INSTALLED_EXEC = "/opt/watcher/.venv/bin/watcher"

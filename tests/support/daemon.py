@@ -1,7 +1,9 @@
-"""A real `watcher run` process for tests: start it, wait for log lines, stop it, all bounded."""
+"""A real `watcher run` process for tests: start it, wait for log lines, stop it, all bounded;
+the log lines and `events list` rows the tests read from it."""
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -10,9 +12,11 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.support.cli import watcher
+from tests.support.media import ROOT, playable_seconds
 
 
 class Daemon:
@@ -89,3 +93,40 @@ class Daemon:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(5)
+
+
+EVENT_OPENED = r"event (\w+): unknown face at ([\d.]+) s, recording"
+EVENT_ENDED = r"event {id}: ended after"
+CONNECTED = r"watcher\.capture\.{cam}: connected to rtsp://"
+ENDED = r"watcher\.camera\.{cam}: event {id}: ended after ([\d.]+) s \((\w+)\)"
+
+
+def new_event(cam: str = "cam", *not_ids: str) -> str:
+    """EVENT_OPENED on camera `cam`, for an id other than `not_ids`."""
+    exclude = "".join(f"(?!{i})" for i in not_ids)
+    return rf"watcher\.camera\.{cam}: event {exclude}(\w+): unknown face at ([\d.]+) s, recording"
+
+
+def events(config: Path) -> list[dict[str, object]]:
+    """The events in the config's database, via the real CLI."""
+    done = watcher("events", "list", "--json", "-c", str(config))
+    assert done.returncode == 0, done.stderr
+    rows: list[dict[str, object]] = json.loads(done.stdout)
+    return rows
+
+
+def wall(value: object) -> datetime:
+    """An ISO 8601 time from `events list --json` (always with a zone)."""
+    assert isinstance(value, str), value
+    at = datetime.fromisoformat(value)
+    assert at.tzinfo is not None, value
+    return at
+
+
+def check_playable(row: dict[str, object], at_least_s: float) -> float:
+    """The event's clip decodes from its first frame to its last; its length in seconds."""
+    clip = row["clip"]
+    assert isinstance(clip, str) and Path(clip).is_file(), row
+    seconds = playable_seconds(clip)
+    assert seconds >= at_least_s, f"{clip}: {seconds:.2f} s"
+    return seconds

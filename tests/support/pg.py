@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import skip_unless_required
+from tests.support.services import skip_unless_required
 
 PG_USER = "watcher"  # the cluster's superuser, trusted on loopback
 RUN_AS = "postgres"  # Debian's package creates this user; used when we are root

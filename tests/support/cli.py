@@ -1,0 +1,65 @@
+"""The real `watcher` command line in a subprocess, and configs for it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.support.media import ROOT
+
+CLI_TIMEOUT_S = 240
+
+
+def write_config(
+    folder: Path,
+    *,
+    known: dict[str, list[Path]] | None = None,
+    source: str = "demo",
+    extra: str = "",
+    faces: str = "",
+    record: str = "",
+) -> Path:
+    """A config in `folder` with its own gallery, recordings and database."""
+    gallery = folder / "known_faces"
+    gallery.mkdir(parents=True, exist_ok=True)
+    for person, photos in (known or {}).items():
+        (gallery / person).mkdir(exist_ok=True)
+        for photo in photos:
+            (gallery / person / photo.name).write_bytes(photo.read_bytes())
+    path = folder / "watcher.yaml"
+    path.write_text(
+        "known_faces_dir: known_faces\n"
+        "recordings_dir: recordings\n"
+        "database_url: sqlite:///recordings/watcher.db\n"
+        f"faces:\n  tolerance: 0.6\n{faces}"
+        f"record:\n  pre_capture_s: 3\n  post_capture_s: 2\n{record}"
+        f"cameras:\n  cam:\n    source: {source}\n"
+        f"{extra}"
+    )
+    return path
+
+
+def watcher(*args: str, timeout: float = CLI_TIMEOUT_S) -> subprocess.CompletedProcess[str]:
+    """Run the real `watcher` command line in a subprocess, bounded in time."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.run(
+        [sys.executable, "-m", "watcher", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        cwd=ROOT,
+    )
+
+
+def replay(config: Path, video: Path) -> dict[str, Any]:
+    """`watcher replay` over a video; the parsed JSON document."""
+    done = watcher("replay", str(video), "-c", str(config))
+    assert done.returncode == 0, done.stderr
+    doc: dict[str, Any] = json.loads(done.stdout)
+    return doc
