@@ -438,3 +438,47 @@ def test_a_network_address_needs_a_password_then_logins_are_required(tmp_path: P
         assert request(port, "/login", method="POST", headers=form, body=right)[0] == 429
     finally:
         served.stop()
+
+
+def test_strangers_page_shows_each_identity_with_its_best_crops(site: Site, page: Page) -> None:
+    status, _, body = request(page.port, "/strangers")
+    assert status == 200
+    html = body.decode()
+    labels = re.findall(r'<li class="stranger card" id="(unknown-\d+)"', html)
+    assert labels, html[-2000:]
+    label = labels[0]
+    assert f'href="/events/{site.event_id}"' in html  # its visit
+    status, headers, body = request(page.port, f"/strangers/{label}/crop/0")
+    assert (status, headers["Content-Type"]) == (200, "image/jpeg")
+    assert body[:2] == b"\xff\xd8"
+    assert request(page.port, f"/strangers/{label}/crop/3")[0] in (200, 404)
+    for path in ("/strangers/unknown-999/crop/0", "/strangers/..%2F..%2F/crop/0"):
+        assert request(page.port, path)[0] == 404
+    assert request(page.port, f"/strangers/{label}/crop/99")[0] == 404
+
+
+def test_deleting_an_event_removes_its_clip_pictures_and_rows(site: Site, page: Page) -> None:
+    """Last in this file: it deletes the real event the other tests look at."""
+    status, headers, body = request(page.port, f"/events/{site.event_id}")
+    cookie, token = cookie_of(headers), csrf_of(body)
+    assert f'action="/events/{site.event_id}/delete"' in body.decode()
+    form = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+    url = f"/events/{site.event_id}/delete"
+    files = [p for p in site.clip.parent.iterdir() if site.event_id in p.name]
+    assert len(files) >= 2  # the clip, the snapshot, the crops
+    # Without the token nothing happens.
+    assert request(page.port, url, method="POST", headers=form, body=b"")[0] == 403
+    assert all(p.exists() for p in files)
+    # An event still recording is not deleted.
+    grow = urlencode({"csrf": token}).encode()
+    status, _, body = request(
+        page.port, f"/events/{site.growing_id}/delete", method="POST", headers=form, body=grow
+    )
+    assert status == 409 and b"still recording" in body
+    status, headers, _ = request(page.port, url, method="POST", headers=form, body=grow)
+    assert status == 303 and headers["Location"].startswith("/?deleted=")
+    assert not any(p.exists() for p in files)
+    assert request(page.port, f"/events/{site.event_id}")[0] == 404
+    assert request(page.port, f"/events/{site.event_id}/clip")[0] == 404
+    _, _, body = request(page.port, "/")
+    assert f'data-href="/events/{site.event_id}"'.encode() not in body

@@ -29,8 +29,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from watcher.config import WatcherConfig, mask_url
 from watcher.config.models import CAMERA_NAME_PATTERN
 from watcher.constants import EVENT_CLOSED, EVENT_INTERRUPTED, EVENT_NO_CLIP, EVENT_OPEN
-from watcher.store import EventRecord, get_event, list_events, make_engine
+from watcher.store import EventRecord, get_event, list_events, list_unknown, make_engine
+from watcher.store.identities import find_identity, identity_crops
 from watcher.store.schema import HEAD_REVISION, current_revision
+from watcher.usecases import EventNotDeleted, delete_event
 from watcher.web.auth import (
     COOKIE,
     Credentials,
@@ -47,6 +49,8 @@ log = logging.getLogger("watcher.web")
 HERE: Final = Path(__file__).resolve().parent
 EVENT_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 CAMERA: Final = re.compile(CAMERA_NAME_PATTERN)
+LABEL: Final = re.compile(r"^unknown-\d{1,12}$")
+CROPS_SHOWN: Final = 4  # best crops of a stranger on the strangers page
 MAX_FORM_BYTES: Final = 64 * 1024
 STATUS_LABELS: Final = {
     EVENT_OPEN: "recording now",
@@ -352,6 +356,7 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
         except Unavailable as exc:
             return web.error(request, 503, str(exc))
         more = len(events) > size
+        deleted = params.get("deleted", "")
         events = events[:size]
         query = {k: v for k, v in (("camera", camera), ("date", day and day.isoformat())) if v}
         next_url = "/?" + urlencode({**query, "before": _cursor(events[-1])}) if more else None
@@ -366,6 +371,7 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
                 "next_url": next_url,
                 "first_url": ("/?" + urlencode(query)) if before else None,
                 "no_database": engine is None,
+                "deleted": deleted if EVENT_ID.match(deleted) else "",
             },
         )
 
@@ -417,6 +423,62 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
             return Response("not found", status_code=404)
         return file_response(path, request.headers.get("range"))
 
+    async def delete(request: Request) -> Response:
+        """Delete an event with its files and rows, as retention does (usecases)."""
+        if (refused := gate(request)) is not None:
+            return refused
+        _form_data, refused = await check_csrf(request)
+        if refused is not None:
+            return refused
+        event_id = request.path_params["event_id"]
+        if not EVENT_ID.match(event_id):
+            return web.error(request, 404, "No such event.")
+        try:
+            engine = web.db.engine()
+            if engine is None:
+                return web.error(request, 404, "No such event.")
+            await run_in_threadpool(delete_event, engine, recordings, event_id)
+        except Unavailable as exc:
+            return web.error(request, 503, str(exc))
+        except EventNotDeleted as exc:
+            return web.error(request, 409, f"Not deleted: {exc}.")
+        log.info("web: event %s deleted from the page", event_id)
+        return RedirectResponse("/?" + urlencode({"deleted": event_id}), 303)
+
+    def strangers(request: Request) -> Response:
+        if (refused := gate(request)) is not None:
+            return refused
+        try:
+            engine = web.db.engine()
+            identities = [] if engine is None else list_unknown(engine)
+        except Unavailable as exc:
+            return web.error(request, 503, str(exc))
+        return web.render(
+            request,
+            "strangers.html",
+            {"identities": identities, "crops": range(CROPS_SHOWN)},
+        )
+
+    def stranger_crop(request: Request) -> Response:
+        if not web.allowed(web.session(request)):
+            return Response("login required", status_code=401)
+        label = request.path_params["label"]
+        index = request.path_params["index"]
+        if not LABEL.match(label) or not 0 <= index < CROPS_SHOWN:
+            return Response("not found", status_code=404)
+        try:
+            engine = web.db.engine()
+            ref = None if engine is None else find_identity(engine, label)
+            crops = [] if engine is None or ref is None else identity_crops(engine, ref.id)
+        except Unavailable:
+            return Response("database unavailable", status_code=503)
+        stored = [p for p in crops if resolve_under(recordings, str(p)) is not None]
+        if index >= len(stored):
+            return Response("not found", status_code=404)
+        path = resolve_under(recordings, str(stored[index]))
+        assert path is not None
+        return file_response(path, request.headers.get("range"))
+
     def login_page(request: Request) -> Response:
         if web.credentials is None:
             return RedirectResponse("/", 303)
@@ -460,7 +522,10 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
     routes = [
         Route("/", timeline),
         Route("/events/{event_id}", event_page),
+        Route("/events/{event_id}/delete", delete, methods=["POST"]),
         Route("/events/{event_id}/{kind}", event_file),
+        Route("/strangers", strangers),
+        Route("/strangers/{label}/crop/{index:int}", stranger_crop),
         Route("/login", login_page, methods=["GET"]),
         Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),

@@ -16,12 +16,24 @@ document.addEventListener("DOMContentLoaded", () => {
     current = Math.max(0, Math.min(rows.length - 1, i));
     rows[current].querySelector("a.when").focus();
   };
+  // A crop that is not there (fewer than four) leaves no broken picture.
+  document.querySelectorAll("img[data-optional]").forEach((img) => {
+    img.addEventListener("error", () => img.remove());
+  });
+  // Deleting asks first; on an event page the Delete key asks too.
+  const deleting = document.getElementById("delete");
+  if (deleting) {
+    deleting.addEventListener("submit", (e) => {
+      if (!window.confirm(deleting.dataset.confirm)) e.preventDefault();
+    });
+  }
   // On an event page: space plays or pauses the clip.
   const video = document.getElementById("clip");
   document.addEventListener("keydown", (e) => {
     if (e.target.closest("input, select, textarea, button") || e.ctrlKey || e.metaKey || e.altKey) return;
     if (e.key === "j") focus(current + 1);
     else if (e.key === "k") focus(current - 1);
+    else if (e.key === "Delete" && deleting) deleting.requestSubmit();
     else if (e.key === " " && video && e.target !== video) {
       e.preventDefault();
       if (video.paused) video.play(); else video.pause();
