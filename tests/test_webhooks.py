@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from tests.support.webhook_receiver import SECRET, Receiver
 from watcher.config.notify import WebhookConfig
 from watcher.notify.dispatcher import Dispatcher
 from watcher.notify.signing import signature, verify
@@ -21,63 +19,8 @@ from watcher.notify.webhook import WebhookChannel, retry_after_s
 from watcher.store import StoreWriter
 from watcher.store.models import Notification
 
-SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 T0 = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
 WAIT_S = 20.0
-
-
-class Receiver:
-    """An HTTP endpoint on loopback: answers from a script, checks each signature."""
-
-    def __init__(self, answers: list[tuple[int, dict[str, str]]] | None = None) -> None:
-        self.answers = list(answers or [])
-        self.requests: list[dict[str, object]] = []
-        self.delay_s = 0.0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                msg_id = self.headers["webhook-id"]
-                stamp = int(self.headers["webhook-timestamp"])
-                signed = verify(SECRET, msg_id, stamp, body, self.headers["webhook-signature"])
-                time.sleep(receiver.delay_s)
-                status, headers = receiver.answers.pop(0) if receiver.answers else (200, {})
-                receiver.requests.append(
-                    {
-                        "at": time.monotonic(),
-                        "id": msg_id,
-                        "signed": signed,
-                        "fresh": abs(time.time() - stamp) < 60,
-                        "body": json.loads(body),
-                        "status": status,
-                        "path": self.path,
-                    }
-                )
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *_args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path: str = "/hook") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def delivered(self) -> list[dict[str, object]]:
-        return [r for r in self.requests if 200 <= int(r["status"]) < 300]  # type: ignore[call-overload]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
