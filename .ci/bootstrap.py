@@ -42,6 +42,9 @@ APT_TEST_PACKAGES: tuple[str, ...] = (
     "systemd",
     # The notification tests publish to a throwaway Mosquitto broker on loopback.
     "mosquitto",
+    # The review page's browser tests drive Debian's headless Chromium with Playwright
+    # (its executable_path: Playwright's own browser download is never run).
+    "chromium-headless-shell",
 )
 
 # Set for pytest when the system packages are in place: PostgreSQL and RTSP tests
