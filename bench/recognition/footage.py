@@ -20,7 +20,6 @@ import numpy as np
 from bench.recognition import looks
 from watcher.core import FaceEngine
 from watcher.faces.gallery import embed_photo
-from watcher.faces.quality import measure
 
 CLIP = looks.MEDIA / "video" / "short_hamilton_clip.mp4"
 PERFORMER = "lin_manuel_miranda"
@@ -35,8 +34,7 @@ STEP_S = 0.2
 
 def build(engine: FaceEngine) -> dict[str, np.ndarray]:
     """Every face watcher's detector finds in the clip at 5 frames a second."""
-    rows: dict[str, list[object]] = {k: [] for k in ("key", "person", "t", "spec", "found")}
-    vectors, marks, boxes, measures = [], [], [], []
+    table = looks.LookTable()
     with av.open(str(CLIP)) as container:
         next_t = 0.0
         for frame in container.decode(video=0):
@@ -52,24 +50,11 @@ def build(engine: FaceEngine) -> dict[str, np.ndarray]:
             face = max(found, key=lambda b: b.height)
             vec, lm = engine.embed_faces(rgb, [face])
             performer = t < PERFORMER_UNTIL_S
-            rows["key"].append("hamilton_performer" if performer else "hamilton_audience")
-            rows["person"].append(PERFORMER if performer else AUDIENCE)
-            rows["t"].append(round(t, 3))
-            rows["spec"].append("{}")
-            rows["found"].append(True)
-            vectors.append(vec[0])
-            marks.append(lm[0])
-            boxes.append(tuple(face))
-            look = measure(grey, face, lm[0])
-            measures.append(
-                (look.face_px, look.sharpness, look.yaw, look.pitch, int(look.cut), look.contrast)
-            )
+            key = "hamilton_performer" if performer else "hamilton_audience"
+            person = PERFORMER if performer else AUDIENCE
+            table.add(key, person, t, "{}", (grey, face, vec[0], lm[0]))
     return {
-        **{k: np.asarray(v) for k, v in rows.items()},
-        "vector": np.asarray(vectors),
-        "landmarks": np.asarray(marks),
-        "box": np.asarray(boxes),
-        "measure": np.asarray(measures, dtype=np.float64),
+        **table.arrays(),
         # The performer's gallery photo, as `watcher faces add` would embed it.
         "performer_photo": embed_photo(engine, looks.MEDIA / "faces" / "lin_manuel_miranda_1.png"),
     }

@@ -132,10 +132,52 @@ def _digest(items: list[Source]) -> str:
     return h.hexdigest()[:16]
 
 
+class LookTable:
+    """The looks of a benchmark as parallel columns, saved as one .npz."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[object]] = {
+            k: [] for k in ("key", "person", "t", "spec", "found")
+        }
+        self.vectors: list[np.ndarray] = []
+        self.marks: list[np.ndarray] = []
+        self.boxes: list[tuple[int, ...]] = []
+        self.measures: list[tuple[float, ...]] = []
+
+    def add(self, key: str, person: str, t: float, spec: str, seen: tuple | None) -> None:
+        """One look; `seen` is (grey frame, box, embedding, landmarks), None if no face."""
+        values = (key, person, round(t, 3), spec, seen is not None)
+        for column, value in zip(self.rows, values, strict=True):
+            self.rows[column].append(value)
+        if seen is None:
+            self.vectors.append(np.zeros(128))
+            self.marks.append(np.zeros((5, 2)))
+            self.boxes.append((0, 0, 0, 0))
+            self.measures.append((0, 0.0, 0.0, 0.0, 1, 0.0))
+            return
+        grey, box, vector, marks = seen
+        self.vectors.append(vector)
+        self.marks.append(marks)
+        self.boxes.append(tuple(box))
+        look = measure(grey, box, marks)
+        self.measures.append(
+            (look.face_px, look.sharpness, look.yaw, look.pitch, int(look.cut), look.contrast)
+        )
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The columns as the arrays `load` returns."""
+        return {
+            **{k: np.asarray(v) for k, v in self.rows.items()},
+            "vector": np.asarray(self.vectors),
+            "landmarks": np.asarray(self.marks),
+            "box": np.asarray(self.boxes),
+            "measure": np.asarray(self.measures, dtype=np.float64),
+        }
+
+
 def build(engine: FaceEngine) -> dict[str, np.ndarray]:
     """Every look of every visit: the arrays of the cache (see `load`)."""
-    rows: dict[str, list[object]] = {k: [] for k in ("key", "person", "t", "spec", "found")}
-    vectors, marks, boxes, measures = [], [], [], []
+    table = LookTable()
     for si, src in enumerate(sources()):
         photo = read_rgb(src.path)
         if src.crop is not None:
@@ -145,34 +187,14 @@ def build(engine: FaceEngine) -> dict[str, np.ndarray]:
             frame = _place(photo, face, spec, seed=si * 100 + li)
             grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
             found = [b for b in engine.detect(grey, MIN_FACE_PX) if b.height >= 0.8 * MIN_FACE_PX]
-            rows["key"].append(src.key)
-            rows["person"].append(src.person)
-            rows["t"].append(round(li * STEP_S, 3))
-            rows["spec"].append(json.dumps(spec.__dict__))
-            rows["found"].append(bool(found))
-            if not found:
-                vectors.append(np.zeros(128))
-                marks.append(np.zeros((5, 2)))
-                boxes.append((0, 0, 0, 0))
-                measures.append((0, 0.0, 0.0, 0.0, 1, 0.0))
-                continue
-            # The face nearest the frame's centre of the face: the visitor, not a poster.
-            best = min(found, key=lambda b: abs(b.centre[0] - FRAME_H / 2))
-            vec, lm = engine.embed_faces(frame, [best])
-            vectors.append(vec[0])
-            marks.append(lm[0])
-            boxes.append(tuple(best))
-            look = measure(grey, best, lm[0])
-            measures.append(
-                (look.face_px, look.sharpness, look.yaw, look.pitch, int(look.cut), look.contrast)
-            )
-    return {
-        **{k: np.asarray(v) for k, v in rows.items()},
-        "vector": np.asarray(vectors),
-        "landmarks": np.asarray(marks),
-        "box": np.asarray(boxes),
-        "measure": np.asarray(measures, dtype=np.float64),
-    }
+            seen = None
+            if found:
+                # The face nearest the frame's centre of the face: the visitor, not a poster.
+                best = min(found, key=lambda b: abs(b.centre[0] - FRAME_H / 2))
+                vec, lm = engine.embed_faces(frame, [best])
+                seen = (grey, best, vec[0], lm[0])
+            table.add(src.key, src.person, li * STEP_S, json.dumps(spec.__dict__), seen)
+    return table.arrays()
 
 
 def look_of(data: dict[str, np.ndarray], i: int) -> Look:
