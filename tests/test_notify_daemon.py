@@ -12,6 +12,8 @@ import pytest
 from tests.support.cli import watcher, write_config
 from tests.support.daemon import Daemon
 from tests.support.media import VIDEO
+from tests.support.mosquitto import Broker, Subscriber
+from tests.support.mosquitto import broker as broker  # noqa: F401  (the fixture)
 from tests.support.webhook_receiver import SECRET, Receiver
 
 EVENT_OPENED = r"event (\w+): unknown face at ([\d.]+) s, recording"
@@ -65,3 +67,44 @@ def test_sigkill_with_pending_deliveries_delivers_them_after_restart(tmp_path: P
         assert notify_status(config)["pending"] == 0
     finally:
         receiver.close()
+
+
+@pytest.mark.timeout(180)
+def test_the_daemon_publishes_an_event_and_its_complete_snapshot(
+    tmp_path: Path,
+    broker: Broker,  # noqa: F811
+) -> None:
+    import cv2
+    import numpy as np
+
+    broker.start()
+    sub = Subscriber(broker, "home/#", client_id="ha").start()
+    try:
+        extra = (
+            f"mqtt:\n  host: {broker.host}\n  port: {broker.port}\n  topic_prefix: home\n"
+            "  client_id: watcher-test\n"
+        )
+        config = write_config(tmp_path, source=str(VIDEO / "noface_face.mp4"), extra=extra)
+        with Daemon(config) as daemon:
+            opened = daemon.wait_for(EVENT_OPENED, timeout=60)
+            event_id = opened.group(1)
+            assert sub.wait("home/available")[-1].payload == b"online"
+            sub.wait("home/cam/snapshot", timeout=30)
+            assert daemon.stop(signal.SIGTERM) == 0
+        bodies = [json.loads(m.payload) for m in sub.wait("home/events", 3, timeout=30)]
+        mine = [b for b in bodies if b["after"]["id"] == event_id]
+        assert [b["type"] for b in mine][:2] == ["new", "update"] and mine[-1]["type"] == "end"
+        assert mine[-1]["after"]["status"] == "closed" and mine[-1]["after"]["clip"]
+        on_off = [m.payload for m in sub.on("home/cam/stranger") if not m.retain]
+        assert on_off[-2:] == [b"ON", b"OFF"]
+        # The retained snapshot is the whole JPEG the event row names.
+        (snapshot,) = sub.on("home/cam/snapshot")
+        with_snapshot = [b for b in mine if b["type"] == "update" and b["after"]["snapshot"]]
+        assert with_snapshot and with_snapshot[0]["before"]["snapshot"] is None
+        assert snapshot.payload == Path(with_snapshot[0]["after"]["snapshot"]).read_bytes()
+        picture = cv2.imdecode(np.frombuffer(snapshot.payload, np.uint8), cv2.IMREAD_COLOR)
+        assert picture is not None and picture.shape[0] > 100
+        assert sub.on("home/available")[-1].payload == b"offline"
+        assert notify_status(config)["pending"] == 0
+    finally:
+        sub.stop()

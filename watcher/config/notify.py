@@ -63,9 +63,17 @@ class MqttConfig(BaseModel):
     keepalive_s: int = Field(
         default=30, ge=5, le=3600, description="Seconds between keep-alive pings."
     )
+    discovery: bool = Field(
+        default=True,
+        description="Announce the cameras to Home Assistant (MQTT device discovery).",
+    )
+    discovery_prefix: str = Field(
+        default="homeassistant",
+        description="Home Assistant's discovery prefix (its MQTT integration's setting).",
+    )
     tls: MqttTlsConfig | None = Field(default=None, description="TLS settings; null: plain TCP.")
 
-    @field_validator("topic_prefix")
+    @field_validator("topic_prefix", "discovery_prefix")
     @classmethod
     def _check_prefix(cls, value: str) -> str:
         """A prefix is topic levels without wildcards, not starting or ending with '/'."""

@@ -39,7 +39,11 @@ def make_channels(cfg: WatcherConfig) -> list[Channel]:
         from watcher.notify.mqtt import MqttChannel
 
         try:
-            channels.append(MqttChannel(cfg.mqtt, reconnect_max_s=_reconnect_max(cfg)))
+            channels.append(
+                MqttChannel(
+                    cfg.mqtt, cameras=list(cfg.cameras), reconnect_max_s=_reconnect_max(cfg)
+                )
+            )
         except (OSError, ValueError) as exc:
             log.error("notify: MQTT off: %s", _reason(exc))
     for hook in cfg.webhooks:

@@ -13,9 +13,11 @@ once their file is written, so a subscriber never gets half a picture.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -23,6 +25,7 @@ import paho.mqtt.client as mqtt
 
 from watcher.config.notify import MqttConfig
 from watcher.notify.channel import DELIVERED, Message, Outcome
+from watcher.notify.discovery import device_config, discovery_topic
 
 log = logging.getLogger("watcher.notify")
 
@@ -36,8 +39,16 @@ RECONNECT_MAX_S: Final = 30
 class MqttChannel:
     """A paho client with its own network thread, reconnecting by itself."""
 
-    def __init__(self, config: MqttConfig, *, reconnect_max_s: int = RECONNECT_MAX_S) -> None:
+    def __init__(
+        self,
+        config: MqttConfig,
+        *,
+        cameras: Sequence[str] = (),
+        reconnect_max_s: int = RECONNECT_MAX_S,
+    ) -> None:
         self.config = config
+        self.cameras = tuple(cameras)
+        self._first_connect = True
         self.target = TARGET
         self.name = f"MQTT broker {config.host}:{config.port}"
         self.prefix = config.topic_prefix
@@ -65,6 +76,7 @@ class MqttChannel:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_connect_fail = self._on_connect_fail
+        client.on_message = self._on_message
         self._client = client
 
     def topic(self, *levels: str) -> str:
@@ -88,9 +100,31 @@ class MqttChannel:
             self._said_down = True
             return
         client.publish(self.topic("available"), "online", qos=QOS, retain=True)
+        if self._first_connect:
+            # No event is open at start (recovery closed what a crash left open): a
+            # stranger state retained from before the restart is stale. Messages of
+            # events opened since are delivered after this, so they win.
+            self._first_connect = False
+            for camera in self.cameras:
+                client.publish(self.topic(camera, "stranger"), "OFF", qos=QOS, retain=True)
+        if self.config.discovery:
+            client.subscribe(f"{self.config.discovery_prefix}/status", qos=QOS)
+            self._announce(client)
         self._connected.set()
         self._said_down = False
         log.info("notify: connected to %s", self.name)
+
+    def _announce(self, client: mqtt.Client) -> None:
+        """Publish the Home Assistant device discovery config (retained)."""
+        config = self.config
+        payload = device_config(self.prefix, config.client_id, self.cameras)
+        topic = discovery_topic(config.discovery_prefix, config.client_id)
+        client.publish(topic, json.dumps(payload), qos=QOS, retain=True)
+
+    def _on_message(self, client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        """Home Assistant came (back) online: announce again."""
+        if msg.topic == f"{self.config.discovery_prefix}/status" and msg.payload == b"online":
+            self._announce(client)
 
     def _on_disconnect(
         self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any

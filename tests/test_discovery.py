@@ -1,0 +1,95 @@
+"""Home Assistant discovery and start-up state over a real Mosquitto broker."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from tests.support.mosquitto import Broker, Subscriber
+from tests.support.mosquitto import broker as broker  # noqa: F401  (the fixture)
+from watcher.config.notify import MqttConfig
+from watcher.notify.discovery import device_config, discovery_topic
+from watcher.notify.mqtt import MqttChannel
+
+# What Home Assistant's MQTT discovery documents as required, for device-based discovery
+# (`<prefix>/device/<id>/config`): a device with identifiers, an origin with a name, and
+# components, each with its platform and a unique_id; then per platform.
+PLATFORM_REQUIRES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "binary_sensor": (("state_topic",),),
+    "image": (("image_topic", "url_topic"),),  # exactly one of them
+    "sensor": (("state_topic",),),
+    "switch": (("command_topic",),),
+    "event": (("state_topic",), ("event_types",)),
+}
+
+
+def check_device_discovery(payload: dict[str, Any]) -> None:
+    device = payload["device"]
+    assert device.get("identifiers") or device.get("connections")
+    assert payload["origin"]["name"]
+    assert payload["components"]
+    for key, component in payload["components"].items():
+        platform = component["platform"]
+        assert platform in PLATFORM_REQUIRES, platform
+        assert component["unique_id"], key
+        for alternatives in PLATFORM_REQUIRES[platform]:
+            present = [a for a in alternatives if a in component]
+            assert len(present) == 1, (key, alternatives)
+        for name, value in component.items():
+            if name.endswith("_topic"):
+                assert "#" not in value and "+" not in value
+    ids = [c["unique_id"] for c in payload["components"].values()]
+    assert len(ids) == len(set(ids))
+
+
+def test_the_payload_has_what_home_assistant_requires() -> None:
+    payload = device_config("watcher", "watcher", ["front_door", "garage"], host="pi")
+    check_device_discovery(payload)
+    components = payload["components"]
+    assert components["front_door_stranger"]["state_topic"] == "watcher/front_door/stranger"
+    assert components["garage_snapshot"]["image_topic"] == "watcher/garage/snapshot"
+    assert payload["availability_topic"] == "watcher/available"
+    assert discovery_topic("homeassistant", "watcher one") == (
+        "homeassistant/device/watcher_one/config"
+    )
+
+
+def test_announced_on_connect_and_again_when_home_assistant_comes_online(
+    broker: Broker,  # noqa: F811
+) -> None:
+    broker.start()
+    # A stranger state retained from before a crash: stale once watcher starts again.
+    stale = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="stale")
+    stale.connect(broker.host, broker.port)
+    stale.loop_start()
+    stale.publish("watcher/front_door/stranger", "ON", qos=1, retain=True).wait_for_publish(5)
+
+    ha = Subscriber(broker, "#", client_id="ha").start()
+    channel = MqttChannel(
+        MqttConfig(host=broker.host, port=broker.port), cameras=["front_door", "garage"]
+    ).start()
+    try:
+        assert channel.wait_connected(20)
+        (config,) = ha.wait("homeassistant/device/watcher/config")
+        assert config.retain is False  # live; a newcomer gets it retained
+        check_device_discovery(json.loads(config.payload))
+        stranger = ha.wait("watcher/front_door/stranger", 2)
+        assert stranger[-1].payload == b"OFF"
+
+        stale.publish("homeassistant/status", "online", qos=1).wait_for_publish(5)
+        ha.wait("homeassistant/device/watcher/config", 2)
+        time.sleep(0.3)
+        assert ha.on("watcher/events") == []  # announcing never replays an event
+
+        late = Subscriber(broker, "homeassistant/#", client_id="late").start()
+        (kept,) = late.wait("homeassistant/device/watcher/config")
+        assert kept.retain and json.loads(kept.payload) == json.loads(config.payload)
+        late.stop()
+    finally:
+        channel.close()
+        ha.stop()
+        stale.disconnect()
+        stale.loop_stop()
