@@ -81,3 +81,39 @@ def test_bad_notification_config_is_one_line_each(
     text = str(info.value)
     assert message in text, text
     assert "topsecretvalue" not in text
+
+
+def test_check_config_reads_the_secret_files_and_masks_urls(tmp_path: Path) -> None:
+    from tests.support.cli import watcher
+
+    good = write(
+        tmp_path,
+        """
+        known_faces_dir: known_faces
+        mqtt: {host: broker.lan, user: w, password: pw-in-config-123}
+        webhooks: [{url: 'https://u:hook-pw-456@example.org/h', secret_file: hook.secret}]
+        """,
+    )
+    (tmp_path / "known_faces").mkdir()
+    (tmp_path / "hook.secret").write_text("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n")
+    done = watcher("check-config", "-c", str(good))
+    assert done.returncode == 0, done.stderr
+    assert "notifications: MQTT broker.lan:1883 as watcher/, webhook https://u:***@" in done.stdout
+    assert "pw-in-config-123" not in done.stdout + done.stderr
+    assert "hook-pw-456" not in done.stdout + done.stderr
+
+    (tmp_path / "hook.secret").write_text("not-a-secret\n")
+    bad = write(
+        tmp_path,
+        """
+        known_faces_dir: known_faces
+        mqtt: {host: broker.lan, user: w, password_file: missing/pw, tls: {cert_file: c.pem}}
+        webhooks: [{url: 'https://example.org/h', secret_file: hook.secret}]
+        """,
+    )
+    done = watcher("check-config", "-c", str(bad))
+    assert done.returncode == 2
+    assert f"mqtt.password_file: cannot read {tmp_path / 'missing' / 'pw'}" in done.stderr
+    assert "mqtt.tls: give cert_file and key_file together" in done.stderr
+    assert "webhooks.0.secret_file: a webhook secret starts with whsec_" in done.stderr
+    assert "not-a-secret" not in done.stderr

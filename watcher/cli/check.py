@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from watcher.cli.common import Subparsers, command, faces_and_gallery, guard
 from watcher.config import WatcherConfig, summary
-from watcher.constants import EXIT_OK
+from watcher.constants import EXIT_CONFIG, EXIT_OK
 
 
 def register(sub: Subparsers) -> None:
@@ -26,4 +27,11 @@ def check_config(cfg: WatcherConfig, args: argparse.Namespace) -> int:
         print(f"  {name}: {count} image{'s' if count != 1 else ''}")
     for item in gallery.rejected:
         print(f"  rejected {item.path}: {item.reason}")
+    from watcher.notify import config_problems, describe
+
+    print(describe(cfg))
+    problems = config_problems(cfg)
+    if problems:
+        print("watcher: invalid config:\n" + "\n".join(problems), file=sys.stderr)
+        return EXIT_CONFIG
     return EXIT_OK

@@ -8,12 +8,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
 from watcher.config import WatcherConfig, mask_url
 from watcher.notify.channel import Channel, Message, Outcome
 from watcher.notify.dispatcher import Dispatcher
+from watcher.notify.signing import decode_secret
 from watcher.notify.webhook import WebhookChannel, webhook_target
 from watcher.store.models import Notification
 
@@ -25,6 +27,8 @@ __all__ = [
     "Message",
     "Outcome",
     "TargetStatus",
+    "config_problems",
+    "describe",
     "make_channels",
     "make_dispatcher",
     "outbox_status",
@@ -52,6 +56,51 @@ def make_channels(cfg: WatcherConfig) -> list[Channel]:
         except (OSError, ValueError) as exc:
             log.error("notify: webhook left out: %s", _reason(exc))
     return channels
+
+
+def config_problems(cfg: WatcherConfig) -> list[str]:
+    """What check-config can find before start: unreadable secret, password and TLS files."""
+    problems: list[str] = []
+
+    def readable(key: str, path: Path | None) -> None:
+        if path is None:
+            return
+        try:
+            with path.open("rb"):
+                pass
+        except OSError as exc:
+            problems.append(f"{key}: cannot read {path}: {exc.strerror or exc}")
+
+    if cfg.mqtt is not None:
+        readable("mqtt.password_file", cfg.mqtt.password_file)
+        tls = cfg.mqtt.tls
+        if tls is not None:
+            for name in ("ca_file", "cert_file", "key_file"):
+                readable(f"mqtt.tls.{name}", getattr(tls, name))
+            if (tls.cert_file is None) != (tls.key_file is None):
+                problems.append("mqtt.tls: give cert_file and key_file together")
+    for index, hook in enumerate(cfg.webhooks):
+        readable(f"webhooks.{index}.secret_file", hook.secret_file)
+        if hook.secret_file is not None:
+            try:
+                secret = hook.read_secret()
+                if secret:
+                    decode_secret(secret)
+            except OSError:
+                pass  # said above
+            except ValueError as exc:
+                problems.append(f"webhooks.{index}.secret_file: {exc}")
+    return problems
+
+
+def describe(cfg: WatcherConfig) -> str:
+    """One line for check-config: where notifications go."""
+    parts = []
+    if cfg.mqtt is not None:
+        tls = " (TLS)" if cfg.mqtt.tls is not None else ""
+        parts.append(f"MQTT {cfg.mqtt.host}:{cfg.mqtt.port}{tls} as {cfg.mqtt.topic_prefix}/")
+    parts.extend(f"webhook {mask_url(hook.url)}" for hook in cfg.webhooks)
+    return "notifications: " + (", ".join(parts) if parts else "off (no mqtt, no webhooks)")
 
 
 def _reconnect_max(cfg: WatcherConfig) -> int:
