@@ -6,6 +6,8 @@ import contextlib
 import hmac
 import logging
 import re
+import subprocess
+import sys
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -50,6 +52,8 @@ HERE: Final = Path(__file__).resolve().parent
 EVENT_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 CAMERA: Final = re.compile(CAMERA_NAME_PATTERN)
 LABEL: Final = re.compile(r"^unknown-\d{1,12}$")
+NAMING_TIMEOUT_S: Final = 300.0
+MAX_NAME: Final = 63
 CROPS_SHOWN: Final = 4  # best crops of a stranger on the strangers page
 MAX_FORM_BYTES: Final = 64 * 1024
 STATUS_LABELS: Final = {
@@ -459,6 +463,27 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
             {"identities": identities, "crops": range(CROPS_SHOWN)},
         )
 
+    async def name_stranger(request: Request) -> Response:
+        """ "This is Alice": the whole identity at once, by `watcher faces name` itself."""
+        if (refused := gate(request)) is not None:
+            return refused
+        form, refused = await check_csrf(request)
+        if refused is not None:
+            return refused
+        label = request.path_params["label"]
+        name = form.get("name", "").strip()
+        if not LABEL.match(label):
+            return web.error(request, 404, "No such stranger.")
+        if not name or len(name) > MAX_NAME:
+            return web.error(request, 400, "Give a name (at most 63 characters).")
+        ok, lines = await run_in_threadpool(name_by_command, cfg, label, name)
+        return web.render(
+            request,
+            "named.html",
+            {"label": label, "name": name, "ok": ok, "lines": lines},
+            status=200 if ok else 409,
+        )
+
     def stranger_crop(request: Request) -> Response:
         if not web.allowed(web.session(request)):
             return Response("login required", status_code=401)
@@ -526,6 +551,7 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
         Route("/events/{event_id}/{kind}", event_file),
         Route("/strangers", strangers),
         Route("/strangers/{label}/crop/{index:int}", stranger_crop),
+        Route("/strangers/{label}/name", name_stranger, methods=["POST"]),
         Route("/login", login_page, methods=["GET"]),
         Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
@@ -544,6 +570,32 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
     )
     app.state.web = web
     return app
+
+
+def name_by_command(cfg: WatcherConfig, label: str, name: str) -> tuple[bool, list[str]]:
+    """Run `watcher faces name LABEL NAME` on this config; (success, its output lines).
+
+    The same code as the command, in a process of its own: the face engine (dlib and
+    its models, a few hundred MB at work) is loaded only while naming, never kept by
+    the page.
+    """
+    if cfg.config_path is None:
+        return False, ["this page was not started from a config file"]
+    config = ["-c", str(cfg.config_path)]
+    try:
+        done = subprocess.run(
+            # After `--` a name is never taken for an option; the command validates it.
+            [sys.executable, "-m", "watcher", "faces", "name", *config, "--", label, name],
+            capture_output=True,
+            text=True,
+            timeout=NAMING_TIMEOUT_S,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return False, [f"naming took longer than {NAMING_TIMEOUT_S:.0f} s and was stopped"]
+    lines = [line.removeprefix("watcher: ") for line in (done.stdout + done.stderr).splitlines()]
+    return done.returncode == 0, [line for line in lines if line.strip()][-20:]
 
 
 def _local_path(target: str) -> bool:

@@ -20,13 +20,13 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("img[data-optional]").forEach((img) => {
     img.addEventListener("error", () => img.remove());
   });
-  // Deleting asks first; on an event page the Delete key asks too.
-  const deleting = document.getElementById("delete");
-  if (deleting) {
-    deleting.addEventListener("submit", (e) => {
-      if (!window.confirm(deleting.dataset.confirm)) e.preventDefault();
+  // Deleting and naming ask first; on an event page the Delete key asks too.
+  document.querySelectorAll("form[data-confirm]").forEach((form) => {
+    form.addEventListener("submit", (e) => {
+      if (!window.confirm(form.dataset.confirm)) e.preventDefault();
     });
-  }
+  });
+  const deleting = document.getElementById("delete");
   // On an event page: space plays or pauses the clip.
   const video = document.getElementById("clip");
   document.addEventListener("keydown", (e) => {
