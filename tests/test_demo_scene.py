@@ -21,12 +21,17 @@ from watcher.source.demo_photos import (
     resident_photo,
     visitor_photo,
 )
-from watcher.source.demo_scene import Appearance, DemoScene
+from watcher.source.demo_scene import SLIDE_S, Appearance, DemoScene
 
 # Frames at 10 fps in the default 30 s period (see the timeline test).
 EMPTY_FRAMES = (0, 25, 130, 250, 299)
 RESIDENT_STILL = 75  # 7.5 s: the resident stands fully in view
 VISITOR_STILL = 185  # 18.5 s: the visitor stands fully in view
+
+
+def fully_in_view(who: Appearance, t: float) -> bool:
+    """Whether the person stands still, wholly inside the frame, at time t."""
+    return who.start_s + SLIDE_S <= t <= who.end_s - SLIDE_S
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +116,8 @@ def test_timeline_matches_the_script(scene: DemoScene) -> None:
     assert scene.appearance_at(2.0) is None
     assert scene.appearance_at(7.0) == scene.timeline[0]
     assert scene.appearance_at(18.0) == scene.timeline[1]
-    assert scene.timeline[0].fully_in_view(7.5)
-    assert not scene.timeline[0].fully_in_view(4.5)
+    assert fully_in_view(scene.timeline[0], 7.5)
+    assert not fully_in_view(scene.timeline[0], 4.5)
 
 
 def test_empty_frames_equal_the_background_up_to_noise(scene: DemoScene) -> None:
@@ -142,8 +147,9 @@ def test_dlib_finds_no_face_in_empty_frames(scene: DemoScene, face_engine: Dlib)
 def test_dlib_finds_one_face_of_the_promised_size(
     scene: DemoScene, face_engine: Dlib, index: int
 ) -> None:
-    who = scene.appearance_at(scene.time_of(index))
-    assert who is not None and who.fully_in_view(scene.time_of(index))
+    t = (index % scene.period_frames) / scene.fps
+    who = scene.appearance_at(t)
+    assert who is not None and fully_in_view(who, t)
     faces = face_engine.faces(scene.frame(index))
     assert len(faces) == 1
     assert 140 <= faces[0].height() <= 200

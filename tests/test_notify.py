@@ -102,15 +102,13 @@ def test_status_stays_on_one_line(listener: Listener) -> None:
     assert listener.receive() == {"STATUS": "front_door: ok READY=1"}
 
 
-def test_reloading_and_extend_timeout(listener: Listener) -> None:
+def test_reloading(listener: Listener) -> None:
     notifier = Notifier(env_for(listener))
     before = time.monotonic_ns() // 1000
     notifier.reloading()
     fields = listener.receive()
     assert fields["RELOADING"] == "1"
     assert before <= int(fields["MONOTONIC_USEC"]) <= time.monotonic_ns() // 1000
-    notifier.extend_timeout(90)
-    assert listener.receive() == {"EXTEND_TIMEOUT_USEC": "90000000"}
 
 
 def test_abstract_socket_name() -> None:

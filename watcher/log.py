@@ -40,3 +40,79 @@ def setup_logging(level: str = "INFO") -> None:
     logging.getLogger("libav").setLevel(logging.ERROR)
     # Alembic announces every plugin and migration step at INFO on each start.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception on one line: its type and the first line of its message."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def expected_fault(exc: BaseException) -> bool:
+    """Whether a fault comes from outside watcher: the system (OSError: a full disk, a
+    dead share) or the database (SQLAlchemyError). Anything else is watcher's own bug."""
+    if isinstance(exc, OSError):
+        return True
+    sa_exc = sys.modules.get("sqlalchemy.exc")  # never imported here just to ask
+    return sa_exc is not None and isinstance(exc, sa_exc.SQLAlchemyError)
+
+
+class FaultLog:
+    """How a thread that survives a fault logs it, so that a fault that persists is no flood.
+
+    A fault from outside (expected_fault, or one of `expected`) is one line;
+    watcher's own bug gets its traceback the first time, and one line when the
+    same fault comes again at once. With `repeat_level`, a repeat is logged at
+    that level instead (DEBUG for a fault that may come with every frame), and
+    `recovered()` says when it stopped.
+    """
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        repeat_level: int | None = None,
+        expected: tuple[type[BaseException], ...] = (),
+    ) -> None:
+        self.logger = logger
+        self.repeat_level = repeat_level
+        self.expected = expected  # more faults from outside, for this thread
+        self._last: str | None = None
+        self.repeats = 0
+
+    def failed(
+        self, exc: BaseException, msg: str, *args: object, level: int = logging.ERROR
+    ) -> None:
+        """Log `msg % args` for `exc`, as the class says."""
+        key = _where(exc)
+        repeat = key == self._last
+        self._last = key
+        if repeat:
+            self.repeats += 1
+            if self.repeat_level is not None:
+                level = self.repeat_level
+        else:
+            self.repeats = 0
+        if repeat or expected_fault(exc) or isinstance(exc, self.expected):
+            self.logger.log(level, f"{msg}: %s", *args, one_line(exc))
+        else:
+            self.logger.log(level, msg, *args, exc_info=exc)
+
+    def recovered(self) -> int:
+        """Forget the last fault (it stopped); how many repeats of it there were."""
+        repeats, self._last, self.repeats = self.repeats, None, 0
+        return repeats
+
+    @property
+    def failing(self) -> bool:
+        """Whether the last call was a failure not yet followed by recovered()."""
+        return self._last is not None
+
+
+def _where(exc: BaseException) -> str:
+    """What makes two faults the same: the exception's type and the line that raised it
+    (not its message, which may name the frame or the file of the moment)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    place = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb is not None else str(exc)
+    return f"{type(exc).__module__}.{type(exc).__qualname__} at {place}"

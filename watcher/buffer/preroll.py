@@ -63,11 +63,3 @@ class PrerollBuffer:
     def __len__(self) -> int:
         with self._lock:
             return sum(len(gop) for gop in self._gops)
-
-    @property
-    def span_s(self) -> float:
-        """Seconds of media held, first to last packet."""
-        with self._lock:
-            if not self._gops:
-                return 0.0
-            return self._gops[-1][-1].t - self._gops[0][0].t

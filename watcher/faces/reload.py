@@ -13,6 +13,7 @@ from watcher.core import Embeddings, FaceEngine
 from watcher.faces import learned
 from watcher.faces.cache import GalleryCache
 from watcher.faces.gallery import Fingerprint, Gallery, Rejected, fingerprint, load_gallery
+from watcher.log import FaultLog
 from watcher.worker import Beat, no_beat
 
 log = logging.getLogger("watcher.faces")
@@ -191,7 +192,9 @@ class GalleryWatcher:
 
     def _run(self, interval_s: float) -> None:
         next_check = time.monotonic() + interval_s
-        last_error: str | None = None
+        # Said once per distinct failure, not every interval (an unreadable folder): a
+        # dead share is one line, a bug its traceback.
+        faults = FaultLog(log, repeat_level=logging.DEBUG)
         while not self._stop.wait(min(_TICK_S, interval_s)):
             self.beat(THREAD_NAME)  # idle is progress; a reload hanging on a dead share is not
             forced = self._force
@@ -204,12 +207,9 @@ class GalleryWatcher:
                     self.reload()
                 else:
                     self.check()
-                last_error = None
+                faults.recovered()
             except Exception as exc:  # a bad reload must not end hot reloading for good
-                # Said once per distinct failure, not every interval (an unreadable folder).
-                if repr(exc) != last_error:
-                    log.exception("gallery reload failed; keeping the current gallery")
-                last_error = repr(exc)
+                faults.failed(exc, "gallery reload failed; keeping the current gallery")
             next_check = time.monotonic() + interval_s
 
     def _unsettled(self, now: Fingerprint) -> bool:

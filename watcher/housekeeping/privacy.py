@@ -13,6 +13,7 @@ from typing import Any, Final, TypeVar
 from sqlalchemy import CursorResult, Engine, Result, delete, or_, select, update
 from sqlalchemy.orm import Session
 
+from watcher.log import FaultLog
 from watcher.store.grouping import lock_identities, refresh_identities
 from watcher.store.models import Event, EventIdentity, Sighting, UnknownIdentity
 
@@ -154,13 +155,20 @@ def expiry_pass(
     older_than_days: float,
     *,
     host: str | None = None,
+    faults: FaultLog | None = None,
 ) -> ExpiryReport | None:
-    """One expiry pass for the daemon's housekeeping: logs one line, never raises (None)."""
+    """One expiry pass for the daemon's housekeeping: logs one line, never raises (None).
+
+    A database or disk fault is one line; a bug is logged with its traceback (by
+    `faults`, which keeps a fault that persists from pass to pass to one traceback).
+    """
     try:
         report = expire_unknown(engine, recordings_dir, older_than_days, host=host)
     except Exception as exc:  # housekeeping must never take the daemon down
-        log.error("privacy: expiry failed: %s: %s", type(exc).__name__, exc)
+        (faults or FaultLog(log)).failed(exc, "privacy: expiry failed")
         return None
+    if faults is not None:
+        faults.recovered()
     if report.failed_files:
         log.warning("privacy: %s", report.summary())
     elif report.embeddings or report.crops or report.identities:

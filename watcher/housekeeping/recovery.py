@@ -11,6 +11,7 @@ from sqlalchemy import Engine, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from watcher.constants import CLIP_EXT, EVENT_INTERRUPTED, EVENT_OPEN
+from watcher.log import FaultLog
 from watcher.record.paths import event_paths
 from watcher.record.probe import is_playable, last_frame_seconds, repair_clip
 from watcher.store.models import Event, Sighting
@@ -94,7 +95,11 @@ def _end_time(event: _Open, clip: Path | None) -> datetime:
         try:
             end = _clip_end(event, clip)
         except Exception as exc:  # one bad file must not stop the daemon from starting
-            log.warning("store: event %s: clip %s not probed: %s", event.id, clip, exc)
+            # The probe reports a damaged clip itself: what comes here is a disk fault
+            # (one line) or a bug (its traceback).
+            FaultLog(log).failed(
+                exc, "store: event %s: clip %s not probed", event.id, clip, level=logging.WARNING
+            )
     if end is None:
         end = event.last_sighting or event.started_at
     return max(end, event.started_at)  # never before the start (e.g. the clock stepped back)

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from watcher.housekeeping.privacy import ExpiryReport, expiry_pass
 from watcher.housekeeping.report import RetentionLimits, RetentionReport
 from watcher.housekeeping.retention import DEFAULT_INTERVAL_S, enforce
+from watcher.log import FaultLog
 from watcher.worker import IDLE_BEAT_S, Beat, no_beat
 
 log = logging.getLogger("watcher.retention")
@@ -49,6 +50,9 @@ class HousekeepingTask:
         # Limits passed and already warned about: a limit that stays passed (a disk
         # someone else fills) is one warning, not one every interval.
         self._warned: set[str] = set()
+        # A database or disk fault is one line; a bug its traceback, once in a row.
+        self._faults = FaultLog(log)
+        self._privacy_faults = FaultLog(logging.getLogger("watcher.store"))
         self._wake = threading.Event()
         self._stop = threading.Event()
         self.thread_name = "watcher.retention"
@@ -59,7 +63,7 @@ class HousekeepingTask:
         """One retention pass now, in the caller's thread; None (and one log line) if it failed."""
         with self._lock:
             try:
-                return enforce(
+                report = enforce(
                     self.engine,
                     self.recordings_dir,
                     max_age_days=self.limits.max_age_days,
@@ -70,8 +74,10 @@ class HousekeepingTask:
                     warned=self._warned,
                 )
             except Exception as exc:  # retention must never take the daemon down
-                log.error("retention: pass failed: %s: %s", type(exc).__name__, exc)
+                self._faults.failed(exc, "retention: pass failed")
                 return None
+            self._faults.recovered()
+            return report
 
     def expire_once(self) -> ExpiryReport | None:
         """One privacy-expiry pass now, in the caller's thread; None if off or it failed."""
@@ -79,7 +85,11 @@ class HousekeepingTask:
             return None
         with self._lock:
             return expiry_pass(
-                self.engine, self.recordings_dir, self.unknown_faces_days, host=self.host
+                self.engine,
+                self.recordings_dir,
+                self.unknown_faces_days,
+                host=self.host,
+                faults=self._privacy_faults,
             )
 
     def run_round(self) -> None:

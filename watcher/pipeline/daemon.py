@@ -263,7 +263,7 @@ class Daemon:
         self.notifier.ready()
 
     def _loop(self) -> None:
-        """Housekeeping once a second until asked to stop."""
+        """Once a second until asked to stop: the watchdog, the status file and lines, reloads."""
         to_file, to_log = StatusReporter(self.runners), StatusReporter(self.runners)
         interval = self.cfg.status_interval_s
         next_file = next_log = time.monotonic()

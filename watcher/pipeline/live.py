@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from traceback import format_exception
 
 from watcher.config import mask_url
+from watcher.log import FaultLog
 from watcher.pipeline.camera import CameraPipeline
 from watcher.pipeline.schedule import AnalysisSchedule
 from watcher.source.base import Frame, Source, SourceError, StreamInfo
@@ -232,6 +233,8 @@ class CameraRunner:
     # -- analysis ------------------------------------------------------------
     def _analyse(self) -> None:
         schedule = AnalysisSchedule(self.pipeline.camera.faces.analyse_fps)
+        # A fault that persists fails every frame: its traceback once, then the debug log.
+        faults = FaultLog(self.log, repeat_level=logging.DEBUG)
         while not self._stop.is_set():
             self._beat(self.analyse_name)
             with self._slot_ready:
@@ -242,8 +245,12 @@ class CameraRunner:
                 continue
             try:
                 self.pipeline.analyse(frame)
-            except Exception:  # a bug on one frame must not end the camera
-                self.log.exception("analysis failed on the frame at %.2f s", frame.t)
+            except Exception as exc:  # a bug on one frame must not end the camera
+                faults.failed(exc, "analysis failed on the frame at %.2f s", frame.t)
+            else:
+                if faults.failing:
+                    again = faults.recovered()
+                    self.log.info("analysis works again (%d more frame(s) had failed)", again)
 
 
 def _traceback(exc: BaseException) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from watcher.constants import EVENT_CLOSED, EVENT_NO_CLIP
 from watcher.core import Box, RGBImage
+from watcher.log import FaultLog
 from watcher.record.clip import ClipError, ClipWriter
 from watcher.record.paths import EventPaths
 from watcher.record.snapshot import boxed, crop, write_jpeg
@@ -77,6 +78,8 @@ class EventRecorder:
         self.store = store
         self.on_storage_error = on_storage_error
         self.log = logging.getLogger(f"watcher.record.{camera}")
+        # A job that fails with every packet is one traceback, then the debug log.
+        self._faults = FaultLog(self.log, repeat_level=logging.DEBUG)
         self.thread_name = f"watcher.record.{camera}"
         self.beat = beat
         self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
@@ -178,8 +181,8 @@ class EventRecorder:
     def _safely(self, job: Callable[[], None]) -> None:
         try:
             job()
-        except Exception:  # a bug in one job must not end recording for good
-            self.log.exception("recorder job failed; going on")
+        except Exception as exc:  # a bug in one job must not end recording for good
+            self._faults.failed(exc, "recorder job failed; going on")
         self.beat(self.thread_name)
 
     def _storage_error(self) -> None:

@@ -125,10 +125,6 @@ class Notifier:
         usec = time.monotonic_ns() // 1000  # CLOCK_MONOTONIC on Linux, as systemd expects
         return self.notify("RELOADING=1", f"MONOTONIC_USEC={usec}")
 
-    def extend_timeout(self, seconds: float) -> bool:
-        """EXTEND_TIMEOUT_USEC: ask for `seconds` more to start or stop (slow gallery loads)."""
-        return self.notify(f"EXTEND_TIMEOUT_USEC={max(0, int(seconds * 1_000_000))}")
-
     def watchdog_interval(self) -> float | None:
         """Seconds between WATCHDOG=1 pings (half of $WATCHDOG_USEC), None when none are wanted."""
         return self._watchdog

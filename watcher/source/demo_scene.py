@@ -54,10 +54,6 @@ class Appearance:
     start_s: float  # starts sliding in
     end_s: float  # fully gone again
 
-    def fully_in_view(self, t: float) -> bool:
-        """Whether the person stands still, wholly inside the frame, at time t."""
-        return self.start_s + SLIDE_S <= t <= self.end_s - SLIDE_S
-
 
 _TIMELINE_30S: Final = (
     Appearance(RESIDENT_NAME, True, 4.0, 11.0),
@@ -106,10 +102,6 @@ class DemoScene:
         noise = np.rint(rng.normal(0.0, NOISE_SIGMA, (rows, width, 3)))
         self._noise_up = np.clip(noise, 0, 255).astype(np.uint8)
         self._noise_down = np.clip(-noise, 0, 255).astype(np.uint8)
-
-    def time_of(self, index: int) -> float:
-        """Seconds into the period at which frame `index` is taken."""
-        return (index % self.period_frames) / self.fps
 
     def appearance_at(self, t: float) -> Appearance | None:
         """Who is (at least partly) in the scene at time t within a period, if anyone."""

@@ -20,9 +20,9 @@ from watcher.store.schema import upgrade
 log = logging.getLogger("watcher.store")
 
 # Run on every new SQLite connection. busy_timeout comes first so that even the
-# switch to WAL waits for a lock instead of failing. WAL lets the web/CLI read
-# while the writer writes; NORMAL is durable across app crashes (only a power
-# cut can lose the last commits) and far cheaper than FULL.
+# switch to WAL waits for a lock instead of failing. WAL lets readers (the CLI,
+# `watcher web`) read while the daemon's writer writes; NORMAL is durable across
+# app crashes (only a power cut can lose the last commits) and far cheaper than FULL.
 _SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=5000",
     "PRAGMA journal_mode=WAL",

@@ -20,6 +20,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 
 from watcher.constants import EVENT_CLOSED, EVENT_INTERRUPTED, EVENT_NO_CLIP, EVENT_OPEN
+from watcher.log import FaultLog, one_line
 from watcher.store.db import init_db, sqlite_file
 from watcher.store.grouping import DEFAULT_GROUP_DISTANCE, EMBEDDING_BYTES, Grouper, from_blob
 from watcher.store.models import DECISION_LEN, NOTE_LEN, Event, Sighting, UnknownIdentity
@@ -122,12 +123,6 @@ def _retriable(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
-def _one_line(exc: BaseException) -> str:
-    """Summarise an exception on one line (SQLAlchemy adds the SQL on later lines)."""
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}"
-
-
 def _get_event(session: Session, event_id: str) -> Event:
     row = session.get(Event, event_id)
     if row is None:
@@ -172,6 +167,8 @@ class StoreWriter:
         self._lock = threading.Lock()
         self.thread_name = THREAD_NAME
         self.beat: Beat = no_beat  # the daemon's liveness, once it watches this thread
+        # A row that is gone (its event lost with a replaced file) is no bug of watcher's.
+        self._faults = FaultLog(log, expected=(MissingEventError,))
         # Notification targets and the kinds each takes (empty: no outbox rows), and
         # what to call once rows for them are committed (the dispatcher's wake-up).
         self.notify_targets: Targets = {}
@@ -403,11 +400,9 @@ class StoreWriter:
                 if not _retriable(exc) or attempt == attempts:
                     if message.what == "close_event":
                         self._open_rows.pop(message.event_id, None)
-                    log.error(
-                        "store: %s for %s failed, dropped: %s",
-                        message.what,
-                        message.event_id,
-                        _one_line(exc),
+                    # A database or disk fault is one line; a bug its traceback, once.
+                    self._faults.failed(
+                        exc, "store: %s for %s failed, dropped", message.what, message.event_id
                     )
                     return
                 delay = min(self._backoff_s * 2 ** (attempt - 1), _MAX_BACKOFF_S)
@@ -418,7 +413,7 @@ class StoreWriter:
                     attempt,
                     attempts,
                     delay,
-                    _one_line(exc),
+                    one_line(exc),
                 )
                 self.beat(self.thread_name)  # retrying is progress; hanging in a call is not
                 time.sleep(delay)
@@ -456,7 +451,7 @@ class StoreWriter:
             self._reopen(deleted=current is None)
         except Exception as exc:
             if not self._file_lost:
-                log.error("store: cannot create %s again: %s", self._db_file, _one_line(exc))
+                self._faults.failed(exc, "store: cannot create %s again", self._db_file)
             self._file_lost = True
             return
         self._file_lost = False
