@@ -108,3 +108,37 @@ def test_the_daemon_publishes_an_event_and_its_complete_snapshot(
         assert notify_status(config)["pending"] == 0
     finally:
         sub.stop()
+
+
+@pytest.mark.timeout(180)
+def test_a_known_resident_is_presence_on_mqtt_without_an_event(
+    tmp_path: Path,
+    broker: Broker,  # noqa: F811
+) -> None:
+    from watcher.source.demo_photos import install_resident
+
+    broker.start()
+    sub = Subscriber(broker, "watcher/#", client_id="ha").start()
+    try:
+        extra = f"mqtt:\n  host: {broker.host}\n  port: {broker.port}\n"
+        config = write_config(tmp_path, source="demo", extra=extra)
+        photo = install_resident(tmp_path / "known_faces")
+        assert photo is not None
+        person = photo.parent
+        with Daemon(config) as daemon:
+            daemon.wait_for(r"connected to demo scene", timeout=30)
+            # The resident passes at 4-11 s of the demo's 30 s period.
+            (seen,) = sub.wait(f"watcher/people/{person.name}", timeout=60)
+            time.sleep(3.0)  # still in view: told once a minute, not once a frame
+            assert daemon.stop(signal.SIGTERM) == 0
+        assert len(sub.on(f"watcher/people/{person.name}")) == 1
+        state = json.loads(seen.payload)
+        assert state["camera"] == "cam" and state["time"]
+        assert not seen.retain  # live; it is retained for newcomers
+        late = Subscriber(broker, "watcher/people/#", client_id="late").start()
+        (kept,) = late.wait(f"watcher/people/{person.name}")
+        assert kept.retain and json.loads(kept.payload) == state
+        late.stop()
+        assert sub.on("watcher/events") == []  # seeing a known person is no event
+    finally:
+        sub.stop()

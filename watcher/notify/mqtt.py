@@ -52,7 +52,7 @@ class MqttChannel:
         self.target = TARGET
         self.name = f"MQTT broker {config.host}:{config.port}"
         self.prefix = config.topic_prefix
-        self.kinds = frozenset({"new", "update", "end"})
+        self.kinds = frozenset({"new", "update", "end", "seen"})
         self._connected = threading.Event()
         self._said_down = False  # one line per outage, not one per reconnect attempt
         client = mqtt.Client(
@@ -151,6 +151,10 @@ class MqttChannel:
     def publications(self, message: Message) -> list[tuple[str, bytes | str, bool]]:
         """What one message publishes: (topic, payload, retained)."""
         body = message.body()
+        if message.kind == "seen":  # presence: the last camera and time, retained
+            person = str(body.get("person", ""))
+            state = {"camera": body.get("camera"), "time": body.get("time")}
+            return [(self.topic("people", _level(person)), json.dumps(state), True)]
         after = body.get("after") or {}
         before = body.get("before") or {}
         out: list[tuple[str, bytes | str, bool]] = [(self.topic("events"), message.payload, False)]
@@ -194,6 +198,11 @@ class MqttChannel:
                 info.wait_for_publish(2.0)
         self._client.disconnect()
         self._client.loop_stop()
+
+
+def _level(name: str) -> str:
+    """A name as one topic level (no '/', '#', '+')."""
+    return "".join("_" if c in "/#+\x00" else c for c in name) or "_"
 
 
 def _read(path: str) -> bytes | None:

@@ -19,7 +19,7 @@ from watcher.buffer.preroll import PrerollBuffer
 from watcher.config import CameraConfig
 from watcher.core import Box, Embeddings, FaceEngine, RGBImage, box_height
 from watcher.decide.evidence import Observation
-from watcher.decide.tracker import Decider
+from watcher.decide.tracker import Decider, Track
 from watcher.faces.gallery import Gallery
 from watcher.faces.openset import OpenSetRule
 from watcher.faces.quality import measure
@@ -37,6 +37,8 @@ from watcher.store import StoreWriter
 # Packets kept beyond pre_capture_s: analysis may lag the capture by this much
 # and still find the arrival in the buffer.
 _PREROLL_SLACK_S = 5.0
+# A known person's presence (MQTT `<prefix>/people/<name>`) is told at most this often.
+PRESENCE_EVERY_S = 60.0
 _MIN_FACE_SLACK = 0.8
 
 
@@ -63,9 +65,14 @@ class CameraPipeline:
         on_storage_error: Callable[[], None] | None = None,
         alert_names: frozenset[str] = frozenset(),
         learn: Callable[[str, Embeddings, str], None] | None = None,
+        seen: Callable[[str, str], None] | None = None,
     ) -> None:
         """`learn(person, embedding, camera)` is offered the looks of known people
-        that the decider is sure of (see decide/learning.py); it must not block."""
+        that the decider is sure of (see decide/learning.py); it must not block.
+        `seen(person, camera)` is told that a known person was recognised (presence),
+        at most once per PRESENCE_EVERY_S a person; it must not block either."""
+        self.seen = seen
+        self._told: dict[str, float] = {}  # person -> media time last told
         self.camera = camera
         self.learn = learn if camera.faces.learn else None
         self.name = camera.name
@@ -182,6 +189,8 @@ class CameraPipeline:
         if self.learn is not None:
             for person, vector in decision.lessons:
                 self.learn(person, vector, self.name)
+        if self.seen is not None:
+            self._tell_presence(tracks, t)
         self.stats.analysed += 1
         with self._lock:
             if generation != self._generation or self.info is None:
@@ -205,6 +214,17 @@ class CameraPipeline:
                     shown = picture if picture is not None else rgb(frame.image)
                     self.events.snapshot(shown, strangers)
             self.events.add_sightings(decision.sightings)
+
+    def _tell_presence(self, tracks: list[Track], t: float) -> None:
+        """A known person decided on good looks, at most once per PRESENCE_EVERY_S."""
+        assert self.seen is not None
+        for tr in tracks:
+            if not tr.decided or tr.name is None:
+                continue
+            last = self._told.get(tr.name)
+            if last is None or not 0 <= t - last < PRESENCE_EVERY_S:
+                self._told[tr.name] = t
+                self.seen(tr.name, self.name)
 
     def rule(self) -> OpenSetRule:
         """The open-set rule of the current gallery (refitted when the gallery is reloaded)."""

@@ -12,6 +12,7 @@ import signal
 import socket
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
@@ -195,6 +196,7 @@ class Daemon:
             on_storage_error=self.housekeeping.wake,
             alert_names=self.cfg.alert_names(),
             learn=self.gallery.offer,
+            seen=self._person_seen if self.notify is not None else None,
         )
         runner = CameraRunner(
             pipeline, open_source(camera), finite=is_finite(camera), beat=self.liveness.beat
@@ -209,6 +211,10 @@ class Daemon:
         log.info("camera %s: %s", camera.name, mask_url(camera.source))
         runner.start()
         return runner
+
+    def _person_seen(self, person: str, camera: str) -> None:
+        """Presence for MQTT (`<prefix>/people/<name>`): queued, never waited on."""
+        self.store.person_seen(person, camera, datetime.now(UTC))
 
     def _stop_camera(self, runner: CameraRunner) -> None:
         runner.stop()

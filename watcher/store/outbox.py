@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from watcher.store.models import Event, EventIdentity, Notification, UnknownIdentity, utcnow
 
 KINDS: Final = ("new", "update", "end")
+SEEN: Final = "seen"  # a known person was seen (presence; no event)
 PENDING: Final = "pending"
 FAILED: Final = "failed"
 # Event fields whose change is worth an `update` message (the snapshot, the verdict).
@@ -65,6 +66,33 @@ def event_document(session: Session, event: Event) -> dict[str, Any]:
         "face": event.face_path,
         "clip": event.clip_path,
     }
+
+
+def add_presence(session: Session, targets: Targets, person: str, camera: str, at: datetime) -> int:
+    """Add a `seen` message (a known person, where and when) for every target that takes it."""
+    wanted = [target for target, kinds in targets.items() if SEEN in kinds]
+    if not wanted:
+        return 0
+    message_id = f"msg_{uuid.uuid4().hex}"
+    body = {"id": message_id, "type": SEEN, "person": person, "camera": camera, "time": _iso(at)}
+    payload = json.dumps(body, separators=(",", ":"), sort_keys=True)
+    now = utcnow()
+    for target in wanted:
+        session.add(
+            Notification(
+                message_id=message_id,
+                event_id="",
+                camera=camera,
+                kind=SEEN,
+                target=target,
+                payload=payload,
+                created_at=now,
+                status=PENDING,
+                attempts=0,
+                next_attempt_at=now,
+            )
+        )
+    return len(wanted)
 
 
 def add_messages(

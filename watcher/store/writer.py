@@ -24,7 +24,13 @@ from watcher.log import FaultLog, one_line
 from watcher.store.db import init_db, sqlite_file
 from watcher.store.grouping import DEFAULT_GROUP_DISTANCE, EMBEDDING_BYTES, Grouper, from_blob
 from watcher.store.models import DECISION_LEN, NOTE_LEN, Event, Sighting, UnknownIdentity
-from watcher.store.outbox import UPDATE_FIELDS, Targets, add_messages, event_document
+from watcher.store.outbox import (
+    UPDATE_FIELDS,
+    Targets,
+    add_messages,
+    add_presence,
+    event_document,
+)
 from watcher.worker import IDLE_BEAT_S, Beat, no_beat
 
 log = logging.getLogger("watcher.store")
@@ -277,6 +283,18 @@ class StoreWriter:
             self._message(session, "end", row, before)
 
         self._put(_Write("close_event", event_id, apply))
+
+    def person_seen(self, person: str, camera: str, at: datetime) -> None:
+        """Queue a presence message (a known person seen, no event); nothing when nobody is told."""
+        _require_aware("at", at)
+        if not self.notify_targets:
+            return
+
+        def apply(session: Session) -> None:
+            if add_presence(session, self.notify_targets, person, camera, at):
+                self._notified = True
+
+        self._put(_Write("person_seen", person, apply))
 
     # -- synchronisation -------------------------------------------------------------
 
