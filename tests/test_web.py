@@ -8,6 +8,7 @@ import os
 import re
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import time
@@ -49,6 +50,18 @@ class Site:
     growing_id: str = "growing0001"
     growing: Path = field(default_factory=Path)
     outside_id: str = "outside0001"
+
+
+def fragment_ends(data: bytes) -> list[int]:
+    """Where each movie fragment (moof + mdat) of a fragmented MP4 ends."""
+    ends, at, kinds = [], 0, []
+    while at + 8 <= len(data):
+        size, kind = struct.unpack(">I4s", data[at : at + 8])
+        at += size
+        kinds.append(kind)
+        if kind == b"mdat" and kinds[-2:-1] == [b"moof"]:
+            ends.append(at)
+    return ends
 
 
 def free_port() -> int:
@@ -184,7 +197,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         # An event still being recorded: its clip grows while the page serves it.
         now = datetime.now(UTC)
         growing = recordings / "cam" / "growing.mp4"
-        growing.write_bytes(Path(real.clip).read_bytes()[:1000])
+        # The clip's first fragment whole and half of its second: its file so far.
+        clip_data = Path(real.clip).read_bytes()
+        growing.write_bytes(clip_data[: fragment_ends(clip_data)[0] + 300])
         writer.open_event("growing0001", "cam", now)
         writer.update_event("growing0001", clip_path=str(growing))
         # A row naming a file outside the recordings (a damaged or hostile database).
@@ -194,6 +209,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             "outside0001",
             [SightingData(now, 0.0, (1, 2, 3, 4), None, 0.7, note="counted: beyond the bound")],
         )
+        # An H.265 clip (the same file, its sample entry tagged hvc1), long ago.
+        hevc = recordings / "cam" / "hevc.mp4"
+        hevc.write_bytes(clip_data.replace(b"avc1", b"hvc1"))
+        writer.open_event("hevc0001", "cam", now - timedelta(days=40))
+        writer.close_event("hevc0001", now - timedelta(days=40) + timedelta(seconds=5))
+        writer.update_event("hevc0001", clip_path=str(hevc))
         assert writer.flush(30)
     finally:
         assert writer.stop(timeout=WRITER_STOP_S)
@@ -297,6 +318,10 @@ def test_event_page_shows_clip_snapshot_sightings_and_masks_the_camera_url(
     # Each sighting with its distance and what it counted for.
     assert "<td>0.700</td>" in body.decode() and "counted: beyond the bound" in body.decode()
     assert request(page.port, "/events/nothere")[0] == 404
+    # The codec is said per event; an H.265 clip says why it may not play, and offers it.
+    assert "Download the clip</a> (H.264)" in html and "HEVC" not in html
+    _, _, body = request(page.port, "/events/hevc0001")
+    assert "Download the clip</a> (H.265)" in body.decode() and "HEVC" in body.decode()
 
 
 def test_clip_is_served_with_range(site: Site, page: Page) -> None:
@@ -324,17 +349,26 @@ def test_clip_is_served_with_range(site: Site, page: Page) -> None:
     )
     status, headers, _ = request(page.port, url, headers={"Range": f"bytes={size}-"})
     assert (status, headers["Content-Range"]) == (416, f"bytes */{size}")
-    # A clip still being written is served up to its size at that moment.
+    # A clip still being written (or torn by a crash) is served up to its last whole
+    # fragment at that moment: a player never seeks into half a fragment.
+    ends = fragment_ends(data)
+    assert len(ends) >= 3
     grow = f"/events/{site.growing_id}/clip"
-    assert request(page.port, grow, headers={"Range": "bytes=1000-"})[0] == 416
+    status, headers, body = request(page.port, grow, headers={"Range": "bytes=0-"})
+    assert (status, headers["Content-Range"]) == (206, f"bytes 0-{ends[0] - 1}/{ends[0]}")
+    assert body == data[: ends[0]]
     with site.growing.open("ab") as out:
-        out.write(data[1000:3000])
-    status, headers, body = request(page.port, grow, headers={"Range": "bytes=1000-"})
-    assert (status, headers["Content-Range"], body) == (
-        206,
-        "bytes 1000-2999/3000",
-        data[1000:3000],
-    )
+        out.write(data[site.growing.stat().st_size : ends[1] + 100])  # into a moof
+    status, headers, body = request(page.port, grow, headers={"Range": "bytes=100-"})
+    assert headers["Content-Range"] == f"bytes 100-{ends[1] - 1}/{ends[1]}"
+    assert (status, body) == (206, data[100 : ends[1]])
+    with site.growing.open("ab") as out:
+        out.write(data[site.growing.stat().st_size : ends[2] - 50])  # into its mdat
+    assert request(page.port, grow, headers={"Range": f"bytes={ends[1]}-"})[0] == 416
+    with site.growing.open("ab") as out:
+        out.write(data[site.growing.stat().st_size : ends[2]])
+    status, headers, body = request(page.port, grow, headers={"Range": f"bytes={ends[1]}-"})
+    assert (status, body) == (206, data[ends[1] : ends[2]])
 
 
 def test_no_path_leaves_the_recordings_folder(site: Site, page: Page) -> None:

@@ -44,7 +44,7 @@ from watcher.web.auth import (
     read_credentials,
     verify_password,
 )
-from watcher.web.files import file_response, resolve_under
+from watcher.web.files import clip_codec, file_response, resolve_under
 
 log = logging.getLogger("watcher.web")
 
@@ -393,13 +393,15 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
         if event is None:
             return web.error(request, 404, "No such event: retention may have removed it.")
         camera = cfg.cameras.get(event.camera)
+        clip = resolve_under(recordings, event.clip_path)
         return web.render(
             request,
             "event.html",
             {
                 "event": event,
                 "camera_source": mask_url(camera.source) if camera else "",
-                "has_clip": resolve_under(recordings, event.clip_path) is not None,
+                "has_clip": clip is not None,
+                "codec": clip_codec(clip) if clip is not None else None,
                 "has_snapshot": resolve_under(recordings, event.snapshot_path) is not None,
                 "has_face": resolve_under(recordings, event.face_path) is not None,
             },
