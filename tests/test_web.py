@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from tests.support.pipeline import FPS, Feed, make_pipeline
 from watcher.constants import EVENT_CLOSED
 from watcher.pipeline.events import FinishedEvent
+from watcher.pipeline.status import CameraStatus, write_status
 from watcher.store import Event, SightingData, StoreWriter, init_db, make_engine
 from watcher.web.auth import hash_password, verify_password
 
@@ -472,6 +473,36 @@ def test_a_network_address_needs_a_password_then_logins_are_required(tmp_path: P
         assert request(port, "/login", method="POST", headers=form, body=right)[0] == 429
     finally:
         served.stop()
+
+
+def test_status_page_shows_what_watcher_status_shows(site: Site, page: Page) -> None:
+    status, _, body = request(page.port, "/status")
+    assert status == 200 and b"has written no status" in body
+    live = CameraStatus(
+        camera="cam",
+        connected=True,
+        since="2026-12-05T10:00:00+00:00",
+        finished=False,
+        input_fps=25.0,
+        analysed_fps=4.8,
+        frames_skipped=3,
+        gated_share=0.5,
+        embeddings_per_min=12.0,
+        reconnects=2,
+        event="growing0001",
+    )
+    write_status(site.recordings, [live])  # as the daemon writes it (this pid: running)
+    try:
+        html = request(page.port, "/status")[2].decode()
+        assert "Daemon running (pid" in html
+        camera = html[html.index('id="camera-cam"') :]
+        assert "connected" in camera and "in 25.0 fps" in camera and "analysed 4.8 fps" in camera
+        assert 'href="/events/growing0001">recording event growing0001' in camera
+        assert CAMERA_SECRET not in html and "admin:***@10.0.0.5" in html
+        assert "GB free of" in html and "at most 14 days" in html
+        assert 'id="camera-garage"' in html and "Last event:" in html
+    finally:
+        (site.recordings / "status.json").unlink()
 
 
 def test_strangers_page_shows_each_identity_with_its_best_crops(site: Site, page: Page) -> None:

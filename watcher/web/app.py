@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import json
 import logging
+import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -53,6 +56,10 @@ EVENT_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 CAMERA: Final = re.compile(CAMERA_NAME_PATTERN)
 LABEL: Final = re.compile(r"^unknown-\d{1,12}$")
 NAMING_TIMEOUT_S: Final = 300.0
+# The daemon's status file (watcher.pipeline.status.STATUS_FILE, read here without
+# importing the pipeline), stale when older than `watcher status` says (rewritten every 10 s).
+STATUS_FILE: Final = "status.json"
+STALE_S: Final = 45.0
 MAX_NAME: Final = 63
 CROPS_SHOWN: Final = 4  # best crops of a stranger on the strangers page
 MAX_FORM_BYTES: Final = 64 * 1024
@@ -206,8 +213,6 @@ class WebApp:
     """Holds what the routes share: config, database, credentials, templates."""
 
     def __init__(self, cfg: WatcherConfig, credentials: Credentials | None) -> None:
-        import os
-
         self.cfg = cfg
         self.credentials = credentials
         # Without a password file, sessions are signed with a key of this process.
@@ -506,6 +511,36 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
         assert path is not None
         return file_response(path, request.headers.get("range"))
 
+    def status_page(request: Request) -> Response:
+        """What `watcher status` shows, plus each camera's last event and the disk."""
+        if (refused := gate(request)) is not None:
+            return refused
+        daemon = read_daemon_status(recordings)
+        last: dict[str, EventRecord] = {}
+        try:
+            engine = web.db.engine()
+            if engine is not None:
+                for name in cfg.cameras:
+                    found = list_events(engine, camera=name, limit=1)
+                    if found:
+                        last[name] = found[0]
+        except Unavailable as exc:
+            return web.error(request, 503, str(exc))
+        live = {c.get("camera"): c for c in daemon.get("cameras", [])} if daemon else {}
+        return web.render(
+            request,
+            "status.html",
+            {
+                "daemon": daemon,
+                "cameras": [
+                    {**cam, "live": live.get(cam["name"]), "last": last.get(cam["name"])}
+                    for cam in web.cameras()
+                ],
+                "disk": disk_use(recordings),
+                "retention": cfg.retention,
+            },
+        )
+
     def login_page(request: Request) -> Response:
         if web.credentials is None:
             return RedirectResponse("/", 303)
@@ -552,6 +587,7 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
         Route("/events/{event_id}/delete", delete, methods=["POST"]),
         Route("/events/{event_id}/{kind}", event_file),
         Route("/strangers", strangers),
+        Route("/status", status_page),
         Route("/strangers/{label}/crop/{index:int}", stranger_crop),
         Route("/strangers/{label}/name", name_stranger, methods=["POST"]),
         Route("/login", login_page, methods=["GET"]),
@@ -598,6 +634,38 @@ def name_by_command(cfg: WatcherConfig, label: str, name: str) -> tuple[bool, li
         return False, [f"naming took longer than {NAMING_TIMEOUT_S:.0f} s and was stopped"]
     lines = [line.removeprefix("watcher: ") for line in (done.stdout + done.stderr).splitlines()]
     return done.returncode == 0, [line for line in lines if line.strip()][-20:]
+
+
+def read_daemon_status(recordings: Path) -> dict[str, Any] | None:
+    """The status file the running daemon writes every few seconds (`watcher status`),
+    with whether its process still runs and how old it is; None when there is none."""
+    try:
+        doc = json.loads((recordings / STATUS_FILE).read_text(encoding="utf-8"))
+        written = datetime.fromisoformat(str(doc["written_at"]))
+        pid = int(doc["pid"])
+        if not isinstance(doc.get("cameras"), list):
+            return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    try:
+        os.kill(pid, 0)
+        running = True
+    except ProcessLookupError:
+        running = False
+    except PermissionError:
+        running = True  # the daemon runs as another user
+    age = (datetime.now(UTC) - written).total_seconds()
+    return {**doc, "running": running, "age_s": age, "stale": age > STALE_S, "written": written}
+
+
+def disk_use(recordings: Path) -> dict[str, float] | None:
+    """Space on the recordings' file system, in GB."""
+    try:
+        usage = shutil.disk_usage(recordings)
+    except OSError:
+        return None
+    gb = 1024**3
+    return {"total": usage.total / gb, "used": usage.used / gb, "free": usage.free / gb}
 
 
 def _local_path(target: str) -> bool:
