@@ -65,7 +65,7 @@ def run(cfg: WatcherConfig, args: argparse.Namespace) -> int:
 
 def _run(cfg: WatcherConfig, stop: threading.Event) -> int:
     from watcher.housekeeping import recover_open_events
-    from watcher.pipeline.daemon import Daemon
+    from watcher.service.daemon import Daemon
 
     engine, gallery = faces_and_gallery(cfg, cfg.detectors)  # the cameras share a pool
     with store(cfg) as (writer, db):

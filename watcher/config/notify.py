@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -13,6 +15,20 @@ from pydantic_core import PydanticCustomError
 EventKind = Literal["new", "update", "end"]
 ALL_KINDS: tuple[EventKind, ...] = ("new", "update", "end")
 _TOPIC_PREFIX = re.compile(r"^[^#+/\x00][^#+\x00]*$")
+WEBHOOK_SECRET_PREFIX: Final = "whsec_"
+
+
+def decode_secret(secret: str) -> bytes:
+    """The key bytes of a `whsec_<base64>` secret (ValueError when it is not one)."""
+    if not secret.startswith(WEBHOOK_SECRET_PREFIX):
+        raise ValueError("a webhook secret starts with whsec_")
+    try:
+        key = base64.b64decode(secret[len(WEBHOOK_SECRET_PREFIX) :], validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("a webhook secret is whsec_ followed by base64") from None
+    if not key:
+        raise ValueError("empty webhook secret")
+    return key
 
 
 class MqttTlsConfig(BaseModel):
@@ -144,8 +160,6 @@ class WebhookConfig(BaseModel):
     def _check_secret(cls, value: str | None) -> str | None:
         """A Standard Webhooks secret: `whsec_` then base64."""
         if value is not None:
-            from watcher.notify.signing import decode_secret
-
             try:
                 decode_secret(value)
             except ValueError:

@@ -13,9 +13,9 @@ from pathlib import Path
 from sqlalchemy import Engine, func, select
 
 from watcher.config import WatcherConfig, mask_url
+from watcher.config.notify import decode_secret
 from watcher.notify.channel import Channel, Message, Outcome
 from watcher.notify.dispatcher import Dispatcher
-from watcher.notify.signing import decode_secret
 from watcher.notify.webhook import WebhookChannel, webhook_target
 from watcher.store.models import Notification
 

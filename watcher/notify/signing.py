@@ -3,25 +3,10 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
-from typing import Final
 
-PREFIX: Final = "whsec_"
-
-
-def decode_secret(secret: str) -> bytes:
-    """The key bytes of a `whsec_<base64>` secret (ValueError when it is not one)."""
-    if not secret.startswith(PREFIX):
-        raise ValueError("a webhook secret starts with whsec_")
-    try:
-        key = base64.b64decode(secret[len(PREFIX) :], validate=True)
-    except (binascii.Error, ValueError):
-        raise ValueError("a webhook secret is whsec_ followed by base64") from None
-    if not key:
-        raise ValueError("empty webhook secret")
-    return key
+from watcher.config.notify import decode_secret  # the secret's format is the config's
 
 
 def signature(secret: str, message_id: str, timestamp: int, body: bytes) -> str:

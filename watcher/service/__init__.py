@@ -1,4 +1,5 @@
-"""Running under systemd: sd_notify readiness/status/watchdog and thread liveness."""
+"""Running under systemd: sd_notify readiness/status/watchdog, thread liveness, the run lock,
+and the daemon of `watcher run` (service.daemon, imported by the CLI only)."""
 
 from watcher.service.notify import Notifier, parse_address, parse_watchdog
 from watcher.service.watchdog import (
