@@ -522,7 +522,7 @@ def test_retention_removes_crops_with_their_event_and_keeps_referenced_ones(
 def test_migrations_0003_and_0004_up_and_down_keep_rows(
     sqlite_scene: Scene, sqlite_db: Engine
 ) -> None:
-    assert head_revision() == "0005"
+    assert head_revision() == "0006"
     assert schema_diffs(sqlite_db) == []
     t = NOW - timedelta(minutes=5)
     sqlite_scene.event("m" * 12, "front_door", t)
@@ -531,7 +531,7 @@ def test_migrations_0003_and_0004_up_and_down_keep_rows(
     downgrade(sqlite_db, "0002")  # SQLite copies the table: its rows must survive
     with sqlite_db.connect() as conn:  # the models are ahead of this schema: plain SQL
         assert conn.execute(text("SELECT count(*) FROM sightings")).scalar_one() == 1
-    assert upgrade(sqlite_db) == "0005"
+    assert upgrade(sqlite_db) == "0006"
     assert schema_diffs(sqlite_db) == [] and list_unknown(sqlite_db) == []
 
 

@@ -119,7 +119,7 @@ def test_shipped_scripts_form_one_line_from_the_baseline() -> None:
     assert MIGRATIONS_DIR.parent == Path(__file__).resolve().parent.parent / "watcher" / "store"
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "script.py.mako").is_file()  # shipped as package data
-    assert head_revision() == HEAD_REVISION == "0005"
+    assert head_revision() == HEAD_REVISION == "0006"
     assert BASELINE_REVISION == "0001"
 
 

@@ -105,7 +105,12 @@ def test_legacy_create_all_database_is_stamped(engines: list[Engine]) -> None:
     # The first release's create_all: today's tables without the columns added since.
     Base.metadata.create_all(engine)
     with engine.begin() as conn:
-        conn.execute(text("ALTER TABLE events DROP COLUMN clip_started_at, DROP COLUMN decision"))
+        conn.execute(
+            text(
+                "ALTER TABLE events DROP COLUMN clip_started_at, DROP COLUMN decision, "
+                "DROP COLUMN reviewed_at"
+            )
+        )
         conn.execute(text("ALTER TABLE sightings DROP COLUMN note"))
         conn.execute(text("DROP TABLE event_identities"))
         conn.execute(

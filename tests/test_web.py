@@ -475,6 +475,34 @@ def test_a_network_address_needs_a_password_then_logins_are_required(tmp_path: P
         served.stop()
 
 
+def test_marking_reviewed_and_the_reviewed_filter(site: Site, page: Page) -> None:
+    status, headers, body = request(page.port, f"/events/{site.event_id}")
+    assert b"Mark reviewed" in body
+    form = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie_of(headers)}
+    url = f"/events/{site.event_id}/reviewed"
+    mark = {"csrf": csrf_of(body), "reviewed": "yes"}
+    no_token = urlencode({"reviewed": "yes"}).encode()
+    assert request(page.port, url, method="POST", headers=form, body=no_token)[0] == 403
+    marked = urlencode(mark).encode()
+    status, headers, _ = request(page.port, url, method="POST", headers=form, body=marked)
+    assert (status, headers["Location"]) == (303, f"/events/{site.event_id}")
+    assert b"Not reviewed" in request(page.port, f"/events/{site.event_id}")[2]
+
+    def shown(query: str) -> list[str]:
+        return re.findall(r'data-href="/events/([^"]+)"', request(page.port, query)[2].decode())
+
+    assert shown("/?reviewed=yes") == [site.event_id]
+    assert site.event_id not in shown("/?reviewed=no") and len(shown("/?reviewed=no")) == 50
+    assert site.event_id in shown("/")
+    # Pages of a filter keep the filter.
+    assert "reviewed=no" in request(page.port, "/?reviewed=no")[2].decode().split('rel="next"')[0]
+    unmark = urlencode({**mark, "reviewed": "no"}).encode()
+    assert request(page.port, url, method="POST", headers=form, body=unmark)[0] == 303
+    assert shown("/?reviewed=yes") == []
+    nothere = "/events/nothere/reviewed"
+    assert request(page.port, nothere, method="POST", headers=form, body=marked)[0] == 404
+
+
 def test_status_page_shows_what_watcher_status_shows(site: Site, page: Page) -> None:
     status, _, body = request(page.port, "/status")
     assert status == 200 and b"has written no status" in body

@@ -147,6 +147,12 @@ def test_log_in_filter_play_and_seek_the_clip_then_delete_on_a_phone(
         assert played > seeked  # it plays on from where it was sought
         assert tab.locator("table.sightings tbody tr").count() >= 1
 
+        # The r key marks it reviewed.
+        tab.locator("body").click(position={"x": 5, "y": 300})
+        with tab.expect_navigation():
+            tab.keyboard.press("r")
+        assert tab.locator("#review button").inner_text() == "Not reviewed"
+
         # Delete, after the confirmation the page asks for.
         tab.once("dialog", lambda dialog: dialog.accept())
         tab.click("#delete button")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +141,7 @@ class EventRecord:
     # Wall time of the clip's first frame, when the pipeline recorded it.
     clip_started_at: datetime | None = None
     decision: str | None = None  # why the face was judged a stranger
+    reviewed_at: datetime | None = None  # when a person marked it reviewed
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-ready dict; `sightings` is present only when they were loaded."""
@@ -190,6 +191,7 @@ def _event_record(row: Event, *, with_sightings: bool) -> EventRecord:
         sightings=tuple(_sighting_record(s) for s in row.sightings) if with_sightings else None,
         clip_started_at=row.clip_started_at,
         decision=row.decision,
+        reviewed_at=row.reviewed_at,
     )
 
 
@@ -207,12 +209,14 @@ def list_events(
     *,
     until: datetime | None = None,
     before: tuple[datetime, str] | None = None,
+    reviewed: bool | None = None,
 ) -> list[EventRecord]:
     """Return events newest first, optionally of one camera, started at or after `since`.
 
     `until`: started before it. `before`: the (started_at, id) of the last event of the
     previous page, so that a page is found through the started_at index however deep
     it is (keyset pagination: no OFFSET scan, no row skipped or repeated as events come).
+    `reviewed`: only the events marked reviewed (True) or not (False).
     """
     query = select(Event).order_by(Event.started_at.desc(), Event.id.desc())
     if camera is not None:
@@ -223,6 +227,10 @@ def list_events(
     if until is not None:
         _require_aware("until", until)
         query = query.where(Event.started_at < until)
+    if reviewed is not None:
+        query = query.where(
+            Event.reviewed_at.is_not(None) if reviewed else Event.reviewed_at.is_(None)
+        )
     if before is not None:
         at, event_id = before
         _require_aware("before", at)
@@ -240,3 +248,17 @@ def get_event(engine: Engine, event_id: str) -> EventRecord | None:
     with Session(engine) as session:
         row = session.get(Event, event_id, options=[selectinload(Event.sightings)])
         return None if row is None else _event_record(row, with_sightings=True)
+
+
+def set_reviewed(engine: Engine, event_id: str, reviewed: bool) -> bool:
+    """Mark an event reviewed (now) or not; False when there is no such event.
+
+    The review page's one write besides deleting: a person's mark, never the
+    daemon's, so it does not go through the daemon's writer thread.
+    """
+    with Session(engine) as session, session.begin():
+        row = session.get(Event, event_id)
+        if row is None:
+            return False
+        row.reviewed_at = datetime.now(UTC) if reviewed else None
+        return True

@@ -103,6 +103,8 @@ class Event(Base):
     clip_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     # Why the face was judged a stranger: the verdict and the looks it rested on.
     decision: Mapped[str | None] = mapped_column(String(DECISION_LEN), default=None)
+    # When a person marked it reviewed (the review page); None: not reviewed yet.
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     sightings: Mapped[list[Sighting]] = relationship(
         back_populates="event",

@@ -35,6 +35,7 @@ from watcher.config import WatcherConfig, mask_url
 from watcher.config.models import CAMERA_NAME_PATTERN
 from watcher.constants import EVENT_CLOSED, EVENT_INTERRUPTED, EVENT_NO_CLIP, EVENT_OPEN
 from watcher.store import EventRecord, get_event, list_events, list_unknown, make_engine
+from watcher.store.db import set_reviewed
 from watcher.store.identities import find_identity, identity_crops
 from watcher.store.schema import HEAD_REVISION, current_revision
 from watcher.usecases import EventNotDeleted, delete_event
@@ -63,6 +64,7 @@ STALE_S: Final = 45.0
 MAX_NAME: Final = 63
 CROPS_SHOWN: Final = 4  # best crops of a stranger on the strangers page
 MAX_FORM_BYTES: Final = 64 * 1024
+REVIEWED_FILTER: Final = {"yes": True, "no": False}
 STATUS_LABELS: Final = {
     EVENT_OPEN: "recording now",
     EVENT_CLOSED: "closed",
@@ -346,6 +348,7 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
         if camera is not None and not CAMERA.match(camera):
             return web.error(request, 400, "No such camera.")
         day = _parse_day(params.get("date"))
+        reviewed = REVIEWED_FILTER.get(params.get("reviewed", ""))
         before = _parse_cursor(params.get("before"))
         size = cfg.web.page_size
         try:
@@ -360,6 +363,7 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
                     until=_local_midnight(day + timedelta(days=1)) if day else None,
                     before=before,
                     limit=size + 1,
+                    reviewed=reviewed,
                 )
             )
         except Unavailable as exc:
@@ -367,7 +371,12 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
         more = len(events) > size
         deleted = params.get("deleted", "")
         events = events[:size]
-        query = {k: v for k, v in (("camera", camera), ("date", day and day.isoformat())) if v}
+        shown = "" if reviewed is None else ("yes" if reviewed else "no")
+        query = {
+            k: v
+            for k, v in (("camera", camera), ("date", day and day.isoformat()), ("reviewed", shown))
+            if v
+        }
         next_url = "/?" + urlencode({**query, "before": _cursor(events[-1])}) if more else None
         return web.render(
             request,
@@ -377,6 +386,7 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
                 "cameras": web.cameras(),
                 "camera": camera or "",
                 "date": day.isoformat() if day else "",
+                "reviewed": shown,
                 "next_url": next_url,
                 "first_url": ("/?" + urlencode(query)) if before else None,
                 "no_database": engine is None,
@@ -455,6 +465,27 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
             return web.error(request, 409, f"Not deleted: {exc}.")
         log.info("web: event %s deleted from the page", event_id)
         return RedirectResponse("/?" + urlencode({"deleted": event_id}), 303)
+
+    async def review(request: Request) -> Response:
+        """Mark an event reviewed, or not reviewed again."""
+        if (refused := gate(request)) is not None:
+            return refused
+        form, refused = await check_csrf(request)
+        if refused is not None:
+            return refused
+        event_id = request.path_params["event_id"]
+        if not EVENT_ID.match(event_id):
+            return web.error(request, 404, "No such event.")
+        try:
+            engine = web.db.engine()
+            found = engine is not None and await run_in_threadpool(
+                set_reviewed, engine, event_id, form.get("reviewed", "yes") != "no"
+            )
+        except Unavailable as exc:
+            return web.error(request, 503, str(exc))
+        if not found:
+            return web.error(request, 404, "No such event: retention may have removed it.")
+        return RedirectResponse(f"/events/{event_id}", 303)
 
     def strangers(request: Request) -> Response:
         if (refused := gate(request)) is not None:
@@ -585,6 +616,7 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
         Route("/", timeline),
         Route("/events/{event_id}", event_page),
         Route("/events/{event_id}/delete", delete, methods=["POST"]),
+        Route("/events/{event_id}/reviewed", review, methods=["POST"]),
         Route("/events/{event_id}/{kind}", event_file),
         Route("/strangers", strangers),
         Route("/status", status_page),

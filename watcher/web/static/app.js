@@ -34,6 +34,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (e.key === "j") focus(current + 1);
     else if (e.key === "k") focus(current - 1);
     else if (e.key === "Delete" && deleting) deleting.requestSubmit();
+    else if (e.key === "r" && document.getElementById("review")) document.getElementById("review").requestSubmit();
     else if (e.key === " " && video && e.target !== video) {
       e.preventDefault();
       if (video.paused) video.play(); else video.pause();
