@@ -184,3 +184,29 @@ def test_credentials_never_in_logs(
     assert "webhook http://hookuser:***@127.0.0.1" in text
     assert "hunter2pw" not in text and SECRET not in text and SECRET[6:] not in text
     assert "hunter2pw" not in repr(config) and SECRET not in repr(config)
+
+
+def test_an_endpoint_that_hangs_does_not_delay_another(
+    engine: Engine,
+    writer: StoreWriter,
+    receivers: list[Receiver],
+    dispatchers: list[Dispatcher],
+) -> None:
+    hanging, quick = Receiver(), Receiver()
+    hanging.delay_s = 4.0
+    receivers.extend([hanging, quick])
+    channels = [
+        WebhookChannel(WebhookConfig(url=hanging.url(), secret=SECRET, timeout_s=3)),
+        WebhookChannel(WebhookConfig(url=quick.url(), secret=SECRET)),
+    ]
+    dispatcher = Dispatcher(engine, channels, retry_min_s=0.1, retry_max_s=0.5)
+    writer.notify_targets = {c.target: c.kinds for c in channels}
+    writer.on_notify = dispatcher.wake
+    dispatchers.append(dispatcher.start())
+    began = time.monotonic()
+    writer.open_event("ev1", "front_door", T0)
+    writer.close_event("ev1", T0 + timedelta(seconds=4))
+    assert writer.flush()
+    wait_until(lambda: len(quick.delivered()) == 2, timeout=10)
+    assert time.monotonic() - began < 2.0  # not behind the other endpoint's 3 s timeout
+    assert [r["body"]["type"] for r in quick.delivered()] == ["new", "end"]  # type: ignore[index]

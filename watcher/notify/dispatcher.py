@@ -1,7 +1,9 @@
-"""The dispatcher: one thread that delivers the outbox, in order, with retries.
+"""The dispatcher: delivers the outbox, in order, with retries, one thread per target.
 
-Rows are written by the store's writer with the event change they report; this
-thread reads them in insertion order and hands each to its channel. A delivered
+Rows are written by the store's writer with the event change they report; each
+target's thread (its lane) reads that target's rows in insertion order and hands
+them to its channel, so an endpoint that hangs never delays another; the watched
+thread (`watcher.notify`) keeps the outbox and beats only while every lane does. A delivered
 row is deleted; a failed attempt is retried after a backoff that doubles (with
 jitter) up to `retry_max_s`, or after what the receiver asked (Retry-After); a row
 still undelivered `give_up_h` after it was written is marked failed and logged
@@ -16,7 +18,7 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -33,6 +35,18 @@ log = logging.getLogger("watcher.notify")
 THREAD_NAME: Final = "watcher.notify"
 BATCH: Final = 200
 _PRUNE_EVERY_S: Final = 600.0
+_NOT_READY_POLL_S: Final = 0.25  # an MQTT client that is not connected: look again this soon
+
+
+class _Lane:
+    """One target's delivery thread and its wake-up."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.name = f"{THREAD_NAME}.{target}"
+        self.wake = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.last_beat = time.monotonic()
 
 
 def backoff_s(attempts: int, min_s: float, max_s: float, rng: random.Random) -> float:
@@ -63,9 +77,10 @@ class Dispatcher:
         self.retry_max_s = max(retry_min_s, retry_max_s)
         self.failed_keep = timedelta(days=failed_keep_days)
         self._rng = rng or random.Random()
-        self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # One lane (thread) per target: an endpoint that hangs never delays the others.
+        self._lanes = {target: _Lane(target) for target in self.channels}
         # target -> monotonic time before which it is not tried again (after a failure).
         self._resting: dict[str, float] = {}
         self._disabled: set[str] = set()
@@ -86,31 +101,39 @@ class Dispatcher:
             start = getattr(channel, "start", None)
             if start is not None:
                 start()
+        for lane in self._lanes.values():
+            lane.thread = threading.Thread(
+                target=self._run_lane, args=(lane,), name=lane.name, daemon=True
+            )
+            lane.thread.start()
         self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
         self._thread.start()
         return self
 
     def wake(self) -> None:
         """Look at the outbox now (the writer committed rows); returns at once."""
-        self._wake.set()
+        for lane in self._lanes.values():
+            lane.wake.set()
 
     def request_stop(self) -> None:
         self._stop.set()
-        self._wake.set()
+        self.wake()
 
     def join(self, timeout_s: float) -> bool:
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout_s)
-            if thread.is_alive():
-                return False
+        deadline = time.monotonic() + timeout_s
+        threads = [self._thread, *(lane.thread for lane in self._lanes.values())]
+        for thread in threads:
+            if thread is not None:
+                thread.join(max(0.0, deadline - time.monotonic()))
+                if thread.is_alive():
+                    return False
         return True
 
     def drain(self, timeout_s: float) -> bool:
         """Wait (bounded) until nothing deliverable is pending: the last `end` messages at stop."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            self._wake.set()
+            self.wake()
             try:
                 if self._deliverable() == 0:
                     return True
@@ -152,55 +175,78 @@ class Dispatcher:
         return ended
 
     def _run(self) -> None:
+        """The watched thread: the outbox's upkeep, and a beat only while every lane beats."""
         while not self._stop.is_set():
-            self.beat(self.thread_name)
-            try:
-                wait = self.run_once()
-            except SQLAlchemyError as exc:
-                if not self._db_down:
-                    log.error("notify: outbox unreadable, retrying: %s", _one_line(exc))
-                self._db_down = True
-                wait = IDLE_BEAT_S * 5
-            else:
-                if self._db_down:
-                    log.info("notify: outbox readable again")
-                self._db_down = False
-            self._wake.wait(min(IDLE_BEAT_S, wait))
-            self._wake.clear()
+            now = time.monotonic()
+            if all(now - lane.last_beat <= self.max_silence_s for lane in self._lanes.values()):
+                self.beat(self.thread_name)  # a lane stuck in a call stops the watchdog
+            self._guarded(self._upkeep)
+            self._stop.wait(IDLE_BEAT_S)
+
+    def _run_lane(self, lane: _Lane) -> None:
+        """Deliver one target's messages, in order, until stopped."""
+        while not self._stop.is_set():
+            lane.last_beat = time.monotonic()
+            wait = self._guarded(lambda: self._deliver(lane.target))
+            lane.wake.wait(min(IDLE_BEAT_S, wait))
+            lane.wake.clear()
+
+    def _guarded(self, work: Callable[[], float]) -> float:
+        """Run a pass; a database that fails is said once and retried."""
+        try:
+            wait = work()
+        except SQLAlchemyError as exc:
+            if not self._db_down:
+                log.error("notify: outbox unreadable, retrying: %s", _one_line(exc))
+            self._db_down = True
+            return IDLE_BEAT_S * 5
+        if self._db_down:
+            log.info("notify: outbox readable again")
+        self._db_down = False
+        return wait
 
     # -- one pass -----------------------------------------------------------------------
 
     def run_once(self) -> float:
-        """Give up what is too old, deliver what is due; return seconds until more is due."""
+        """One pass of everything (upkeep, then each target in turn), in the caller's thread;
+        return seconds until more is due."""
+        self._upkeep()
+        return min([IDLE_BEAT_S, *(self._deliver(target) for target in self.channels)])
+
+    def _upkeep(self) -> float:
+        """Give up what is too old, fail what waits for a disabled target, prune."""
         now = utcnow()
         self._give_up(now)
         self._fail_disabled()
         if time.monotonic() >= self._next_prune:
             self._next_prune = time.monotonic() + _PRUNE_EVERY_S
             self._prune(now)
+        return IDLE_BEAT_S
+
+    def _deliver(self, target: str) -> float:
+        """Deliver what is due to one target, oldest first, stopping at the first failure
+        (so each event's messages arrive in order); return seconds until more is due."""
+        channel = self.channels[target]
+        if target in self._disabled:
+            return IDLE_BEAT_S
+        resting = self._resting.get(target, 0.0) - time.monotonic()
+        if resting > 0:
+            return resting
+        if not channel.ready():
+            return _NOT_READY_POLL_S
         with self._engine.connect() as conn:
             rows = conn.execute(
                 select(Notification)
-                .where(Notification.status == PENDING)
+                .where(Notification.target == target, Notification.status == PENDING)
                 .order_by(Notification.id)
                 .limit(BATCH)
             ).all()
-        blocked: set[str] = set()
-        next_due = IDLE_BEAT_S
         for row in rows:
             if self._stop.is_set():
-                break
-            target = row.target
-            channel = self.channels.get(target)
-            if channel is None or target in blocked or target in self._disabled:
-                continue
-            resting = self._resting.get(target, 0.0) - time.monotonic()
+                return IDLE_BEAT_S
             due = (row.next_attempt_at - utcnow()).total_seconds()
-            if resting > 0 or due > 0 or not channel.ready():
-                blocked.add(target)  # nothing later to this target: order per event holds
-                next_due = min(next_due, max(resting, due, 0.05))
-                continue
-            self.beat(self.thread_name)
+            if due > 0:
+                return due
             message = Message(
                 row.id, row.message_id, row.event_id, row.camera, row.kind, row.payload
             )
@@ -210,8 +256,8 @@ class Dispatcher:
                 outcome = Outcome(False, error=f"{type(exc).__name__}: {exc}")
             self._record(channel, row.id, row.attempts, outcome)
             if not outcome.delivered:
-                blocked.add(target)
-        return 0.0 if len(rows) == BATCH and not blocked else next_due
+                return max(0.05, self._resting.get(target, 0.0) - time.monotonic())
+        return 0.0 if len(rows) == BATCH else IDLE_BEAT_S
 
     def _record(self, channel: Channel, row_id: int, attempts: int, outcome: Outcome) -> None:
         """Delete a delivered row; schedule the retry of a failed one; disable a gone target."""
