@@ -174,12 +174,14 @@ def visits_of(
     data: dict,
     memory: Learned | None = None,
     gallery: tuple[list[str], np.ndarray] | None = None,
+    known: set[str] | None = None,
 ) -> list[Outcome]:
     """The rule's outcome on every visit of the scene (each photo not in the gallery).
 
     With `memory`, the visits teach it as they go: every visit is played twice, the
     first round teaching, the second reported (a household's looks are learned at
-    its camera before they are relied on). `gallery` replaces the scene's photos."""
+    its camera before they are relied on). `gallery` replaces the scene's photos, and
+    `known` says who is in it (anyone else is a stranger)."""
     names, matrix = gallery if gallery is not None else gallery_rows(scene, data)
     in_gallery = {k for ks in scene.gallery.values() for k in ks}
     rows: dict[str, list[int]] = {}
@@ -188,7 +190,9 @@ def visits_of(
             rows.setdefault(str(key), []).append(i)
     out: list[Outcome] = []
     for _ in range(2 if memory is not None else 1):
-        out = [_visit(rule, scene, data, idx, names, matrix, memory) for idx in rows.values()]
+        out = [
+            _visit(rule, scene, data, idx, names, matrix, memory, known) for idx in rows.values()
+        ]
     return out
 
 
@@ -200,9 +204,13 @@ def _visit(
     names: list[str],
     matrix: np.ndarray,
     memory: Learned | None,
+    known: set[str] | None = None,
 ) -> Outcome:
     person = str(data["person"][idx[0]])
-    stranger = person == scene.left_out or person.startswith(STRANGER_PREFIX)
+    if known is not None:
+        stranger = person not in known
+    else:
+        stranger = person == scene.left_out or person.startswith(STRANGER_PREFIX)
     visit: list[Look] = []
     good_t = None
     for i in idx:
