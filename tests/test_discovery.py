@@ -33,6 +33,8 @@ def check_device_discovery(payload: dict[str, Any]) -> None:
     assert payload["components"]
     for key, component in payload["components"].items():
         platform = component["platform"]
+        if len(component) == 1:
+            continue  # a removal: the platform only, as Home Assistant documents it
         assert platform in PLATFORM_REQUIRES, platform
         assert component["unique_id"], key
         for alternatives in PLATFORM_REQUIRES[platform]:
@@ -41,7 +43,7 @@ def check_device_discovery(payload: dict[str, Any]) -> None:
         for name, value in component.items():
             if name.endswith("_topic"):
                 assert "#" not in value and "+" not in value
-    ids = [c["unique_id"] for c in payload["components"].values()]
+    ids = [c["unique_id"] for c in payload["components"].values() if len(c) > 1]
     assert len(ids) == len(set(ids))
 
 
@@ -93,3 +95,43 @@ def test_announced_on_connect_and_again_when_home_assistant_comes_online(
         ha.stop()
         stale.disconnect()
         stale.loop_stop()
+
+
+def test_a_camera_removed_from_the_config_is_removed_from_home_assistant(
+    broker: Broker,  # noqa: F811
+) -> None:
+    broker.start()
+    config = MqttConfig(host=broker.host, port=broker.port)
+    topic = "homeassistant/device/watcher/config"
+    first = MqttChannel(config, cameras=["front_door", "garage"]).start()
+    assert first.wait_connected(20)
+    watch = Subscriber(broker, topic, client_id="ha").start()
+    watch.wait(topic)
+    first.close()
+
+    second = MqttChannel(config, cameras=["front_door"]).start()
+    try:
+        assert second.wait_connected(20)
+        # The config without the garage, then once more with its components removed.
+        payloads = [json.loads(m.payload) for m in watch.wait(topic, 3)]
+        last = payloads[-1]["components"]
+        assert last["garage_stranger"] == {"platform": "binary_sensor"}
+        assert last["garage_snapshot"] == {"platform": "image"}
+        assert last["front_door_stranger"]["state_topic"] == "watcher/front_door/stranger"
+        check_device_discovery(payloads[-1])
+        time.sleep(0.5)
+        assert len(watch.on(topic)) == 3  # no loop: the removal is made once
+    finally:
+        second.close()
+        watch.stop()
+
+    third = MqttChannel(config, cameras=["front_door"]).start()  # a later start: nothing more
+    try:
+        assert third.wait_connected(20)
+        late = Subscriber(broker, topic, client_id="late").start()
+        time.sleep(0.5)
+        kept = late.on(topic)[-1]  # (the retained one, or the new start's announcement)
+        assert "garage_stranger" not in json.loads(kept.payload)["components"]
+        late.stop()
+    finally:
+        third.close()

@@ -5,10 +5,13 @@ Device-based discovery (`<discovery_prefix>/device/<node>/config`, retained): th
 is there: `<prefix>/<camera>/stranger`) and two `image` entities (the last stranger's
 snapshot and face crop). Every entity goes unavailable with `<prefix>/available`.
 Home Assistant asks for it again by publishing `online` to `<discovery_prefix>/status`.
+A camera removed from the config has its components removed the way Home Assistant
+documents it: the device config names them once more with their platform only.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 from collections.abc import Sequence
@@ -28,6 +31,29 @@ def node_id(client_id: str) -> str:
 def discovery_topic(discovery_prefix: str, client_id: str) -> str:
     """Where the device's config is published (retained)."""
     return f"{discovery_prefix}/device/{node_id(client_id)}/config"
+
+
+def with_removals(config: dict[str, Any], previous: bytes) -> dict[str, Any] | None:
+    """`config` plus platform-only entries for the components `previous` (the retained
+    config) had and `config` has not; None when nothing is to be removed."""
+    try:
+        old = json.loads(previous) if previous else {}
+    except ValueError:
+        return None
+    components = old.get("components") if isinstance(old, dict) else None
+    if not isinstance(components, dict):
+        return None
+    gone = {
+        key: {"platform": value["platform"]}
+        for key, value in components.items()
+        if key not in config["components"]
+        and isinstance(value, dict)
+        and "platform" in value
+        and len(value) > 1  # a platform-only entry was a removal already made
+    }
+    if not gone:
+        return None
+    return {**config, "components": {**config["components"], **gone}}
 
 
 def device_config(

@@ -25,7 +25,7 @@ import paho.mqtt.client as mqtt
 
 from watcher.config.notify import MqttConfig
 from watcher.notify.channel import DELIVERED, Message, Outcome
-from watcher.notify.discovery import device_config, discovery_topic
+from watcher.notify.discovery import device_config, discovery_topic, with_removals
 
 log = logging.getLogger("watcher.notify")
 
@@ -49,6 +49,7 @@ class MqttChannel:
         self.config = config
         self.cameras = tuple(cameras)
         self._first_connect = True
+        self._closing = False
         self.target = TARGET
         self.name = f"MQTT broker {config.host}:{config.port}"
         self.prefix = config.topic_prefix
@@ -109,29 +110,43 @@ class MqttChannel:
                 client.publish(self.topic(camera, "stranger"), "OFF", qos=QOS, retain=True)
         if self.config.discovery:
             client.subscribe(f"{self.config.discovery_prefix}/status", qos=QOS)
+            # Our retained config from before comes back first: a camera gone since is
+            # then removed (see _on_message).
+            client.subscribe(self._discovery_topic, qos=QOS)
             self._announce(client)
         self._connected.set()
         self._said_down = False
         log.info("notify: connected to %s", self.name)
 
+    @property
+    def _discovery_topic(self) -> str:
+        return discovery_topic(self.config.discovery_prefix, self.config.client_id)
+
+    def _device(self) -> dict[str, Any]:
+        return device_config(self.prefix, self.config.client_id, self.cameras)
+
     def _announce(self, client: mqtt.Client) -> None:
         """Publish the Home Assistant device discovery config (retained)."""
-        config = self.config
-        payload = device_config(self.prefix, config.client_id, self.cameras)
-        topic = discovery_topic(config.discovery_prefix, config.client_id)
-        client.publish(topic, json.dumps(payload), qos=QOS, retain=True)
+        client.publish(self._discovery_topic, json.dumps(self._device()), qos=QOS, retain=True)
 
     def _on_message(self, client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        """Home Assistant came (back) online: announce again."""
+        """Home Assistant came (back) online: announce again. Our retained config names
+        a camera no longer configured: remove its components."""
         if msg.topic == f"{self.config.discovery_prefix}/status" and msg.payload == b"online":
             self._announce(client)
+        elif msg.topic == self._discovery_topic:
+            update = with_removals(self._device(), bytes(msg.payload))
+            if update is not None:
+                gone = sorted(k for k, v in update["components"].items() if len(v) == 1)
+                log.info("notify: Home Assistant: removing %s", ", ".join(gone))
+                client.publish(self._discovery_topic, json.dumps(update), qos=QOS, retain=True)
 
     def _on_disconnect(
         self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any
     ) -> None:
         was = self._connected.is_set()
         self._connected.clear()
-        if was:
+        if was and not self._closing:
             log.warning("notify: lost %s (%s); reconnecting", self.name, reason)
 
     def _on_connect_fail(self, _client: mqtt.Client, _userdata: Any) -> None:
@@ -192,6 +207,7 @@ class MqttChannel:
 
     def close(self) -> None:
         """Say `offline` (retained) and disconnect; bounded."""
+        self._closing = True
         if self._connected.is_set():
             info = self._client.publish(self.topic("available"), "offline", qos=QOS, retain=True)
             with contextlib.suppress(RuntimeError, ValueError):
