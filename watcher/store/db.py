@@ -14,7 +14,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.pool import StaticPool
 
-from watcher.store.models import Event, Sighting
+from watcher.store.models import Event, EventIdentity, Sighting, UnknownIdentity
 from watcher.store.schema import upgrade
 
 log = logging.getLogger("watcher.store")
@@ -210,13 +210,15 @@ def list_events(
     until: datetime | None = None,
     before: tuple[datetime, str] | None = None,
     reviewed: bool | None = None,
+    identity: str | None = None,
 ) -> list[EventRecord]:
     """Return events newest first, optionally of one camera, started at or after `since`.
 
     `until`: started before it. `before`: the (started_at, id) of the last event of the
     previous page, so that a page is found through the started_at index however deep
     it is (keyset pagination: no OFFSET scan, no row skipped or repeated as events come).
-    `reviewed`: only the events marked reviewed (True) or not (False).
+    `reviewed`: only the events marked reviewed (True) or not (False). `identity`: only
+    the events that saw this unknown identity (its label, `unknown-N`).
     """
     query = select(Event).order_by(Event.started_at.desc(), Event.id.desc())
     if camera is not None:
@@ -227,6 +229,14 @@ def list_events(
     if until is not None:
         _require_aware("until", until)
         query = query.where(Event.started_at < until)
+    if identity is not None:
+        query = query.where(
+            Event.id.in_(
+                select(EventIdentity.event_id)
+                .join(UnknownIdentity, UnknownIdentity.id == EventIdentity.identity_id)
+                .where(UnknownIdentity.label == identity)
+            )
+        )
     if reviewed is not None:
         query = query.where(
             Event.reviewed_at.is_not(None) if reviewed else Event.reviewed_at.is_(None)
@@ -262,3 +272,34 @@ def set_reviewed(engine: Engine, event_id: str, reviewed: bool) -> bool:
             return False
         row.reviewed_at = datetime.now(UTC) if reviewed else None
         return True
+
+
+@dataclass(frozen=True, slots=True)
+class EventIdentityRecord:
+    """An unknown identity an event saw: its label, visits, and the name it was given."""
+
+    label: str
+    events: int
+    named_as: str | None
+
+
+def identities_of(engine: Engine, event_ids: list[str]) -> dict[str, list[EventIdentityRecord]]:
+    """The unknown identities each of these events saw (one query, for a page of events)."""
+    if not event_ids:
+        return {}
+    query = (
+        select(
+            EventIdentity.event_id,
+            UnknownIdentity.label,
+            UnknownIdentity.events,
+            UnknownIdentity.named_as,
+        )
+        .join(UnknownIdentity, UnknownIdentity.id == EventIdentity.identity_id)
+        .where(EventIdentity.event_id.in_(event_ids))
+        .order_by(UnknownIdentity.id)
+    )
+    out: dict[str, list[EventIdentityRecord]] = {}
+    with Session(engine) as session:
+        for event_id, label, events, named_as in session.execute(query):
+            out.setdefault(event_id, []).append(EventIdentityRecord(label, events, named_as))
+    return out

@@ -35,7 +35,7 @@ from watcher.config import WatcherConfig, mask_url
 from watcher.config.models import CAMERA_NAME_PATTERN
 from watcher.constants import EVENT_CLOSED, EVENT_INTERRUPTED, EVENT_NO_CLIP, EVENT_OPEN
 from watcher.store import EventRecord, get_event, list_events, list_unknown, make_engine
-from watcher.store.db import set_reviewed
+from watcher.store.db import identities_of, set_reviewed
 from watcher.store.identities import find_identity, identity_crops
 from watcher.store.schema import HEAD_REVISION, current_revision
 from watcher.usecases import EventNotDeleted, delete_event
@@ -349,6 +349,9 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
             return web.error(request, 400, "No such camera.")
         day = _parse_day(params.get("date"))
         reviewed = REVIEWED_FILTER.get(params.get("reviewed", ""))
+        identity = params.get("identity") or None
+        if identity is not None and not LABEL.match(identity):
+            return web.error(request, 400, "No such stranger.")
         before = _parse_cursor(params.get("before"))
         size = cfg.web.page_size
         try:
@@ -364,8 +367,10 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
                     before=before,
                     limit=size + 1,
                     reviewed=reviewed,
+                    identity=identity,
                 )
             )
+            seen = {} if engine is None else identities_of(engine, [e.id for e in events])
         except Unavailable as exc:
             return web.error(request, 503, str(exc))
         more = len(events) > size
@@ -374,7 +379,12 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
         shown = "" if reviewed is None else ("yes" if reviewed else "no")
         query = {
             k: v
-            for k, v in (("camera", camera), ("date", day and day.isoformat()), ("reviewed", shown))
+            for k, v in (
+                ("camera", camera),
+                ("date", day and day.isoformat()),
+                ("reviewed", shown),
+                ("identity", identity),
+            )
             if v
         }
         next_url = "/?" + urlencode({**query, "before": _cursor(events[-1])}) if more else None
@@ -387,6 +397,8 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
                 "camera": camera or "",
                 "date": day.isoformat() if day else "",
                 "reviewed": shown,
+                "identity": identity or "",
+                "seen": seen,
                 "next_url": next_url,
                 "first_url": ("/?" + urlencode(query)) if before else None,
                 "no_database": engine is None,
