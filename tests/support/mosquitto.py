@@ -40,6 +40,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def self_signed(folder: Path, name: str = "broker") -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that is its own CA, and its key (openssl, bounded)."""
+    cert, key = folder / f"{name}.pem", folder / f"{name}.key"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
 def _listening(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.2)
@@ -50,8 +66,14 @@ class Broker:
     """One mosquitto process at a time on a fixed loopback port."""
 
     def __init__(
-        self, folder: Path, *, users: dict[str, str] | None = None, persistent: bool = False
+        self,
+        folder: Path,
+        *,
+        users: dict[str, str] | None = None,
+        persistent: bool = False,
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
+        """`tls`: (certificate, key) of the listener, which then speaks only TLS."""
         assert MOSQUITTO is not None
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
@@ -60,6 +82,8 @@ class Broker:
         self.log = folder / "mosquitto.log"
         self.proc: subprocess.Popen[bytes] | None = None
         lines = [f"listener {self.port} 127.0.0.1"]
+        if tls is not None:
+            lines += [f"certfile {tls[0]}", f"keyfile {tls[1]}"]
         if os.geteuid() == 0:  # as root it would switch to user mosquitto: no access to tmp
             lines.append("user root")
         if persistent:  # sessions and queued messages survive a stop() with SIGTERM

@@ -15,6 +15,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Sequence
@@ -23,7 +25,7 @@ from typing import Any, Final
 
 import paho.mqtt.client as mqtt
 
-from watcher.config.notify import MqttConfig
+from watcher.config.notify import MqttConfig, MqttTlsConfig
 from watcher.notify.channel import DELIVERED, Message, Outcome
 from watcher.notify.discovery import device_config, discovery_topic, with_removals
 
@@ -34,6 +36,7 @@ QOS: Final = 1
 PUBLISH_TIMEOUT_S: Final = 10.0
 RECONNECT_MIN_S: Final = 1
 RECONNECT_MAX_S: Final = 30
+PROBE_TIMEOUT_S: Final = 5.0
 
 
 class MqttChannel:
@@ -151,7 +154,14 @@ class MqttChannel:
 
     def _on_connect_fail(self, _client: mqtt.Client, _userdata: Any) -> None:
         if not self._said_down:
-            log.warning("notify: cannot connect to %s; retrying", self.name)
+            # paho keeps the reason to itself: one probe says it (refused, no route,
+            # a certificate that does not verify), once per outage.
+            reason = probe(self.config)
+            log.warning(
+                "notify: cannot connect to %s%s; retrying",
+                self.name,
+                f": {reason}" if reason else "",
+            )
         self._said_down = True
 
     # -- delivery (the dispatcher's thread) --------------------------------------------------
@@ -214,6 +224,36 @@ class MqttChannel:
                 info.wait_for_publish(2.0)
         self._client.disconnect()
         self._client.loop_stop()
+
+
+def tls_context(tls: MqttTlsConfig) -> ssl.SSLContext:
+    """The TLS context paho's tls_set makes of these settings, for the probe."""
+    context = ssl.create_default_context(cafile=str(tls.ca_file) if tls.ca_file else None)
+    if tls.cert_file is not None:
+        context.load_cert_chain(
+            str(tls.cert_file), str(tls.key_file) if tls.key_file is not None else None
+        )
+    if tls.insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def probe(config: MqttConfig, timeout_s: float = PROBE_TIMEOUT_S) -> str:
+    """Why a TCP (and TLS) connection to the broker fails, on one line; "" if it does not."""
+    try:
+        with socket.create_connection((config.host, config.port), timeout=timeout_s) as sock:
+            if config.tls is not None:
+                with tls_context(config.tls).wrap_socket(sock, server_hostname=config.host):
+                    pass
+    except ssl.SSLCertVerificationError as exc:
+        detail = exc.verify_message or exc.reason
+        return f"TLS: certificate verify failed: {detail} (check mqtt.tls.ca_file)"
+    except ssl.SSLError as exc:
+        return f"TLS: {exc.reason or exc}"
+    except OSError as exc:
+        return exc.strerror or str(exc) or type(exc).__name__
+    return ""
 
 
 def _level(name: str) -> str:
