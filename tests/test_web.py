@@ -467,9 +467,11 @@ def test_a_network_address_needs_a_password_then_logins_are_required(tmp_path: P
         assert request(port, "/", headers={"Cookie": cookie})[0] == 303
         forged = session["Cookie"][:-3] + "AAA"
         assert request(port, "/", headers={"Cookie": forged})[0] == 303
-        # Brute force: after 5 failures in a row, even the right password waits.
-        for _ in range(5):
-            request(port, "/login", method="POST", headers=form, body=wrong)
+        # Brute force: after 5 failures in a row, even the right password waits; with no
+        # proxy trusted, a forged X-Forwarded-For changes nothing.
+        for n in range(5):
+            forged = {**form, "X-Forwarded-For": f"192.0.2.{n}"}
+            request(port, "/login", method="POST", headers=forged, body=wrong)
         assert request(port, "/login", method="POST", headers=form, body=right)[0] == 429
     finally:
         served.stop()
@@ -581,3 +583,37 @@ def test_deleting_an_event_removes_its_clip_pictures_and_rows(site: Site, page: 
     assert request(page.port, f"/events/{site.event_id}/clip")[0] == 404
     _, _, body = request(page.port, "/")
     assert f'data-href="/events/{site.event_id}"'.encode() not in body
+
+
+def test_only_a_trusted_proxy_is_believed(tmp_path: Path) -> None:
+    config = _config(tmp_path, "  trusted_proxies: [127.0.0.1]\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "watcher", "web", "passwd", "-c", str(config)],
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    served = Page(config).wait_ready()
+    try:
+        port = served.port
+        # Behind TLS at the proxy, the login cookie is Secure; over plain http it is not.
+        _, headers, _ = request(port, "/login", headers={"X-Forwarded-Proto": "https"})
+        assert "secure" in headers["Set-Cookie"].lower()
+        _, headers, body = request(port, "/login")
+        assert "secure" not in headers["Set-Cookie"].lower()
+        form = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie_of(headers)}
+        token = csrf_of(body)
+        wrong = urlencode({"csrf": token, "password": "nope"}).encode()
+        right = urlencode({"csrf": token, "password": PASSWORD}).encode()
+        # Failed logins are counted per real client, as the proxy says.
+        mallory = {**form, "X-Forwarded-For": "198.51.100.7"}
+        for _ in range(5):
+            assert request(port, "/login", method="POST", headers=mallory, body=wrong)[0] == 401
+        assert request(port, "/login", method="POST", headers=mallory, body=right)[0] == 429
+        alice = {**form, "X-Forwarded-For": "203.0.113.9"}
+        assert request(port, "/login", method="POST", headers=alice, body=right)[0] == 303
+    finally:
+        served.stop()

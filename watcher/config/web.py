@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -33,12 +34,35 @@ class WebConfig(BaseModel):
         le=24 * 30,
         description="Hours a login lasts.",
     )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        max_length=32,
+        description="Addresses of reverse proxies in front of the page (e.g. 127.0.0.1 for "
+        "nginx on this machine): only their X-Forwarded-For and X-Forwarded-Proto are "
+        "believed, so failed logins are counted per real client and the session cookie is "
+        "marked Secure behind TLS. Empty: no proxy is trusted.",
+    )
     page_size: int = Field(
         default=50,
         ge=10,
         le=200,
         description="Events on one page of the timeline.",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        """Each entry an IP address or network (no names: they could be made to lie)."""
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise PydanticCustomError(
+                    "web_proxy",
+                    "not an IP address or network: {entry!r}",
+                    {"entry": entry},
+                ) from None
+        return [entry.strip() for entry in value]
 
     @field_validator("host")
     @classmethod

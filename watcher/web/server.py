@@ -39,7 +39,9 @@ def serve(cfg: WatcherConfig, host: str, port: int) -> None:
         log_config=None,
         access_log=False,
         server_header=False,
-        proxy_headers=False,
+        # Only the configured proxies' X-Forwarded-For / -Proto are believed.
+        proxy_headers=bool(cfg.web.trusted_proxies),
+        forwarded_allow_ips=",".join(cfg.web.trusted_proxies) or None,
         timeout_graceful_shutdown=5,
     )
     shown = f"[{host}]" if ":" in host else host
