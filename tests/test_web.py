@@ -617,3 +617,56 @@ def test_only_a_trusted_proxy_is_believed(tmp_path: Path) -> None:
         assert request(port, "/login", method="POST", headers=alice, body=right)[0] == 303
     finally:
         served.stop()
+
+
+def _passwd(config: Path, password: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "watcher", "web", "passwd", "-c", str(config), *args],
+        input=password + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+
+
+def _login(port: int, password: str) -> dict[str, str]:
+    """Log in; the headers of a form post in that session (its cookie and CSRF token)."""
+    _, headers, body = request(port, "/login")
+    form = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie_of(headers)}
+    data = urlencode({"csrf": csrf_of(body), "password": password}).encode()
+    status, headers, _ = request(port, "/login", method="POST", headers=form, body=data)
+    assert status == 303
+    session = {"Cookie": cookie_of(headers)}
+    token = csrf_of(request(port, "/", headers=session)[2])
+    return {**form, **session, "X-CSRF-Token": token}
+
+
+def test_a_viewer_looks_but_cannot_change_anything(site: Site, tmp_path: Path) -> None:
+    """Last in this file: it sets passwords on the shared site."""
+    first = _passwd(_config(tmp_path), "viewer password", "--viewer")
+    assert first.returncode == 1 and "admin password first" in first.stderr
+    assert _passwd(site.config, PASSWORD).returncode == 0
+    same = _passwd(site.config, PASSWORD, "--viewer")
+    assert same.returncode == 1 and "must differ" in same.stderr
+    assert _passwd(site.config, "just looking", "--viewer").returncode == 0
+    served = Page(site.config).wait_ready()
+    try:
+        port = served.port
+        viewer = _login(port, "just looking")
+        html = request(port, "/events/hevc0001", headers=viewer)[2].decode()
+        assert "Mark reviewed" not in html and "/delete" not in html and ">viewer<" in html
+        assert 'action="/strangers/' not in request(port, "/strangers", headers=viewer)[2].decode()
+        for action in ("delete", "reviewed"):
+            url = f"/events/hevc0001/{action}"
+            status, _, body = request(port, url, method="POST", headers=viewer, body=b"")
+            assert status == 403 and b"A viewer can look" in body
+        assert request(port, "/events/hevc0001/clip", headers=viewer)[0] == 200
+        admin = _login(port, PASSWORD)
+        html = request(port, "/events/hevc0001", headers=admin)[2].decode()
+        assert "Mark reviewed" in html and "/events/hevc0001/delete" in html
+        status, _, _ = request(port, "/events/hevc0001/delete", method="POST", headers=admin)
+        assert status == 303
+    finally:
+        served.stop()
+        (site.folder / "web-password").unlink()

@@ -17,11 +17,16 @@ def register(sub: Subparsers) -> None:
     web.add_argument("--host", help="address to listen on (default: the config's web.host)")
     web.add_argument("--port", type=int, help="TCP port (default: the config's web.port)")
     actions = web.add_subparsers(dest="web_command", required=False)
-    command(
+    passwd = command(
         actions,
         "passwd",
         "set the page's password (its salted hash is stored, never the password)",
         web_passwd,
+    )
+    passwd.add_argument(
+        "--viewer",
+        action="store_true",
+        help="set the viewer's password instead (looks, changes nothing); the admin's first",
     )
 
 
@@ -45,17 +50,19 @@ def web_serve(cfg: WatcherConfig, args: argparse.Namespace) -> int:
 @guard
 def web_passwd(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """Ask for a password twice (or read one line from a pipe) and store its hash."""
-    from watcher.web.auth import AuthError, write_credentials
+    from watcher.web.auth import ADMIN, VIEWER, AuthError, write_credentials
 
     if sys.stdin.isatty():
-        password = getpass.getpass("New password for the review page: ")
+        who = "viewer" if args.viewer else "admin"
+        password = getpass.getpass(f"New {who} password for the review page: ")
         if getpass.getpass("Again: ") != password:
             raise CommandFailed("the two passwords differ; nothing changed")
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     try:
-        write_credentials(cfg.web.password_file, password)
+        write_credentials(cfg.web.password_file, password, VIEWER if args.viewer else ADMIN)
     except (AuthError, OSError) as exc:
         raise CommandFailed(str(exc)) from None
-    print(f"password set in {cfg.web.password_file}; restart `watcher web` to use it")
+    role = "viewer's" if args.viewer else "admin"
+    print(f"{role} password set in {cfg.web.password_file}; restart `watcher web` to use it")
     return EXIT_OK

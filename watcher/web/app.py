@@ -40,13 +40,13 @@ from watcher.store.identities import find_identity, identity_crops
 from watcher.store.schema import HEAD_REVISION, current_revision
 from watcher.usecases import EventNotDeleted, delete_event
 from watcher.web.auth import (
+    ADMIN,
     COOKIE,
     Credentials,
     LoginLimiter,
     Session,
     Signer,
     read_credentials,
-    verify_password,
 )
 from watcher.web.files import clip_codec, file_response, resolve_under
 
@@ -242,6 +242,11 @@ class WebApp:
         """Whether the session may see the recordings."""
         return self.credentials is None or (session is not None and session.user)
 
+    def can_change(self, session: Session | None) -> bool:
+        """Whether the session may change things (the admin; anyone on loopback without
+        a password)."""
+        return self.credentials is None or (session is not None and session.role == ADMIN)
+
     def render(
         self,
         request: Request,
@@ -254,10 +259,12 @@ class WebApp:
         session = session or self.session(request)
         fresh = session is None
         if session is None:
-            session = Session.new(user=False, lifetime_s=self.lifetime_s)
+            session = Session.new(role="", lifetime_s=self.lifetime_s)
         body = self.templates.get_template(template).render(
             csrf=session.csrf,
             logged_in=session.user,
+            role=session.role,
+            can_change=self.can_change(session),
             password_set=self.credentials is not None,
             **context,
         )
@@ -323,6 +330,13 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
         if web.allowed(web.session(request)):
             return None
         return RedirectResponse("/login?" + urlencode({"next": request.url.path}), 303)
+
+    async def check_change(request: Request) -> tuple[dict[str, str], Response | None]:
+        """Like check_csrf, for what only the admin may do."""
+        form, refused = await check_csrf(request)
+        if refused is None and not web.can_change(web.session(request)):
+            refused = web.error(request, 403, "A viewer can look, not change anything.")
+        return form, refused
 
     async def check_csrf(request: Request) -> tuple[dict[str, str], Response | None]:
         """The form of a request that changes something, or the refusal."""
@@ -460,7 +474,7 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
         """Delete an event with its files and rows, as retention does (usecases)."""
         if (refused := gate(request)) is not None:
             return refused
-        _form_data, refused = await check_csrf(request)
+        _form_data, refused = await check_change(request)
         if refused is not None:
             return refused
         event_id = request.path_params["event_id"]
@@ -482,7 +496,7 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
         """Mark an event reviewed, or not reviewed again."""
         if (refused := gate(request)) is not None:
             return refused
-        form, refused = await check_csrf(request)
+        form, refused = await check_change(request)
         if refused is not None:
             return refused
         event_id = request.path_params["event_id"]
@@ -517,7 +531,7 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
         """ "This is Alice": the whole identity at once, by `watcher faces name` itself."""
         if (refused := gate(request)) is not None:
             return refused
-        form, refused = await check_csrf(request)
+        form, refused = await check_change(request)
         if refused is not None:
             return refused
         label = request.path_params["label"]
@@ -599,8 +613,8 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
         if web.limiter.blocked(client):
             return web.error(request, 429, "Too many failed logins: wait a few minutes.")
         password = form.get("password", "")
-        ok = await run_in_threadpool(verify_password, password, web.credentials.password_hash)
-        if not ok:
+        role = await run_in_threadpool(web.credentials.role_of, password)
+        if role is None:
             web.limiter.failed(client)
             log.warning("web: failed login from %s", client)
             return web.render(
@@ -613,7 +627,8 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
         target = form.get("next", "/")
         response = RedirectResponse(target if _local_path(target) else "/", 303)
         # A new session (and CSRF token) at login: one planted before cannot be used.
-        web.set_cookie(request, response, Session.new(user=True, lifetime_s=web.lifetime_s))
+        web.set_cookie(request, response, Session.new(role=role, lifetime_s=web.lifetime_s))
+        log.info("web: %s logged in from %s", role, client)
         return response
 
     async def logout(request: Request) -> Response:

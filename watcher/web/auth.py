@@ -61,12 +61,26 @@ def verify_password(password: str, encoded: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
+ADMIN: Final = "admin"  # looks and changes (mark reviewed, delete, name a stranger)
+VIEWER: Final = "viewer"  # looks only
+ROLES: Final = (ADMIN, VIEWER)
+
+
 @dataclass(frozen=True)
 class Credentials:
-    """What the password file holds: the hash and the key that signs sessions."""
+    """What the password file holds: the hashes and the key that signs sessions."""
 
-    password_hash: str
+    password_hash: str  # the admin's
     secret: bytes
+    viewer_hash: str | None = None
+
+    def role_of(self, password: str) -> str | None:
+        """The role this password logs in as, or None."""
+        if verify_password(password, self.password_hash):
+            return ADMIN
+        if self.viewer_hash is not None and verify_password(password, self.viewer_hash):
+            return VIEWER
+        return None
 
 
 def read_credentials(path: Path) -> Credentials | None:
@@ -78,18 +92,39 @@ def read_credentials(path: Path) -> Credentials | None:
     except (OSError, ValueError) as exc:
         raise AuthError(f"cannot read the password file {path}: {exc}") from None
     try:
-        return Credentials(str(raw["password_hash"]), bytes.fromhex(str(raw["secret"])))
-    except (KeyError, TypeError, ValueError):
+        viewer = raw.get("viewer_hash")
+        return Credentials(
+            str(raw["password_hash"]),
+            bytes.fromhex(str(raw["secret"])),
+            None if viewer is None else str(viewer),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
         raise AuthError(f"the password file {path} is damaged: set it again") from None
 
 
-def write_credentials(path: Path, password: str) -> None:
-    """Store a new password's hash and a new signing key (old sessions end), mode 0600."""
+def write_credentials(path: Path, password: str, role: str = ADMIN) -> None:
+    """Store a new password's hash for `role` and a new signing key (every session ends),
+    mode 0600. The viewer's password needs the admin's first."""
     if len(password) < MIN_PASSWORD:
         raise AuthError(f"the password must have at least {MIN_PASSWORD} characters")
-    body = json.dumps(
-        {"password_hash": hash_password(password), "secret": secrets.token_hex(SECRET_BYTES)}
-    )
+    if role not in ROLES:
+        raise AuthError(f"no role {role!r}")
+    old = read_credentials(path)
+    if role == VIEWER and old is None:
+        raise AuthError("set the admin password first (`watcher web passwd`)")
+    doc: dict[str, Any] = {"secret": secrets.token_hex(SECRET_BYTES)}
+    if role == ADMIN:
+        doc["password_hash"] = hash_password(password)
+        if old is not None and old.viewer_hash is not None:
+            doc["viewer_hash"] = old.viewer_hash
+    else:
+        assert old is not None
+        doc["password_hash"] = old.password_hash
+        doc["viewer_hash"] = hash_password(password)
+    other = old and (old.password_hash if role == VIEWER else old.viewer_hash)
+    if other and verify_password(password, other):
+        raise AuthError("the viewer's password must differ from the admin's")
+    body = json.dumps(doc)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -122,15 +157,20 @@ def bind_refusal(host: str, credentials: Credentials | None) -> str | None:
 
 @dataclass(frozen=True)
 class Session:
-    """A visitor's session: its CSRF token and whether it logged in."""
+    """A visitor's session: its CSRF token and the role it logged in as ("": none)."""
 
     csrf: str
-    user: bool
+    role: str
     expires: float
 
+    @property
+    def user(self) -> bool:
+        """Whether it logged in."""
+        return self.role in ROLES
+
     @staticmethod
-    def new(user: bool, lifetime_s: float) -> Session:
-        return Session(secrets.token_urlsafe(24), user, time.time() + lifetime_s)
+    def new(role: str, lifetime_s: float) -> Session:
+        return Session(secrets.token_urlsafe(24), role, time.time() + lifetime_s)
 
 
 class Signer:
@@ -143,7 +183,7 @@ class Signer:
         return _b64(hmac.new(self._key, body.encode(), hashlib.sha256).digest())
 
     def dump(self, session: Session) -> str:
-        payload: dict[str, Any] = {"c": session.csrf, "u": session.user, "e": int(session.expires)}
+        payload: dict[str, Any] = {"c": session.csrf, "r": session.role, "e": int(session.expires)}
         body = _b64(json.dumps(payload, separators=(",", ":")).encode())
         return f"{body}.{self._mac(body)}"
 
@@ -156,7 +196,8 @@ class Signer:
             return None
         try:
             raw = json.loads(_unb64(body))
-            session = Session(str(raw["c"]), bool(raw["u"]), float(raw["e"]))
+            role = raw["r"] if raw["r"] in ROLES else ""
+            session = Session(str(raw["c"]), role, float(raw["e"]))
         except (ValueError, KeyError, TypeError, binascii.Error):
             return None
         return session if session.expires > time.time() else None
