@@ -48,9 +48,14 @@ def check_device_discovery(payload: dict[str, Any]) -> None:
 
 
 def test_the_payload_has_what_home_assistant_requires() -> None:
-    payload = device_config("watcher", "watcher", ["front_door", "garage"], host="pi")
+    payload = device_config(
+        "watcher", "watcher", ["front_door", "garage"], host="pi", people=["alice", "bob/x"]
+    )
     check_device_discovery(payload)
     components = payload["components"]
+    assert components["person_alice"]["platform"] == "sensor"
+    assert components["person_alice"]["state_topic"] == "watcher/people/alice"
+    assert components["person_bob_x"]["state_topic"] == "watcher/people/bob_x"
     assert components["front_door_stranger"]["state_topic"] == "watcher/front_door/stranger"
     assert components["garage_snapshot"]["image_topic"] == "watcher/garage/snapshot"
     assert payload["availability_topic"] == "watcher/available"

@@ -120,7 +120,7 @@ def test_a_known_resident_is_presence_on_mqtt_without_an_event(
     broker.start()
     sub = Subscriber(broker, "watcher/#", client_id="ha").start()
     try:
-        extra = f"mqtt:\n  host: {broker.host}\n  port: {broker.port}\n"
+        extra = f"mqtt:\n  host: {broker.host}\n  port: {broker.port}\n  client_id: watcher-test\n"
         config = write_config(tmp_path, source="demo", extra=extra)
         photo = install_resident(tmp_path / "known_faces")
         assert photo is not None
@@ -135,9 +135,13 @@ def test_a_known_resident_is_presence_on_mqtt_without_an_event(
         state = json.loads(seen.payload)
         assert state["camera"] == "cam" and state["time"]
         assert not seen.retain  # live; it is retained for newcomers
-        late = Subscriber(broker, "watcher/people/#", client_id="late").start()
+        late = Subscriber(broker, "#", client_id="late").start()
         (kept,) = late.wait(f"watcher/people/{person.name}")
         assert kept.retain and json.loads(kept.payload) == state
+        # Home Assistant has a "last seen" sensor for each known person.
+        (device,) = late.wait("homeassistant/device/watcher-test/config")
+        sensor = json.loads(device.payload)["components"][f"person_{person.name}"]
+        assert sensor["state_topic"] == f"watcher/people/{person.name}"
         late.stop()
         assert sub.on("watcher/events") == []  # seeing a known person is no event
     finally:

@@ -6,6 +6,7 @@ Only watcher/notify/mqtt.py imports paho-mqtt, and only when `mqtt` is configure
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -36,7 +37,7 @@ __all__ = [
 ]
 
 
-def make_channels(cfg: WatcherConfig) -> list[Channel]:
+def make_channels(cfg: WatcherConfig, people: Sequence[str] = ()) -> list[Channel]:
     """The configured channels; one that cannot be made (unreadable secret) is logged, left out."""
     channels: list[Channel] = []
     if cfg.mqtt is not None:
@@ -45,7 +46,10 @@ def make_channels(cfg: WatcherConfig) -> list[Channel]:
         try:
             channels.append(
                 MqttChannel(
-                    cfg.mqtt, cameras=list(cfg.cameras), reconnect_max_s=_reconnect_max(cfg)
+                    cfg.mqtt,
+                    cameras=list(cfg.cameras),
+                    people=people,
+                    reconnect_max_s=_reconnect_max(cfg),
                 )
             )
         except (OSError, ValueError) as exc:
@@ -114,9 +118,12 @@ def _reason(exc: BaseException) -> str:
     return str(exc)
 
 
-def make_dispatcher(cfg: WatcherConfig, engine: Engine) -> Dispatcher | None:
-    """The dispatcher of the configured channels, not started; None when nothing is configured."""
-    channels = make_channels(cfg)
+def make_dispatcher(
+    cfg: WatcherConfig, engine: Engine, people: Sequence[str] = ()
+) -> Dispatcher | None:
+    """The dispatcher of the configured channels, not started; None when nothing is configured.
+    `people`: the gallery's known people, announced to Home Assistant."""
+    channels = make_channels(cfg, people)
     if not channels:
         return None
     timeouts = [hook.timeout_s for hook in cfg.webhooks] or [10.0]

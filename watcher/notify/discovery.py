@@ -56,10 +56,19 @@ def with_removals(config: dict[str, Any], previous: bytes) -> dict[str, Any] | N
     return {**config, "components": {**config["components"], **gone}}
 
 
+def topic_level(name: str) -> str:
+    """A name as one topic level (no '/', '#', '+')."""
+    return "".join("_" if c in "/#+\x00" else c for c in name) or "_"
+
+
 def device_config(
-    prefix: str, client_id: str, cameras: Sequence[str], host: str | None = None
+    prefix: str,
+    client_id: str,
+    cameras: Sequence[str],
+    host: str | None = None,
+    people: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The device discovery payload for these cameras."""
+    """The device discovery payload for these cameras and known people."""
     node = node_id(client_id)
     host = host or socket.gethostname()
     components: dict[str, dict[str, Any]] = {}
@@ -81,6 +90,18 @@ def device_config(
                 "image_topic": f"{prefix}/{camera}/{kind}",
                 "content_type": "image/jpeg",
             }
+    for person in people:
+        level = topic_level(person)
+        key = _UNSAFE.sub("_", person)
+        components[f"person_{key}"] = {
+            "platform": "sensor",
+            "name": f"{person} last seen",
+            "unique_id": f"{node}_person_{key}",
+            "icon": "mdi:account-eye",
+            "state_topic": f"{prefix}/people/{level}",
+            "value_template": "{{ value_json.camera }}",
+            "json_attributes_topic": f"{prefix}/people/{level}",
+        }
     return {
         "device": {
             "identifiers": [f"watcher_{node}"],

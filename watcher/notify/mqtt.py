@@ -27,7 +27,12 @@ import paho.mqtt.client as mqtt
 
 from watcher.config.notify import MqttConfig, MqttTlsConfig
 from watcher.notify.channel import DELIVERED, Message, Outcome
-from watcher.notify.discovery import device_config, discovery_topic, with_removals
+from watcher.notify.discovery import (
+    device_config,
+    discovery_topic,
+    topic_level,
+    with_removals,
+)
 
 log = logging.getLogger("watcher.notify")
 
@@ -47,10 +52,12 @@ class MqttChannel:
         config: MqttConfig,
         *,
         cameras: Sequence[str] = (),
+        people: Sequence[str] = (),
         reconnect_max_s: int = RECONNECT_MAX_S,
     ) -> None:
         self.config = config
         self.cameras = tuple(cameras)
+        self.people = tuple(people)  # known people, a sensor each in Home Assistant
         self._first_connect = True
         self._closing = False
         self.target = TARGET
@@ -126,7 +133,7 @@ class MqttChannel:
         return discovery_topic(self.config.discovery_prefix, self.config.client_id)
 
     def _device(self) -> dict[str, Any]:
-        return device_config(self.prefix, self.config.client_id, self.cameras)
+        return device_config(self.prefix, self.config.client_id, self.cameras, people=self.people)
 
     def _announce(self, client: mqtt.Client) -> None:
         """Publish the Home Assistant device discovery config (retained)."""
@@ -179,7 +186,7 @@ class MqttChannel:
         if message.kind == "seen":  # presence: the last camera and time, retained
             person = str(body.get("person", ""))
             state = {"camera": body.get("camera"), "time": body.get("time")}
-            return [(self.topic("people", _level(person)), json.dumps(state), True)]
+            return [(self.topic("people", topic_level(person)), json.dumps(state), True)]
         after = body.get("after") or {}
         before = body.get("before") or {}
         out: list[tuple[str, bytes | str, bool]] = [(self.topic("events"), message.payload, False)]
@@ -254,11 +261,6 @@ def probe(config: MqttConfig, timeout_s: float = PROBE_TIMEOUT_S) -> str:
     except OSError as exc:
         return exc.strerror or str(exc) or type(exc).__name__
     return ""
-
-
-def _level(name: str) -> str:
-    """A name as one topic level (no '/', '#', '+')."""
-    return "".join("_" if c in "/#+\x00" else c for c in name) or "_"
 
 
 def _read(path: str) -> bytes | None:
