@@ -195,3 +195,31 @@ def test_gives_up_after_give_up_h_logs_once_and_status_shows_it(
     (line,) = json.loads(status.stdout)
     assert (line["pending"], line["failed"]) == (3, 3)
     engine.dispose()
+
+
+@pytest.mark.postgres
+def test_the_outbox_on_postgresql(pg_server: object) -> None:
+    """The same rows, order and delivery on a shared PostgreSQL database."""
+    url = pg_server.create_database()  # type: ignore[attr-defined]
+    engine = make_engine(url)
+    init_db(engine)
+    writer = StoreWriter(engine).start()
+    try:
+        writer.notify_targets = {"a": TARGETS["a"]}
+        one_event(writer, "pg1")
+        writer.person_seen("alice", "front_door", T0)  # not taken by "a": no row
+        assert [(r.kind, r.target) for r in rows(engine)] == [
+            ("new", "a"),
+            ("update", "a"),
+            ("end", "a"),
+        ]
+        channel = Recorder("a", failures=1)
+        dispatcher = Dispatcher(engine, [channel], retry_min_s=0.05, retry_max_s=0.1)
+        deadline = time.monotonic() + 20
+        while rows(engine) and time.monotonic() < deadline:
+            time.sleep(min(dispatcher.run_once(), 0.2))
+        assert [m.kind for m in channel.got] == ["new", "update", "end"]
+        assert rows(engine) == []
+    finally:
+        assert writer.stop()
+        engine.dispose()
