@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from tests.support.cli import replay, watcher, write_config
-from tests.support.media import VIDEO
+from tests.support.media import FACES, VIDEO
 
 
 def test_a_person_added_from_a_video_raises_no_event_in_other_clips(tmp_path: Path) -> None:
@@ -28,3 +28,18 @@ def test_a_person_added_from_a_video_raises_no_event_in_other_clips(tmp_path: Pa
     stranger = replay(config, VIDEO / "short_hamilton_clip.mp4")
     assert stranger["events"], "a face that is not the man's is still recorded"
     assert all("unknown" in (e["decision"] or "") for e in stranger["events"])
+
+
+def test_an_event_says_why_look_by_look(tmp_path: Path) -> None:
+    config = write_config(tmp_path, known={"lin": [FACES / "lin_manuel_miranda_1.png"]})
+    (event,) = replay(config, VIDEO / "short_hamilton_clip.mp4")["events"]
+    shown = watcher("events", "show", event["id"], "-c", str(config))
+    assert shown.returncode == 0, shown.stderr
+    assert f"event {event['id']}" in shown.stdout
+    assert "why: unknown:" in shown.stdout and "from lin (bound 0.600" in shown.stdout
+    doc = json.loads(watcher("events", "show", event["id"], "--json", "-c", str(config)).stdout)
+    assert doc["decision"] == event["decision"]
+    notes = [s["note"] for s in doc["sightings"]]
+    assert notes and all(notes)  # every look says what it counted for
+    missing = watcher("events", "show", "nosuchevent", "-c", str(config))
+    assert missing.returncode == 1 and "no event 'nosuchevent'" in missing.stderr

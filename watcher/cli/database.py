@@ -20,7 +20,7 @@ from watcher.cli.common import (
 )
 from watcher.config import WatcherConfig
 from watcher.constants import EXIT_OK
-from watcher.store import SchemaError, current_revision, list_events, make_engine
+from watcher.store import SchemaError, current_revision, get_event, list_events, make_engine
 
 
 def register(sub: Subparsers) -> None:
@@ -34,6 +34,9 @@ def register(sub: Subparsers) -> None:
     listing.add_argument("--camera")
     listing.add_argument("--since", type=_iso_datetime, help="ISO 8601 date or time")
     listing.add_argument("--limit", type=int)
+    show = command(events, "show", "one event: why it was recorded, look by look", events_show)
+    show.add_argument("event_id")
+    show.add_argument("--json", action="store_true", help="one JSON document on stdout")
 
 
 def _iso_datetime(text: str) -> datetime:
@@ -93,4 +96,28 @@ def events_list(cfg: WatcherConfig, args: argparse.Namespace) -> int:
             f"{r.started_at.astimezone():%Y-%m-%d %H:%M:%S}–{ended}  {r.camera:<12} {r.id}  "
             f"faces={r.faces} closest={dist} {r.status}  {r.clip_path or '(no clip)'}"
         )
+    return EXIT_OK
+
+
+@guard
+def events_show(cfg: WatcherConfig, args: argparse.Namespace) -> int:
+    """One event with its decision and every sighting (read only)."""
+    with database(cfg, write=False) as engine:
+        record = None if engine is None else get_event(engine, args.event_id)
+    if record is None:
+        raise CommandFailed(f"no event {args.event_id!r}")
+    if args.json:
+        print_json(record.to_json())
+        return EXIT_OK
+    ended = record.ended_at.astimezone().strftime("%H:%M:%S") if record.ended_at else "recording"
+    print(
+        f"event {record.id} on {record.camera}: "
+        f"{record.started_at.astimezone():%Y-%m-%d %H:%M:%S}–{ended}, {record.status}"
+    )
+    print(f"  clip: {record.clip_path or '(none)'}")
+    print(f"  why: {record.decision or '(not recorded: an event from before watcher kept it)'}")
+    for s in record.sightings or ():
+        dist = "-" if s.distance is None else f"{s.distance:.3f}"
+        who = s.name or "unknown"
+        print(f"  {s.offset_s:+7.2f} s  {who:<16} distance {dist}  {s.note or ''}")
     return EXIT_OK
