@@ -61,7 +61,7 @@ usage: python3 .ci/bootstrap.py COMMAND [ARGS...]
 
 commands:
   run [ARGS...]    set up .venv with the demo extra, then `watcher run ARGS...`
-  test [ARGS...]   set up .venv with the demo and postgres extras and the dev group
+  test [ARGS...]   set up .venv with the demo, postgres and push extras and the dev group
                    (pytest, ruff, mypy), then ruff check, ruff format --check, mypy
                    and pytest ARGS... (stops at the first failure)
 """
@@ -86,7 +86,7 @@ class Install(NamedTuple):
 
 DEMO_INSTALL: Final = Install("demo", ("demo",))
 # The dev tools are a dependency group of pyproject.toml: nothing of them is in the wheel.
-TEST_INSTALL: Final = Install("test", ("demo", "postgres"), ("dev",))
+TEST_INSTALL: Final = Install("test", ("demo", "postgres", "push"), ("dev",))
 
 
 class BootstrapError(Exception):

@@ -140,9 +140,11 @@ def test_pip_commands_upgrade_pip_only_for_groups(tmp_path: Path) -> None:
     assert bootstrap.pip_commands(tmp_path, bootstrap.DEMO_INSTALL) == [[*pip, "-e", ".[demo]"]]
     assert bootstrap.pip_commands(tmp_path, bootstrap.TEST_INSTALL) == [
         [*pip, "pip>=25.1"],
-        [*pip, "-e", ".[demo,postgres]", "--group", "dev"],
+        [*pip, "-e", ".[demo,postgres,push]", "--group", "dev"],
     ]
-    assert bootstrap.TEST_INSTALL.describe() == "pip install -e '.[demo,postgres]' --group dev"
+    assert bootstrap.TEST_INSTALL.describe() == (
+        "pip install -e '.[demo,postgres,push]' --group dev"
+    )
 
 
 def test_stamp_round_trip(tmp_path: Path) -> None:

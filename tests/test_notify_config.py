@@ -10,7 +10,13 @@ import pytest
 import yaml
 
 from watcher.config import ConfigError, load_config
-from watcher.config.notify import MqttConfig, MqttTlsConfig, NotifyConfig, WebhookConfig
+from watcher.config.notify import (
+    MqttConfig,
+    MqttTlsConfig,
+    NotifyConfig,
+    PushConfig,
+    WebhookConfig,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = REPO / "config" / "watcher.yaml"
@@ -27,7 +33,7 @@ def test_the_shipped_config_comments_every_key_and_keeps_them_off() -> None:
     raw = yaml.safe_load(text)
     assert raw["mqtt"] is None and raw["webhooks"] == []  # off until configured
     assert NotifyConfig(**raw["notify"]) == NotifyConfig()
-    for model in (MqttConfig, MqttTlsConfig, WebhookConfig):
+    for model in (MqttConfig, MqttTlsConfig, WebhookConfig, PushConfig):
         for key in model.model_fields:
             assert re.search(rf"^#\s+(- )?{key}:", text, re.M), f"{model.__name__}.{key}"
 

@@ -22,7 +22,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from watcher.config.notify import MqttConfig, NotifyConfig, WebhookConfig
+from watcher.config.notify import MqttConfig, NotifyConfig, PushConfig, WebhookConfig
 from watcher.config.sections import (
     CAMERA_SECTIONS,
     CameraInput,
@@ -246,6 +246,10 @@ class WatcherConfig(BaseModel):
         default_factory=list,
         description="HTTP endpoints every message is POSTed to, signed (Standard Webhooks).",
     )
+    push: list[PushConfig] = Field(
+        default_factory=list,
+        description="Push services (Apprise URLs) told of each stranger, with the snapshot.",
+    )
     notify: NotifyConfig = Field(
         default_factory=NotifyConfig,
         description="Delivery of MQTT and webhook messages: retries and giving up.",
@@ -272,8 +276,9 @@ class WatcherConfig(BaseModel):
         if from_file:
             written = "config_path" in data
             data["config_path"] = _Refused("set by the loader") if written else config_file
-        if data.get("webhooks", []) is None:
-            data["webhooks"] = []
+        for listed in ("webhooks", "push"):
+            if data.get(listed, []) is None:
+                data[listed] = []
         for section in (*CAMERA_SECTIONS, "retention", "privacy", "people", "notify", "cameras"):
             if section in data and data[section] is None:
                 data[section] = {}

@@ -183,6 +183,38 @@ class WebhookConfig(BaseModel):
         return self.secret
 
 
+PushEvent = Literal["new", "end"]
+
+
+class PushConfig(BaseModel):
+    """A push service by its Apprise URL (ntfy, Pushover, Telegram, e-mail ...): needs
+    the optional extra `watcher[push]`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(
+        repr=False,  # Apprise URLs hold tokens
+        min_length=3,
+        description="An Apprise URL, e.g. ntfy://my-topic, pover://user@token, "
+        "tgram://bot-token/chat-id; never logged.",
+    )
+    events: list[PushEvent] = Field(
+        default_factory=lambda: list[PushEvent](["new"]),
+        description="new: a stranger arrived (sent with the snapshot as soon as it is "
+        "written); end: the event ended.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        """`scheme://...` (the URL is not echoed)."""
+        value = value.strip()
+        scheme, sep, rest = value.partition("://")
+        if not sep or not scheme or not rest or not scheme.replace("+", "").isalnum():
+            raise PydanticCustomError("push_url", "must be an Apprise URL, scheme://...")
+        return value
+
+
 class NotifyConfig(BaseModel):
     """How the outbox is delivered: retries, backoff, giving up."""
 

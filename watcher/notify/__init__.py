@@ -59,6 +59,16 @@ def make_channels(cfg: WatcherConfig, people: Sequence[str] = ()) -> list[Channe
             channels.append(WebhookChannel(hook))
         except (OSError, ValueError) as exc:
             log.error("notify: webhook left out: %s", _reason(exc))
+    for push in cfg.push:
+        from watcher.notify.push import PushChannel, shown
+
+        try:
+            channels.append(PushChannel(push))
+        except ImportError:
+            log.error(
+                "notify: push %s left out: Apprise is not installed (pip install 'watcher[push]')",
+                shown(push.url),
+            )
     return channels
 
 
@@ -104,7 +114,10 @@ def describe(cfg: WatcherConfig) -> str:
         tls = " (TLS)" if cfg.mqtt.tls is not None else ""
         parts.append(f"MQTT {cfg.mqtt.host}:{cfg.mqtt.port}{tls} as {cfg.mqtt.topic_prefix}/")
     parts.extend(f"webhook {mask_url(hook.url)}" for hook in cfg.webhooks)
-    return "notifications: " + (", ".join(parts) if parts else "off (no mqtt, no webhooks)")
+    from watcher.notify.push import shown
+
+    parts.extend(f"push {shown(push.url)}" for push in cfg.push)
+    return "notifications: " + (", ".join(parts) if parts else "off (no mqtt, webhooks, push)")
 
 
 def _reconnect_max(cfg: WatcherConfig) -> int:
@@ -161,6 +174,10 @@ def outbox_status(cfg: WatcherConfig, engine: Engine) -> list[TargetStatus]:
     names = {"mqtt": f"MQTT {mqtt.host}:{mqtt.port}" if mqtt else "MQTT (not configured)"}
     for hook in cfg.webhooks:
         names[webhook_target(hook.url)] = f"webhook {mask_url(hook.url)}"
+    from watcher.notify.push import push_target, shown
+
+    for push in cfg.push:
+        names[push_target(push.url)] = f"push {shown(push.url)}"
     with engine.connect() as conn:
         counts = conn.execute(
             select(

@@ -26,9 +26,14 @@ TARGET_PREFIX: Final = "webhook:"
 _GONE: Final = 410
 
 
+def hashed_target(prefix: str, url: str) -> str:
+    """An outbox target stable for a URL, which it does not reveal."""
+    return prefix + hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
 def webhook_target(url: str) -> str:
     """The outbox target of an endpoint: stable for its URL, which it does not reveal."""
-    return TARGET_PREFIX + hashlib.sha256(url.encode()).hexdigest()[:16]
+    return hashed_target(TARGET_PREFIX, url)
 
 
 def retry_after_s(value: str | None, now: float | None = None) -> float | None:

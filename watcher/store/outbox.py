@@ -35,22 +35,24 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone().isoformat()
 
 
-def identity_of(session: Session, event_id: str) -> str | None:
-    """The event's unknown identity (`unknown-N`, or the name it was given), if grouped yet."""
+def identity_of(session: Session, event_id: str) -> tuple[str | None, int | None]:
+    """The event's unknown identity (`unknown-N`, or the name it was given), if grouped
+    yet, and how many events (visits) it has."""
     row = session.execute(
-        select(UnknownIdentity.label, UnknownIdentity.named_as)
+        select(UnknownIdentity.label, UnknownIdentity.named_as, UnknownIdentity.events)
         .join(EventIdentity, EventIdentity.identity_id == UnknownIdentity.id)
         .where(EventIdentity.event_id == event_id)
         .order_by(UnknownIdentity.id)
         .limit(1)
     ).first()
     if row is None:
-        return None
-    return str(row.named_as or row.label)
+        return None, None
+    return str(row.named_as or row.label), int(row.events)
 
 
 def event_document(session: Session, event: Event) -> dict[str, Any]:
     """What a message says of an event (its `before` or `after`)."""
+    identity, visits = identity_of(session, event.id)
     return {
         "id": event.id,
         "camera": event.camera,
@@ -58,7 +60,8 @@ def event_document(session: Session, event: Event) -> dict[str, Any]:
         "status": event.status,
         "start_time": _iso(event.started_at),
         "end_time": _iso(event.ended_at),
-        "identity": identity_of(session, event.id),
+        "identity": identity,
+        "visits": visits,
         "closest_distance": event.closest_distance,
         "faces": event.faces,
         "decision": event.decision,

@@ -1,0 +1,129 @@
+"""Push through a real Apprise call (its json:// plugin) to an HTTP receiver on loopback."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from watcher.config.notify import PushConfig
+from watcher.notify.dispatcher import Dispatcher
+from watcher.notify.push import PushChannel, text_of
+from watcher.store import StoreWriter
+from watcher.store.models import Notification
+
+pytest.importorskip("apprise")
+
+T0 = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
+
+
+class PushReceiver:
+    """What Apprise's json:// plugin POSTs: {title, message, attachments: [{base64}]}."""
+
+    def __init__(self, statuses: list[int] | None = None) -> None:
+        self.statuses = list(statuses or [])
+        self.got: list[dict[str, object]] = []
+        self.auth: list[str | None] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                status = outer.statuses.pop(0) if outer.statuses else 200
+                outer.got.append({"status": status, **json.loads(body)})
+                outer.auth.append(self.headers.get("Authorization"))
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def delivered(self) -> list[dict[str, object]]:
+        return [g for g in self.got if g["status"] == 200]
+
+
+@pytest.fixture
+def receiver() -> Iterator[PushReceiver]:
+    made = PushReceiver([500])
+    yield made
+    made.server.shutdown()
+    made.server.server_close()
+
+
+def pending(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(Notification)).scalar_one())
+
+
+def test_one_push_per_stranger_with_the_snapshot_retried_and_no_token_in_logs(
+    tmp_path: Path,
+    engine: Engine,
+    writer: StoreWriter,
+    receiver: PushReceiver,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    snapshot = tmp_path / "snap.jpg"
+    snapshot.write_bytes(b"\xff\xd8the-snapshot\xff\xd9")
+    url = f"json://pushuser:tok3n-secret@127.0.0.1:{receiver.port}/push"
+    channel = PushChannel(PushConfig(url=url))
+    dispatcher = Dispatcher(engine, [channel], retry_min_s=0.1, retry_max_s=0.3)
+    writer.notify_targets = {channel.target: channel.kinds}
+    with caplog.at_level(logging.DEBUG):
+        writer.open_event("ev1", "front_door", T0)
+        writer.update_event("ev1", snapshot_path=str(snapshot), face_path=str(snapshot))
+        writer.update_event("ev1", decision="unknown: beyond every bound")  # no second push
+        writer.close_event("ev1", T0 + timedelta(seconds=5))
+        assert writer.flush()
+        deadline = time.monotonic() + 20
+        while pending(engine) and time.monotonic() < deadline:
+            time.sleep(min(dispatcher.run_once(), 0.2))
+    assert pending(engine) == 0
+    assert [g["status"] for g in receiver.got] == [500, 200]  # retried once, then once
+    (push,) = receiver.delivered()
+    assert push["title"] == "front_door: Unknown face"
+    assert "on front_door" in str(push["message"])
+    (attachment,) = push["attachments"]  # type: ignore[misc]
+    assert base64.b64decode(attachment["base64"]) == snapshot.read_bytes()
+    expected = "Basic " + base64.b64encode(b"pushuser:tok3n-secret").decode()
+    assert receiver.auth[-1] == expected
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "tok3n-secret" not in text and "json://…" in text  # the retry's line
+    assert "tok3n-secret" not in repr(PushConfig(url=url))
+
+
+def test_an_event_without_a_picture_still_pushes_at_its_end(
+    engine: Engine, writer: StoreWriter, receiver: PushReceiver
+) -> None:
+    receiver.statuses.clear()
+    url = f"json://127.0.0.1:{receiver.port}/push"
+    channel = PushChannel(PushConfig(url=url, events=["new", "end"]))
+    dispatcher = Dispatcher(engine, [channel])
+    writer.notify_targets = {channel.target: channel.kinds}
+    writer.open_event("ev2", "garage", T0)
+    writer.close_event("ev2", T0 + timedelta(seconds=2))
+    assert writer.flush()
+    dispatcher.run_once()
+    assert [g["title"] for g in receiver.delivered()] == ["garage: Unknown face"]
+    assert receiver.delivered()[0]["attachments"] == []
+
+
+def test_the_text_names_the_identity_and_its_visit() -> None:
+    after = {"camera": "door", "identity": "unknown-3", "visits": 4, "start_time": T0.isoformat()}
+    title, body = text_of("new", after)
+    assert title == "door: unknown-3, 4th visit"
+    assert body.startswith("Seen at ")
