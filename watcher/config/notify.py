@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Final, Literal
 from urllib.parse import urlsplit
@@ -215,10 +216,44 @@ class PushConfig(BaseModel):
         return value
 
 
-class NotifyConfig(BaseModel):
-    """How the outbox is delivered: retries, backoff, giving up."""
+class QuietHours(BaseModel):
+    """A daily span of local time without pushes (it may wrap midnight)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    start: dt_time = Field(description="Local time the quiet starts, e.g. 22:00.")
+    end: dt_time = Field(description="Local time it ends, e.g. 07:00.")
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _yaml_sexagesimal(cls, value: object) -> object:
+        """YAML 1.1 reads an unquoted 22:00 as the number 1320 (22 * 60): take it back."""
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+            return dt_time(value // 60, value % 60)
+        return value
+
+
+class NotifyConfig(BaseModel):
+    """How the outbox is delivered (retries, giving up) and when a push goes out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    quiet_hours: QuietHours | None = Field(
+        default=None,
+        description="No push in this daily span of local time, e.g. {start: '22:00', "
+        "end: '07:00'}; MQTT and webhooks still report. null: none.",
+    )
+    cooldown_min: float = Field(
+        default=0,
+        ge=0,
+        le=24 * 60,
+        description="At most one push per unknown identity in this many minutes (one per "
+        "visit, not one per event split); 0: no cooldown.",
+    )
+    cameras: list[str] | None = Field(
+        default=None,
+        description="The cameras whose strangers are pushed; null: every camera.",
+    )
 
     give_up_h: float = Field(
         default=24,

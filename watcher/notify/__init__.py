@@ -17,6 +17,7 @@ from watcher.config import WatcherConfig, mask_url
 from watcher.config.notify import decode_secret
 from watcher.notify.channel import Channel, Message, Outcome
 from watcher.notify.dispatcher import Dispatcher
+from watcher.notify.rules import Gate
 from watcher.notify.webhook import WebhookChannel, webhook_target
 from watcher.store.models import Notification
 
@@ -40,6 +41,7 @@ __all__ = [
 def make_channels(cfg: WatcherConfig, people: Sequence[str] = ()) -> list[Channel]:
     """The configured channels; one that cannot be made (unreadable secret) is logged, left out."""
     channels: list[Channel] = []
+    gate = Gate(cfg.notify)  # armed (MQTT commands), quiet hours, cooldown: for push
     if cfg.mqtt is not None:
         from watcher.notify.mqtt import MqttChannel
 
@@ -49,6 +51,7 @@ def make_channels(cfg: WatcherConfig, people: Sequence[str] = ()) -> list[Channe
                     cfg.mqtt,
                     cameras=list(cfg.cameras),
                     people=people,
+                    gate=gate,
                     reconnect_max_s=_reconnect_max(cfg),
                 )
             )
@@ -63,7 +66,7 @@ def make_channels(cfg: WatcherConfig, people: Sequence[str] = ()) -> list[Channe
         from watcher.notify.push import PushChannel, shown
 
         try:
-            channels.append(PushChannel(push))
+            channels.append(PushChannel(push, gate))
         except ImportError:
             log.error(
                 "notify: push %s left out: Apprise is not installed (pip install 'watcher[push]')",

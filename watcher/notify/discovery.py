@@ -90,6 +90,24 @@ def device_config(
                 "image_topic": f"{prefix}/{camera}/{kind}",
                 "content_type": "image/jpeg",
             }
+    armed = {"payload_on": "ON", "payload_off": "OFF", "icon": "mdi:shield-home"}
+    components["armed"] = {
+        "platform": "switch",
+        "name": "armed",
+        "unique_id": f"{node}_armed",
+        "command_topic": f"{prefix}/armed/set",
+        "state_topic": f"{prefix}/armed",
+        **armed,
+    }
+    for camera in cameras:
+        components[f"{camera}_armed"] = {
+            "platform": "switch",
+            "name": f"{camera} armed",
+            "unique_id": f"{node}_{camera}_armed",
+            "command_topic": f"{prefix}/{camera}/armed/set",
+            "state_topic": f"{prefix}/{camera}/armed",
+            **armed,
+        }
     for person in people:
         level = topic_level(person)
         key = _UNSAFE.sub("_", person)

@@ -33,6 +33,7 @@ from watcher.notify.discovery import (
     topic_level,
     with_removals,
 )
+from watcher.notify.rules import Gate
 
 log = logging.getLogger("watcher.notify")
 
@@ -53,11 +54,13 @@ class MqttChannel:
         *,
         cameras: Sequence[str] = (),
         people: Sequence[str] = (),
+        gate: Gate | None = None,
         reconnect_max_s: int = RECONNECT_MAX_S,
     ) -> None:
         self.config = config
         self.cameras = tuple(cameras)
         self.people = tuple(people)  # known people, a sensor each in Home Assistant
+        self.gate = gate  # armed or not, set by commands (None: no commands)
         self._first_connect = True
         self._closing = False
         self.target = TARGET
@@ -118,6 +121,12 @@ class MqttChannel:
             self._first_connect = False
             for camera in self.cameras:
                 client.publish(self.topic(camera, "stranger"), "OFF", qos=QOS, retain=True)
+        if self.gate is not None:
+            # The retained state comes back first (armed survives a restart), then commands.
+            client.subscribe(self.topic("armed"), qos=QOS)
+            client.subscribe(self.topic("+", "armed"), qos=QOS)
+            client.subscribe(self.topic("armed", "set"), qos=QOS)
+            client.subscribe(self.topic("+", "armed", "set"), qos=QOS)
         if self.config.discovery:
             client.subscribe(f"{self.config.discovery_prefix}/status", qos=QOS)
             # Our retained config from before comes back first: a camera gone since is
@@ -142,6 +151,8 @@ class MqttChannel:
     def _on_message(self, client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
         """Home Assistant came (back) online: announce again. Our retained config names
         a camera no longer configured: remove its components."""
+        if self.gate is not None and self._command(client, msg):
+            return
         if msg.topic == f"{self.config.discovery_prefix}/status" and msg.payload == b"online":
             self._announce(client)
         elif msg.topic == self._discovery_topic:
@@ -150,6 +161,36 @@ class MqttChannel:
                 gone = sorted(k for k, v in update["components"].items() if len(v) == 1)
                 log.info("notify: Home Assistant: removing %s", ", ".join(gone))
                 client.publish(self._discovery_topic, json.dumps(update), qos=QOS, retain=True)
+
+    def _command(self, client: mqtt.Client, msg: mqtt.MQTTMessage) -> bool:
+        """`armed/set` (global or per camera): ON or OFF, answered on the retained state
+        topic; the retained state itself is read back at connect. True if it was one."""
+        assert self.gate is not None
+        levels = msg.topic.split("/")[len(self.prefix.split("/")) :]
+        camera: str | None = None
+        if levels[:1] == ["armed"]:
+            rest = levels[1:]
+        elif len(levels) >= 2 and levels[1] == "armed" and levels[0] in self.cameras:
+            camera, rest = levels[0], levels[2:]
+        else:
+            return False
+        if rest not in ([], ["set"]):
+            return False
+        value = bytes(msg.payload).strip().upper()
+        if value not in (b"ON", b"OFF"):
+            if rest == ["set"]:
+                log.warning("notify: %s: expected ON or OFF", msg.topic)
+            return True
+        armed = value == b"ON"
+        if rest == ["set"]:
+            self.gate.set_armed(armed, camera)
+            state = self.topic(camera, "armed") if camera else self.topic("armed")
+            client.publish(state, value.decode(), qos=QOS, retain=True)
+            what = "armed" if armed else "disarmed (recording goes on)"
+            log.info("notify: %s %s", camera or "every camera", what)
+        else:
+            self.gate.set_armed(armed, camera)  # the state kept from before
+        return True
 
     def _on_disconnect(
         self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any

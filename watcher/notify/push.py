@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Final
 
 from watcher.config.notify import PushConfig
 from watcher.notify.channel import DELIVERED, Message, Outcome
+from watcher.notify.rules import Gate
 from watcher.notify.webhook import hashed_target
 
 log = logging.getLogger("watcher.notify")
@@ -60,10 +62,11 @@ def text_of(kind: str, after: dict[str, Any]) -> tuple[str, str]:
 class PushChannel:
     """One Apprise URL."""
 
-    def __init__(self, config: PushConfig) -> None:
+    def __init__(self, config: PushConfig, gate: Gate | None = None) -> None:
         import apprise  # the optional extra: ImportError when it is not installed
 
         self.config = config
+        self.gate = gate  # the rules (armed, quiet hours, cooldown); None: always push
         self.target = push_target(config.url)
         self.name = f"push {shown(config.url)}"
         self.kinds = frozenset({"new", "update", "end"})
@@ -83,20 +86,26 @@ class PushChannel:
         if message.kind == "update" and "new" in wanted:
             if not after.get("snapshot") or before.get("snapshot"):
                 return DELIVERED  # not the first picture: nothing to push
-            return self._send(*text_of("new", after), picture)
+            return self._send(*text_of("new", after), picture, after)
         if message.kind == "end":
             if "new" in wanted and not after.get("snapshot"):
-                return self._send(*text_of("new", after), None)  # no picture ever came
+                return self._send(*text_of("new", after), None, after)  # no picture came
             if "end" in wanted:
-                return self._send(*text_of("end", after), picture)
+                return self._send(*text_of("end", after), picture, after)
         return DELIVERED  # `new` waits for its snapshot
 
-    def _send(self, title: str, body: str, picture: str | None) -> Outcome:
+    def _send(self, title: str, body: str, picture: str | None, after: dict[str, Any]) -> Outcome:
+        if self.gate is not None:
+            muted = self.gate.why_muted(str(after.get("camera")), after.get("identity"))
+            if muted is not None:
+                log.info("notify: %s: not pushed (%s)", self.name, muted)
+                return DELIVERED  # decided: it is not to be sent
         apprise = self._apprise
         sender = apprise.Apprise()
         if not sender.add(self.config.url):
             return Outcome(False, error="not an Apprise URL it knows", disable=True)
-        attach = apprise.AppriseAttachment(picture) if picture else None
+        # A picture gone since (retention, a full disk) must not hold the push back.
+        attach = apprise.AppriseAttachment(picture) if picture and Path(picture).is_file() else None
         try:
             ok = sender.notify(title=title, body=body, attach=attach)
         except Exception as exc:  # a plugin's failure is a failed attempt

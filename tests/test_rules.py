@@ -1,0 +1,171 @@
+"""When a push goes out: armed over MQTT (a real broker), quiet hours, a cooldown."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from tests.support.mosquitto import Broker, Subscriber
+from tests.support.mosquitto import broker as broker  # noqa: F401  (the fixture)
+from watcher.config import load_config
+from watcher.config.notify import MqttConfig, NotifyConfig, PushConfig
+from watcher.notify.dispatcher import Dispatcher
+from watcher.notify.mqtt import MqttChannel
+from watcher.notify.rules import Gate, in_quiet_hours
+from watcher.store import StoreWriter
+from watcher.store.models import Notification
+
+T0 = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
+
+
+def test_quiet_hours_may_wrap_midnight() -> None:
+    night = (clock_time(22), clock_time(7))
+    assert in_quiet_hours(clock_time(23, 30), *night)
+    assert in_quiet_hours(clock_time(6, 59), *night)
+    assert not in_quiet_hours(clock_time(7), *night)
+    assert not in_quiet_hours(clock_time(12), *night)
+    assert in_quiet_hours(clock_time(13), clock_time(12), clock_time(14))
+    assert not in_quiet_hours(clock_time(13), clock_time(12), clock_time(12))
+
+
+def test_unquoted_yaml_times_are_read_as_times(tmp_path: Path) -> None:
+    path = tmp_path / "watcher.yaml"
+    path.write_text(
+        "notify: {quiet_hours: {start: 22:30, end: 07:00}, cooldown_min: 30}\n"
+        "cameras: {cam: {source: demo}}\n"
+    )
+    quiet = load_config(path).notify.quiet_hours
+    assert quiet is not None and (quiet.start, quiet.end) == (clock_time(22, 30), clock_time(7))
+
+
+def test_the_gate_mutes_by_camera_quiet_hours_and_cooldown() -> None:
+    gate = Gate(
+        NotifyConfig(
+            cameras=["door"], cooldown_min=10, quiet_hours={"start": "22:00", "end": "07:00"}
+        )
+    )
+    noon = datetime(2026, 12, 5, 12, 0).astimezone()
+    assert gate.why_muted("garage", "unknown-1", noon) == "camera garage is not in notify.cameras"
+    assert gate.why_muted("door", "unknown-1", noon.replace(hour=23)) == "quiet hours"
+    assert gate.why_muted("door", "unknown-1", noon) is None
+    assert gate.why_muted("door", "unknown-1", noon) == "unknown-1 was pushed less than 10 min ago"
+    assert gate.why_muted("door", "unknown-2", noon) is None
+    assert gate.why_muted("door", None, noon) is None  # no identity yet: no cooldown
+    gate.set_armed(False, "door")
+    assert gate.why_muted("door", None, noon) == "disarmed"
+    assert gate.armed() and not gate.armed("door")
+
+
+class Pushes:
+    """An Apprise json:// endpoint on loopback."""
+
+    def __init__(self) -> None:
+        self.titles: list[str] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.titles.append(body["title"])
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"json://127.0.0.1:{self.server.server_address[1]}/push"
+
+
+@pytest.fixture
+def pushes() -> Iterator[Pushes]:
+    made = Pushes()
+    yield made
+    made.server.shutdown()
+    made.server.server_close()
+
+
+def pending(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(Notification)).scalar_one())
+
+
+def stranger(writer: StoreWriter, dispatcher: Dispatcher, engine: Engine, event_id: str) -> None:
+    writer.open_event(event_id, "door", T0)
+    writer.update_event(event_id, snapshot_path="/nonexistent/snap.jpg")
+    writer.close_event(event_id, T0 + timedelta(seconds=3))
+    assert writer.flush()
+    deadline = time.monotonic() + 20
+    while pending(engine) and time.monotonic() < deadline:
+        time.sleep(min(dispatcher.run_once(), 0.1))
+    assert pending(engine) == 0
+
+
+def test_disarmed_over_mqtt_no_push_armed_again_pushed_and_kept_across_a_restart(
+    broker: Broker,  # noqa: F811
+    engine: Engine,
+    writer: StoreWriter,
+    pushes: Pushes,
+) -> None:
+    pytest.importorskip("apprise")
+    from watcher.notify.push import PushChannel
+
+    broker.start()
+    config = MqttConfig(host=broker.host, port=broker.port)
+    gate = Gate(NotifyConfig())
+    channel = MqttChannel(config, cameras=["door"], gate=gate).start()
+    push = PushChannel(PushConfig(url=pushes.url), gate)
+    dispatcher = Dispatcher(engine, [push])
+    writer.notify_targets = {push.target: push.kinds}
+    ha = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="ha")
+    ha.connect(broker.host, broker.port)
+    ha.loop_start()
+    try:
+        assert channel.wait_connected(20)
+        watch = Subscriber(broker, "watcher/+/armed", client_id="watch").start()
+        ha.publish("watcher/door/armed/set", "OFF", qos=1).wait_for_publish(5)
+        assert watch.wait("watcher/door/armed")[-1].payload == b"OFF"
+        watch.stop()
+        assert not gate.armed("door")
+        stranger(writer, dispatcher, engine, "ev1")
+        assert pushes.titles == []  # decided, not sent: nothing waits in the outbox
+
+        channel.close()  # a restart: the retained state comes back
+        gate2 = Gate(NotifyConfig())
+        again = MqttChannel(config, cameras=["door"], gate=gate2).start()
+        try:
+            assert again.wait_connected(20)
+            deadline = time.monotonic() + 10
+            while gate2.armed("door") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not gate2.armed("door")
+            ha.publish("watcher/door/armed/set", "ON", qos=1).wait_for_publish(5)
+            deadline = time.monotonic() + 10
+            while not gate2.armed("door") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert gate2.armed("door")
+        finally:
+            again.close()
+        push2 = PushChannel(PushConfig(url=pushes.url), gate2)
+        dispatcher2 = Dispatcher(engine, [push2])
+        stranger(writer, dispatcher2, engine, "ev2")
+        assert pushes.titles == ["door: Unknown face"]
+    finally:
+        ha.disconnect()
+        ha.loop_stop()
