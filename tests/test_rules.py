@@ -169,3 +169,49 @@ def test_disarmed_over_mqtt_no_push_armed_again_pushed_and_kept_across_a_restart
     finally:
         ha.disconnect()
         ha.loop_stop()
+
+
+def test_suspend_and_gallery_reload_act_once_and_never_from_a_retained_message(
+    broker: Broker,  # noqa: F811
+) -> None:
+    broker.start()
+    reloads: list[float] = []
+    gate = Gate(NotifyConfig())
+    # A retained command left on the broker (by someone's mistake) must not act on connect.
+    ha = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="ha")
+    ha.connect(broker.host, broker.port)
+    ha.loop_start()
+    try:
+        ha.publish("watcher/gallery/reload", "", qos=1, retain=False).wait_for_publish(5)
+        ha.publish("watcher/notifications/suspend", "60", qos=1, retain=True).wait_for_publish(5)
+        channel = MqttChannel(
+            MqttConfig(host=broker.host, port=broker.port),
+            cameras=["door"],
+            gate=gate,
+            on_reload=lambda: reloads.append(time.monotonic()),
+        ).start()
+        try:
+            assert channel.wait_connected(20)
+            time.sleep(0.5)
+            assert gate.why_muted("door", None) is None  # the retained suspend was ignored
+            ha.publish("watcher/notifications/suspend", "", qos=1, retain=True)  # clear it
+            ha.publish("watcher/notifications/suspend", "30", qos=1).wait_for_publish(5)
+            deadline = time.monotonic() + 10
+            while gate.why_muted("door", None) is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert gate.why_muted("door", None) == "notifications suspended"
+            ha.publish("watcher/notifications/suspend", "0", qos=1).wait_for_publish(5)
+            deadline = time.monotonic() + 10
+            while gate.why_muted("door", None) is not None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert gate.why_muted("door", None) is None
+            ha.publish("watcher/gallery/reload", "", qos=1).wait_for_publish(5)
+            deadline = time.monotonic() + 10
+            while not reloads and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert len(reloads) == 1
+        finally:
+            channel.close()
+    finally:
+        ha.disconnect()
+        ha.loop_stop()

@@ -6,7 +6,7 @@ Only watcher/notify/mqtt.py imports paho-mqtt, and only when `mqtt` is configure
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,7 +38,11 @@ __all__ = [
 ]
 
 
-def make_channels(cfg: WatcherConfig, people: Sequence[str] = ()) -> list[Channel]:
+def make_channels(
+    cfg: WatcherConfig,
+    people: Sequence[str] = (),
+    on_reload: Callable[[], None] | None = None,
+) -> list[Channel]:
     """The configured channels; one that cannot be made (unreadable secret) is logged, left out."""
     channels: list[Channel] = []
     gate = Gate(cfg.notify)  # armed (MQTT commands), quiet hours, cooldown: for push
@@ -52,6 +56,7 @@ def make_channels(cfg: WatcherConfig, people: Sequence[str] = ()) -> list[Channe
                     cameras=list(cfg.cameras),
                     people=people,
                     gate=gate,
+                    on_reload=on_reload,
                     reconnect_max_s=_reconnect_max(cfg),
                 )
             )
@@ -135,11 +140,15 @@ def _reason(exc: BaseException) -> str:
 
 
 def make_dispatcher(
-    cfg: WatcherConfig, engine: Engine, people: Sequence[str] = ()
+    cfg: WatcherConfig,
+    engine: Engine,
+    people: Sequence[str] = (),
+    on_reload: Callable[[], None] | None = None,
 ) -> Dispatcher | None:
     """The dispatcher of the configured channels, not started; None when nothing is configured.
-    `people`: the gallery's known people, announced to Home Assistant."""
-    channels = make_channels(cfg, people)
+    `people`: the gallery's known people, announced to Home Assistant; `on_reload`: what
+    the MQTT command `<prefix>/gallery/reload` does."""
+    channels = make_channels(cfg, people, on_reload)
     if not channels:
         return None
     timeouts = [hook.timeout_s for hook in cfg.webhooks] or [10.0]

@@ -19,7 +19,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -55,12 +55,14 @@ class MqttChannel:
         cameras: Sequence[str] = (),
         people: Sequence[str] = (),
         gate: Gate | None = None,
+        on_reload: Callable[[], None] | None = None,
         reconnect_max_s: int = RECONNECT_MAX_S,
     ) -> None:
         self.config = config
         self.cameras = tuple(cameras)
         self.people = tuple(people)  # known people, a sensor each in Home Assistant
         self.gate = gate  # armed or not, set by commands (None: no commands)
+        self.on_reload = on_reload  # `<prefix>/gallery/reload`: read the gallery again
         self._first_connect = True
         self._closing = False
         self.target = TARGET
@@ -127,6 +129,9 @@ class MqttChannel:
             client.subscribe(self.topic("+", "armed"), qos=QOS)
             client.subscribe(self.topic("armed", "set"), qos=QOS)
             client.subscribe(self.topic("+", "armed", "set"), qos=QOS)
+            client.subscribe(self.topic("notifications", "suspend"), qos=QOS)
+        if self.on_reload is not None:
+            client.subscribe(self.topic("gallery", "reload"), qos=QOS)
         if self.config.discovery:
             client.subscribe(f"{self.config.discovery_prefix}/status", qos=QOS)
             # Our retained config from before comes back first: a camera gone since is
@@ -151,6 +156,9 @@ class MqttChannel:
     def _on_message(self, client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
         """Home Assistant came (back) online: announce again. Our retained config names
         a camera no longer configured: remove its components."""
+        if msg.topic in (self.topic("notifications", "suspend"), self.topic("gallery", "reload")):
+            self._one_shot(msg)
+            return
         if self.gate is not None and self._command(client, msg):
             return
         if msg.topic == f"{self.config.discovery_prefix}/status" and msg.payload == b"online":
@@ -161,6 +169,33 @@ class MqttChannel:
                 gone = sorted(k for k, v in update["components"].items() if len(v) == 1)
                 log.info("notify: Home Assistant: removing %s", ", ".join(gone))
                 client.publish(self._discovery_topic, json.dumps(update), qos=QOS, retain=True)
+
+    def _one_shot(self, msg: mqtt.MQTTMessage) -> None:
+        """Commands that act once: never from a retained message, which a reconnect
+        would replay."""
+        if msg.retain:
+            log.warning("notify: %s: a retained command is ignored", msg.topic)
+            return
+        if msg.topic.endswith("/gallery/reload"):
+            if self.on_reload is not None:
+                log.info("notify: gallery reload asked over MQTT")
+                self.on_reload()
+            return
+        if self.gate is None:
+            return
+        try:
+            minutes = float(bytes(msg.payload).decode().strip() or "0")
+        except (UnicodeDecodeError, ValueError):
+            log.warning("notify: %s: expected a number of minutes", msg.topic)
+            return
+        if not 0 <= minutes <= 7 * 24 * 60:
+            log.warning("notify: %s: minutes out of range (0 to a week)", msg.topic)
+            return
+        self.gate.suspend(minutes)
+        log.info(
+            "notify: pushes %s",
+            f"suspended for {minutes:g} min" if minutes > 0 else "resumed",
+        )
 
     def _command(self, client: mqtt.Client, msg: mqtt.MQTTMessage) -> bool:
         """`armed/set` (global or per camera): ON or OFF, answered on the retained state

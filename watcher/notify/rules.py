@@ -34,6 +34,12 @@ class Gate:
         self._armed = True
         self._camera_armed: dict[str, bool] = {}
         self._last_push: dict[str, float] = {}  # identity -> monotonic time of its push
+        self._suspended_until = 0.0  # monotonic; pushes suspended before it
+
+    def suspend(self, minutes: float) -> None:
+        """No push for this many minutes from now; 0 resumes at once."""
+        with self._lock:
+            self._suspended_until = time.monotonic() + max(0.0, minutes) * 60
 
     def set_armed(self, value: bool, camera: str | None = None) -> None:
         with self._lock:
@@ -57,6 +63,9 @@ class Gate:
             return f"camera {camera} is not in notify.cameras"
         if not self.armed(camera):
             return "disarmed"
+        with self._lock:
+            if time.monotonic() < self._suspended_until:
+                return "notifications suspended"
         quiet = config.quiet_hours
         if quiet is not None:
             local = (now or datetime.now().astimezone()).time().replace(tzinfo=None)

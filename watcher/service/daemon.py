@@ -103,7 +103,9 @@ class Daemon:
             unknown_faces_days=cfg.privacy.unknown_faces_days,
         )
         # Telling the household: the writer adds outbox rows, the dispatcher delivers them.
-        self.notify = make_dispatcher(cfg, db, people=sorted(gallery.people))
+        self.notify = make_dispatcher(
+            cfg, db, people=sorted(gallery.people), on_reload=self.gallery.request_reload
+        )
         if self.notify is not None:
             store.notify_targets = targets_of(list(self.notify.channels.values()))
             store.on_notify = self.notify.wake
