@@ -215,3 +215,35 @@ def test_suspend_and_gallery_reload_act_once_and_never_from_a_retained_message(
     finally:
         ha.disconnect()
         ha.loop_stop()
+
+
+def test_a_presence_topic_mutes_pushes_while_someone_is_home(
+    broker: Broker,  # noqa: F811
+) -> None:
+    broker.start()
+    ha = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="ha")
+    ha.connect(broker.host, broker.port)
+    ha.loop_start()
+    try:
+        # Home Assistant's state, retained before watcher starts: it counts (a state).
+        ha.publish("home/someone_home", "home", qos=1, retain=True).wait_for_publish(5)
+        gate = Gate(NotifyConfig(presence_topic="home/someone_home"))
+        channel = MqttChannel(
+            MqttConfig(host=broker.host, port=broker.port), cameras=["door"], gate=gate
+        ).start()
+        try:
+            assert channel.wait_connected(20)
+            deadline = time.monotonic() + 10
+            while gate.why_muted("door", None) is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert gate.why_muted("door", None) == "someone is home"
+            ha.publish("home/someone_home", "not_home", qos=1, retain=True).wait_for_publish(5)
+            deadline = time.monotonic() + 10
+            while gate.why_muted("door", None) is not None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert gate.why_muted("door", None) is None
+        finally:
+            channel.close()
+    finally:
+        ha.disconnect()
+        ha.loop_stop()

@@ -254,6 +254,11 @@ class NotifyConfig(BaseModel):
         default=None,
         description="The cameras whose strangers are pushed; null: every camera.",
     )
+    presence_topic: str | None = Field(
+        default=None,
+        description="An MQTT topic (whole, not under topic_prefix) saying whether someone "
+        "is home: while it says ON, home, true or 1, pushes are muted. null: none.",
+    )
 
     give_up_h: float = Field(
         default=24,

@@ -101,6 +101,8 @@ def config_problems(cfg: WatcherConfig) -> list[str]:
                 readable(f"mqtt.tls.{name}", getattr(tls, name))
             if (tls.cert_file is None) != (tls.key_file is None):
                 problems.append("mqtt.tls: give cert_file and key_file together")
+    if cfg.notify.presence_topic and cfg.mqtt is None:
+        problems.append("notify.presence_topic: needs mqtt (the topic is read from the broker)")
     for index, hook in enumerate(cfg.webhooks):
         readable(f"webhooks.{index}.secret_file", hook.secret_file)
         if hook.secret_file is not None:

@@ -43,6 +43,7 @@ PUBLISH_TIMEOUT_S: Final = 10.0
 RECONNECT_MIN_S: Final = 1
 RECONNECT_MAX_S: Final = 30
 PROBE_TIMEOUT_S: Final = 5.0
+PRESENT: Final = frozenset({b"on", b"home", b"true", b"1"})  # notify.presence_topic
 
 
 class MqttChannel:
@@ -130,6 +131,8 @@ class MqttChannel:
             client.subscribe(self.topic("armed", "set"), qos=QOS)
             client.subscribe(self.topic("+", "armed", "set"), qos=QOS)
             client.subscribe(self.topic("notifications", "suspend"), qos=QOS)
+            if self.gate.config.presence_topic:
+                client.subscribe(self.gate.config.presence_topic, qos=QOS)
         if self.on_reload is not None:
             client.subscribe(self.topic("gallery", "reload"), qos=QOS)
         if self.config.discovery:
@@ -156,6 +159,12 @@ class MqttChannel:
     def _on_message(self, client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
         """Home Assistant came (back) online: announce again. Our retained config names
         a camera no longer configured: remove its components."""
+        if self.gate is not None and msg.topic == self.gate.config.presence_topic:
+            # A state, not a command: retained is what it should be.
+            home = bytes(msg.payload).strip().lower() in PRESENT
+            self.gate.set_home(home)
+            log.info("notify: %s: %s", msg.topic, "someone is home" if home else "nobody home")
+            return
         if msg.topic in (self.topic("notifications", "suspend"), self.topic("gallery", "reload")):
             self._one_shot(msg)
             return

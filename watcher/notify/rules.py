@@ -35,6 +35,12 @@ class Gate:
         self._camera_armed: dict[str, bool] = {}
         self._last_push: dict[str, float] = {}  # identity -> monotonic time of its push
         self._suspended_until = 0.0  # monotonic; pushes suspended before it
+        self._someone_home = False  # from notify.presence_topic
+
+    def set_home(self, value: bool) -> None:
+        """What notify.presence_topic says: someone is home (pushes muted) or not."""
+        with self._lock:
+            self._someone_home = value
 
     def suspend(self, minutes: float) -> None:
         """No push for this many minutes from now; 0 resumes at once."""
@@ -66,6 +72,8 @@ class Gate:
         with self._lock:
             if time.monotonic() < self._suspended_until:
                 return "notifications suspended"
+            if self._someone_home:
+                return "someone is home"
         quiet = config.quiet_hours
         if quiet is not None:
             local = (now or datetime.now().astimezone()).time().replace(tzinfo=None)
