@@ -117,6 +117,13 @@ def test_broker_down_at_start_then_up_every_message_arrives_none_replayed(
     assert [m.payload for m in stranger if not m.retain] == [b"ON", b"OFF"]
     assert stranger[-1].payload == b"OFF"
     assert ha.wait("watcher/front_door/snapshot")[0].payload == pictures[0].read_bytes()
+    (fired,) = ha.wait("watcher/front_door/face_event")  # Home Assistant's event entity
+    assert not fired.retain
+    assert json.loads(fired.payload) == {
+        "event_type": "unknown_face",
+        "identity": None,
+        "event_id": "ev1",
+    }
     assert ha.wait("watcher/front_door/face")[0].payload == pictures[1].read_bytes()
     ha.stop()
 

@@ -223,3 +223,13 @@ def test_the_outbox_on_postgresql(pg_server: object) -> None:
     finally:
         assert writer.stop()
         engine.dispose()
+
+
+def test_a_watch_listed_persons_event_says_so(writer: StoreWriter, engine: Engine) -> None:
+    writer.notify_targets = {"a": TARGETS["a"]}
+    writer.open_event("w1", "door", T0)
+    writer.update_event("w1", decision="watch-list: mallory")
+    assert writer.flush()
+    new, upd = (json.loads(r.payload) for r in rows(engine))
+    assert (new["after"]["kind"], new["after"]["person"]) == ("unknown", None)
+    assert (upd["after"]["kind"], upd["after"]["person"]) == ("watch_listed", "mallory")

@@ -247,3 +247,15 @@ def test_a_presence_topic_mutes_pushes_while_someone_is_home(
     finally:
         ha.disconnect()
         ha.loop_stop()
+
+
+def test_pushes_by_kind_and_the_watch_list_named() -> None:
+    from watcher.notify.push import text_of
+
+    gate = Gate(NotifyConfig(kinds=["unknown"]))
+    assert gate.why_muted("door", None, kind="watch_listed") == (
+        "watch_listed events are not in notify.kinds"
+    )
+    assert gate.why_muted("door", None, kind="unknown") is None
+    after = {"camera": "door", "kind": "watch_listed", "person": "mallory", "start_time": "x"}
+    assert text_of("new", after)[0] == "door: mallory (watch-list)"

@@ -254,6 +254,13 @@ class NotifyConfig(BaseModel):
         default=None,
         description="The cameras whose strangers are pushed; null: every camera.",
     )
+    kinds: list[Literal["unknown", "watch_listed"]] = Field(
+        default_factory=lambda: list[Literal["unknown", "watch_listed"]](
+            ["unknown", "watch_listed"]
+        ),
+        description="Which events are pushed: unknown (strangers), watch_listed (a "
+        "watch-listed person, people.<name>.alert).",
+    )
     presence_topic: str | None = Field(
         default=None,
         description="An MQTT topic (whole, not under topic_prefix) saying whether someone "

@@ -82,6 +82,13 @@ def device_config(
             "payload_on": "ON",
             "payload_off": "OFF",
         }
+        components[f"{camera}_face_event"] = {
+            "platform": "event",
+            "name": f"{camera} face",
+            "unique_id": f"{node}_{camera}_face_event",
+            "state_topic": f"{prefix}/{camera}/face_event",
+            "event_types": ["unknown_face", "watch_listed_person"],
+        }
         for kind, title in (("snapshot", "last stranger"), ("face", "last stranger's face")):
             components[f"{camera}_{kind}"] = {
                 "platform": "image",

@@ -280,6 +280,15 @@ class MqttChannel:
             out.append((self.topic(camera, "stranger"), "ON", True))
         elif message.kind == "end":
             out.append((self.topic(camera, "stranger"), "OFF", True))
+        if message.kind == "update" and after.get("snapshot") and not before.get("snapshot"):
+            # Home Assistant's event entity: who it was, once per event, with its picture.
+            watched = after.get("kind") == "watch_listed"
+            fired = {
+                "event_type": "watch_listed_person" if watched else "unknown_face",
+                "identity": after.get("person") if watched else after.get("identity"),
+                "event_id": after.get("id"),
+            }
+            out.append((self.topic(camera, "face_event"), json.dumps(fired), False))
         for key in ("snapshot", "face"):
             path = after.get(key)
             if path and (message.kind == "update" or path != before.get(key)):

@@ -52,7 +52,9 @@ def text_of(kind: str, after: dict[str, Any]) -> tuple[str, str]:
     identity = after.get("identity")
     visits = after.get("visits")
     who = "Unknown face"
-    if identity:
+    if after.get("kind") == "watch_listed" and after.get("person"):
+        who = f"{after['person']} (watch-list)"
+    elif identity:
         who = f"{identity}, {_ordinal(int(visits))} visit" if visits else str(identity)
     if kind == "end":
         return f"{camera}: left", f"{who}; event ended at {_when(after.get('end_time'))}"
@@ -96,7 +98,11 @@ class PushChannel:
 
     def _send(self, title: str, body: str, picture: str | None, after: dict[str, Any]) -> Outcome:
         if self.gate is not None:
-            muted = self.gate.why_muted(str(after.get("camera")), after.get("identity"))
+            muted = self.gate.why_muted(
+                str(after.get("camera")),
+                after.get("identity"),
+                kind=str(after.get("kind") or "unknown"),
+            )
             if muted is not None:
                 log.info("notify: %s: not pushed (%s)", self.name, muted)
                 return DELIVERED  # decided: it is not to be sent

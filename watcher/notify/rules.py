@@ -61,10 +61,16 @@ class Gate:
             return self._armed and self._camera_armed.get(camera, True)
 
     def why_muted(
-        self, camera: str, identity: str | None, now: datetime | None = None
+        self,
+        camera: str,
+        identity: str | None,
+        now: datetime | None = None,
+        kind: str = "unknown",
     ) -> str | None:
         """None when a push may go out now (and then its cooldown starts); else why not."""
         config = self.config
+        if kind not in config.kinds:
+            return f"{kind} events are not in notify.kinds"
         if config.cameras is not None and camera not in config.cameras:
             return f"camera {camera} is not in notify.cameras"
         if not self.armed(camera):

@@ -23,6 +23,7 @@ KINDS: Final = ("new", "update", "end")
 SEEN: Final = "seen"  # a known person was seen (presence; no event)
 PENDING: Final = "pending"
 FAILED: Final = "failed"
+WATCH_LIST_PREFIX: Final = "watch-list: "  # how decide/ words a watch-listed person's verdict
 # Event fields whose change is worth an `update` message (the snapshot, the verdict).
 UPDATE_FIELDS: Final = frozenset({"snapshot_path", "face_path", "decision"})
 
@@ -53,6 +54,8 @@ def identity_of(session: Session, event_id: str) -> tuple[str | None, int | None
 def event_document(session: Session, event: Event) -> dict[str, Any]:
     """What a message says of an event (its `before` or `after`)."""
     identity, visits = identity_of(session, event.id)
+    decision = event.decision or ""
+    watched = decision.startswith(WATCH_LIST_PREFIX)
     return {
         "id": event.id,
         "camera": event.camera,
@@ -60,6 +63,9 @@ def event_document(session: Session, event: Event) -> dict[str, Any]:
         "status": event.status,
         "start_time": _iso(event.started_at),
         "end_time": _iso(event.ended_at),
+        # unknown: a stranger; watch_listed: a known person on the watch-list (`person`).
+        "kind": "watch_listed" if watched else "unknown",
+        "person": decision[len(WATCH_LIST_PREFIX) :].split(";")[0].strip() if watched else None,
         "identity": identity,
         "visits": visits,
         "closest_distance": event.closest_distance,
