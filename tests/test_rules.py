@@ -59,6 +59,8 @@ def test_the_gate_mutes_by_camera_quiet_hours_and_cooldown() -> None:
     assert gate.why_muted("garage", "unknown-1", noon) == "camera garage is not in notify.cameras"
     assert gate.why_muted("door", "unknown-1", noon.replace(hour=23)) == "quiet hours"
     assert gate.why_muted("door", "unknown-1", noon) is None
+    assert gate.why_muted("door", "unknown-1", noon) is None  # asking is not pushing
+    gate.pushed("unknown-1")
     assert gate.why_muted("door", "unknown-1", noon) == "unknown-1 was pushed less than 10 min ago"
     assert gate.why_muted("door", "unknown-2", noon) is None
     assert gate.why_muted("door", None, noon) is None  # no identity yet: no cooldown

@@ -116,7 +116,11 @@ class PushChannel:
             ok = sender.notify(title=title, body=body, attach=attach)
         except Exception as exc:  # a plugin's failure is a failed attempt
             return Outcome(False, error=f"{type(exc).__name__}")
-        return DELIVERED if ok else Outcome(False, error="the service did not accept it")
+        if not ok:
+            return Outcome(False, error="the service did not accept it")
+        if self.gate is not None:
+            self.gate.pushed(after.get("identity"))
+        return DELIVERED
 
     def close(self) -> None:
         """Nothing is kept open between calls."""

@@ -67,7 +67,7 @@ class Gate:
         now: datetime | None = None,
         kind: str = "unknown",
     ) -> str | None:
-        """None when a push may go out now (and then its cooldown starts); else why not."""
+        """None when a push may go out now; else why not (see `pushed` for the cooldown)."""
         config = self.config
         if kind not in config.kinds:
             return f"{kind} events are not in notify.kinds"
@@ -91,5 +91,10 @@ class Gate:
                 current = time.monotonic()
                 if last is not None and current - last < config.cooldown_min * 60:
                     return f"{identity} was pushed less than {config.cooldown_min:g} min ago"
-                self._last_push[identity] = current
         return None
+
+    def pushed(self, identity: str | None) -> None:
+        """A push about `identity` went out: its cooldown starts (a failed one does not)."""
+        if identity:
+            with self._lock:
+                self._last_push[identity] = time.monotonic()
