@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -210,3 +211,28 @@ def test_an_endpoint_that_hangs_does_not_delay_another(
     wait_until(lambda: len(quick.delivered()) == 2, timeout=10)
     assert time.monotonic() - began < 2.0  # not behind the other endpoint's 3 s timeout
     assert [r["body"]["type"] for r in quick.delivered()] == ["new", "end"]  # type: ignore[index]
+
+
+def test_the_snapshot_as_a_multipart_part_signed_as_a_whole(
+    engine: Engine,
+    writer: StoreWriter,
+    receivers: list[Receiver],
+    dispatchers: list[Dispatcher],
+    tmp_path: Path,
+) -> None:
+    snapshot = tmp_path / "snap.jpg"
+    snapshot.write_bytes(b"\xff\xd8\r\n--not-a-boundary\r\nthe-snapshot\xff\xd9")
+    receiver = Receiver()
+    receivers.append(receiver)
+    config = WebhookConfig(url=receiver.url(), secret=SECRET, snapshot=True)
+    start(engine, writer, config, dispatchers)
+    writer.open_event("ev1", "front_door", T0)
+    writer.update_event("ev1", snapshot_path=str(snapshot), face_path=str(snapshot))
+    writer.update_event("ev1", decision="unknown")  # names no new snapshot: JSON alone
+    writer.close_event("ev1", T0 + timedelta(seconds=4))
+    assert writer.flush()
+    wait_until(lambda: len(receiver.delivered()) == 4)
+    got = receiver.delivered()
+    assert [r["body"]["type"] for r in got] == ["new", "update", "update", "end"]  # type: ignore[index]
+    assert [r["snapshot"] for r in got] == [None, snapshot.read_bytes(), None, None]
+    assert all(r["signed"] for r in got)

@@ -5,11 +5,28 @@ from __future__ import annotations
 import json
 import threading
 import time
+from email.parser import BytesParser
+from email.policy import default
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from watcher.notify.signing import verify
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def _form(content_type: str, body: bytes) -> tuple[bytes, bytes | None]:
+    """The `payload` and `snapshot` parts of a multipart/form-data body (standard library)."""
+    message = BytesParser(policy=default).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
+    )
+    parts = {
+        part.get_param("name", header="content-disposition"): part for part in message.iter_parts()
+    }
+    snapshot = parts.get("snapshot")
+    return (
+        parts["payload"].get_payload(decode=True),
+        snapshot.get_payload(decode=True) if snapshot is not None else None,
+    )
 
 
 class Receiver:
@@ -24,6 +41,9 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                payload, snapshot = body, None
+                if self.headers["Content-Type"].startswith("multipart/form-data"):
+                    payload, snapshot = _form(self.headers["Content-Type"], body)
                 msg_id = self.headers["webhook-id"]
                 stamp = int(self.headers["webhook-timestamp"])
                 signed = verify(SECRET, msg_id, stamp, body, self.headers["webhook-signature"])
@@ -35,7 +55,8 @@ class Receiver:
                         "id": msg_id,
                         "signed": signed,
                         "fresh": abs(time.time() - stamp) < 60,
-                        "body": json.loads(body),
+                        "body": json.loads(payload),
+                        "snapshot": snapshot,
                         "status": status,
                         "path": self.path,
                     }

@@ -141,6 +141,11 @@ class WebhookConfig(BaseModel):
     timeout_s: float = Field(
         default=10.0, gt=0, le=120, description="Seconds a POST may take before it is retried."
     )
+    snapshot: bool = Field(
+        default=False,
+        description="Send the message that first names the snapshot as multipart/form-data: "
+        "a `payload` part (the JSON) and a `snapshot` part (the JPEG); signed as a whole.",
+    )
 
     @field_validator("url")
     @classmethod
@@ -244,7 +249,7 @@ class NotifyConfig(BaseModel):
         "end: '07:00'}; MQTT and webhooks still report. null: none.",
     )
     cooldown_min: float = Field(
-        default=0,
+        default=10,
         ge=0,
         le=24 * 60,
         description="At most one push per unknown identity in this many minutes (one per "

@@ -9,8 +9,10 @@ import logging
 import time
 import urllib.error
 import urllib.request
+import uuid
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Final
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -53,6 +55,22 @@ def retry_after_s(value: str | None, now: float | None = None) -> float | None:
     return max(0.0, when.timestamp() - current)
 
 
+def multipart(payload: bytes, picture: bytes) -> tuple[bytes, str]:
+    """multipart/form-data: the JSON as `payload`, the JPEG as `snapshot`; and its type."""
+    boundary = f"watcher-{uuid.uuid4().hex}"
+    parts = [
+        (b'form-data; name="payload"', b"application/json", payload),
+        (b'form-data; name="snapshot"; filename="snapshot.jpg"', b"image/jpeg", picture),
+    ]
+    out = bytearray()
+    for disposition, kind, data in parts:
+        out += b"--" + boundary.encode() + b"\r\n"
+        out += b"Content-Disposition: " + disposition + b"\r\n"
+        out += b"Content-Type: " + kind + b"\r\n\r\n" + data + b"\r\n"
+    out += b"--" + boundary.encode() + b"--\r\n"
+    return bytes(out), f"multipart/form-data; boundary={boundary}"
+
+
 def _split_credentials(url: str) -> tuple[str, str | None]:
     """`https://user:pass@host/...` as the URL without them and a Basic Authorization value."""
     parts = urlsplit(url)
@@ -92,9 +110,13 @@ class WebhookChannel:
 
     def deliver(self, message: Message) -> Outcome:
         body = message.payload.encode("utf-8")
+        content_type = "application/json"
+        picture = self._picture(message) if self.config.snapshot else None
+        if picture is not None:
+            body, content_type = multipart(body, picture)
         stamp = int(time.time())
         headers = {
-            "Content-Type": "application/json",
+            "Content-Type": content_type,
             "User-Agent": f"watcher/{__version__}",
             "webhook-id": message.message_id,
             "webhook-timestamp": str(stamp),
@@ -120,6 +142,20 @@ class WebhookChannel:
         if status == _GONE:
             return Outcome(False, error="HTTP 410 Gone", disable=True)
         return Outcome(False, error=f"HTTP {status}", retry_after_s=retry_after_s(retry_after))
+
+    @staticmethod
+    def _picture(message: Message) -> bytes | None:
+        """The snapshot's bytes when this message is the first to name it (and it is there)."""
+        if message.kind != "update":
+            return None
+        body = message.body()
+        path = (body.get("after") or {}).get("snapshot")
+        if not path or (body.get("before") or {}).get("snapshot"):
+            return None
+        try:
+            return Path(path).read_bytes()
+        except OSError:
+            return None  # gone since (retention): the JSON goes alone
 
     def close(self) -> None:
         """Nothing is kept open between calls."""
