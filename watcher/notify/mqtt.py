@@ -94,6 +94,11 @@ class MqttChannel:
         client.on_disconnect = self._on_disconnect
         client.on_connect_fail = self._on_connect_fail
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
+        # Subscriptions of this connection not yet acknowledged; set when none is left.
+        self._pending_subs: set[int] = set()
+        self._subscribed = threading.Event()
+        self._subs_lock = threading.Lock()
         self._client = client
 
     def topic(self, *levels: str) -> str:
@@ -116,6 +121,8 @@ class MqttChannel:
                 log.error("notify: %s refused the connection: %s", self.name, reason)
             self._said_down = True
             return
+        with self._subs_lock:
+            self._pending_subs.clear()  # a connection lost before its SUBACKs: asked again
         client.publish(self.topic("available"), "online", qos=QOS, retain=True)
         if self._first_connect:
             # No event is open at start (recovery closed what a crash left open): a
@@ -126,22 +133,25 @@ class MqttChannel:
                 client.publish(self.topic(camera, "stranger"), "OFF", qos=QOS, retain=True)
         if self.gate is not None:
             # The retained state comes back first (armed survives a restart), then commands.
-            client.subscribe(self.topic("armed"), qos=QOS)
-            client.subscribe(self.topic("+", "armed"), qos=QOS)
-            client.subscribe(self.topic("armed", "set"), qos=QOS)
-            client.subscribe(self.topic("+", "armed", "set"), qos=QOS)
-            client.subscribe(self.topic("notifications", "suspend"), qos=QOS)
+            self._subscribe(client, self.topic("armed"))
+            self._subscribe(client, self.topic("+", "armed"))
+            self._subscribe(client, self.topic("armed", "set"))
+            self._subscribe(client, self.topic("+", "armed", "set"))
+            self._subscribe(client, self.topic("notifications", "suspend"))
             if self.gate.config.presence_topic:
-                client.subscribe(self.gate.config.presence_topic, qos=QOS)
+                self._subscribe(client, self.gate.config.presence_topic)
         if self.on_reload is not None:
-            client.subscribe(self.topic("gallery", "reload"), qos=QOS)
+            self._subscribe(client, self.topic("gallery", "reload"))
         if self.config.discovery:
-            client.subscribe(f"{self.config.discovery_prefix}/status", qos=QOS)
+            self._subscribe(client, f"{self.config.discovery_prefix}/status")
             # Our retained config from before comes back first: a camera gone since is
             # then removed (see _on_message).
-            client.subscribe(self._discovery_topic, qos=QOS)
+            self._subscribe(client, self._discovery_topic)
             self._announce(client)
         self._connected.set()
+        with self._subs_lock:
+            if not self._pending_subs:
+                self._subscribed.set()
         self._said_down = False
         log.info("notify: connected to %s", self.name)
 
@@ -241,6 +251,7 @@ class MqttChannel:
     ) -> None:
         was = self._connected.is_set()
         self._connected.clear()
+        self._subscribed.clear()
         if was and not self._closing:
             log.warning("notify: lost %s (%s); reconnecting", self.name, reason)
 
@@ -261,9 +272,29 @@ class MqttChannel:
     def ready(self) -> bool:
         return self._connected.is_set()
 
+    def _subscribe(self, client: mqtt.Client, topic: str) -> None:
+        """Subscribe, noting the request until the broker acknowledges it."""
+        with self._subs_lock:
+            self._subscribed.clear()
+            result, mid = client.subscribe(topic, qos=QOS)
+            if result == mqtt.MQTT_ERR_SUCCESS and mid is not None:
+                self._pending_subs.add(mid)
+
+    def _on_subscribe(
+        self, _client: mqtt.Client, _userdata: Any, mid: int, _reasons: Any, _props: Any
+    ) -> None:
+        with self._subs_lock:
+            self._pending_subs.discard(mid)
+            if not self._pending_subs and self._connected.is_set():
+                self._subscribed.set()
+
     def wait_connected(self, timeout_s: float) -> bool:
-        """For tests and the CLI: wait (bounded) for a connection."""
-        return self._connected.wait(timeout_s)
+        """For tests: wait (bounded) for a connection whose subscriptions (commands, Home
+        Assistant's status) the broker has acknowledged."""
+        deadline = time.monotonic() + timeout_s
+        return self._connected.wait(timeout_s) and self._subscribed.wait(
+            max(0.0, deadline - time.monotonic())
+        )
 
     def publications(self, message: Message) -> list[tuple[str, bytes | str, bool]]:
         """What one message publishes: (topic, payload, retained)."""
