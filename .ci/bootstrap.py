@@ -319,14 +319,24 @@ def activate(venv: Path) -> None:
     os.environ.pop("PYTHONHOME", None)
 
 
+# Most tests wait on the clock (cameras play in real time, daemons start and
+# stop), not on the CPU: three workers run the suite in about half the time on
+# two cores (measured here: 9:42 alone, 4:43 with -n 3, the same 447 tests).
+PYTEST_WORKERS = "3"
+
+
 def check_steps(venv: Path, pytest_args: Sequence[str]) -> list[list[str]]:
-    """The checks `test` runs, in order."""
+    """The checks `test` runs, in order (pytest on PYTEST_WORKERS workers unless
+    ARGS say how: `test -n 0` runs it in one process)."""
     ruff = str(venv_bin(venv, "ruff"))
+    workers = (
+        [] if any(a == "-n" or a.startswith("-n") for a in pytest_args) else ["-n", PYTEST_WORKERS]
+    )
     return [
         [ruff, "check", "."],
         [ruff, "format", "--check", "."],
         [str(venv_bin(venv, "mypy"))],
-        [str(venv_bin(venv, "pytest")), *pytest_args],
+        [str(venv_bin(venv, "pytest")), *workers, *pytest_args],
     ]
 
 

@@ -318,9 +318,11 @@ def test_check_steps_order(tmp_path: Path) -> None:
         ["ruff", "check", "."],
         ["ruff", "format", "--check", "."],
         ["mypy"],
-        ["pytest", "-x", "-k", "demo"],
+        ["pytest", "-n", bootstrap.PYTEST_WORKERS, "-x", "-k", "demo"],
     ]
     assert all(Path(step[0]).parent == tmp_path / "bin" for step in steps)
+    # Arguments that say how many workers win: `test -n 0` runs pytest in one process.
+    assert bootstrap.check_steps(tmp_path, ["-n", "0"])[-1][1:] == ["-n", "0"]
 
 
 def test_run_steps_stops_at_the_first_failure(tmp_path: Path) -> None:
