@@ -146,3 +146,34 @@ def test_a_known_resident_is_presence_on_mqtt_without_an_event(
         assert sub.on("watcher/events") == []  # seeing a known person is no event
     finally:
         sub.stop()
+
+
+@pytest.mark.timeout(120)
+def test_a_camera_disarmed_over_mqtt_records_nothing_when_told_not_to(
+    tmp_path: Path,
+    broker: Broker,  # noqa: F811
+) -> None:
+    import paho.mqtt.client as mqtt
+
+    broker.start()
+    ha = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="ha")
+    ha.connect(broker.host, broker.port)
+    ha.loop_start()
+    try:
+        # Disarmed before watcher starts: the retained state is read back at connect.
+        ha.publish("watcher/cam/armed", "OFF", qos=1, retain=True).wait_for_publish(5)
+        extra = (
+            f"mqtt:\n  host: {broker.host}\n  port: {broker.port}\n  client_id: watcher-test\n"
+            "notify:\n  record_when_disarmed: false\n"
+        )
+        config = write_config(tmp_path, source=str(VIDEO / "noface_face.mp4"), extra=extra)
+        with Daemon(config) as daemon:
+            daemon.wait_for(r"not recorded: the camera is disarmed", timeout=60)
+            daemon.wait_for(r"end of the video file", timeout=60)
+            assert daemon.stop(signal.SIGTERM) == 0
+        assert not any("recording" in line for line in daemon.lines if "event " in line)
+        listed = watcher("events", "list", "--json", "-c", str(config))
+        assert listed.returncode == 0 and json.loads(listed.stdout) == []
+    finally:
+        ha.disconnect()
+        ha.loop_stop()

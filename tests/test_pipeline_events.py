@@ -59,3 +59,22 @@ def test_a_lagging_analysis_does_not_split_one_visit(tmp_path: Path, writer: Sto
     feed.frame(face=False)
     assert len(finished) == 1, [(e.start_s, e.end_s) for e in finished]
     assert finished[0].end_s >= backlog[-1].t
+
+
+def test_a_disarmed_camera_that_must_not_record_opens_no_event_until_armed_again(
+    tmp_path: Path, writer: StoreWriter
+) -> None:
+    armed = False
+    finished: list[FinishedEvent] = []
+    pipeline = make_pipeline(tmp_path, writer, finished, may_record=lambda: armed)
+    feed = Feed(pipeline)
+    for _ in range(5):
+        pipeline.analyse(feed.frame(face=True))
+    assert pipeline.event is None  # a confirmed stranger, but disarmed: no event
+    armed = True
+    pipeline.analyse(feed.frame(face=True))
+    assert pipeline.event is not None  # armed again while he is in view: recorded
+    pipeline.end_stream()
+    assert pipeline.close()
+    (event,) = finished
+    assert event.clip is not None and event.decision and "unknown" in event.decision

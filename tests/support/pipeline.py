@@ -3,6 +3,7 @@ bright frame): for tests of the pipeline's bookkeeping, not of dlib."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import av
@@ -66,7 +67,11 @@ class Feed:
 
 
 def make_pipeline(
-    tmp_path: Path, writer: StoreWriter, finished: list[FinishedEvent], **record: float
+    tmp_path: Path,
+    writer: StoreWriter,
+    finished: list[FinishedEvent],
+    may_record: Callable[[], bool] | None = None,
+    **record: float,
 ) -> CameraPipeline:
     camera = CameraConfig(
         name="cam",
@@ -81,4 +86,5 @@ def make_pipeline(
         Gallery,
         writer,
         on_finished=finished.append,  # type: ignore[arg-type]
+        may_record=may_record,
     )

@@ -248,6 +248,11 @@ class NotifyConfig(BaseModel):
         description="No push in this daily span of local time, e.g. {start: '22:00', "
         "end: '07:00'}; MQTT and webhooks still report. null: none.",
     )
+    record_when_disarmed: bool = Field(
+        default=True,
+        description="Whether a camera that is disarmed (over MQTT) still records strangers; "
+        "false: no clip and no event while disarmed (faces are still judged).",
+    )
     cooldown_min: float = Field(
         default=10,
         ge=0,

@@ -42,10 +42,12 @@ def make_channels(
     cfg: WatcherConfig,
     people: Sequence[str] = (),
     on_reload: Callable[[], None] | None = None,
+    gate: Gate | None = None,
 ) -> list[Channel]:
-    """The configured channels; one that cannot be made (unreadable secret) is logged, left out."""
+    """The configured channels; one that cannot be made (unreadable secret) is logged, left out.
+    `gate`: the rules' state (armed, quiet hours, cooldown), shared with the daemon."""
     channels: list[Channel] = []
-    gate = Gate(cfg.notify)  # armed (MQTT commands), quiet hours, cooldown: for push
+    gate = gate if gate is not None else Gate(cfg.notify)
     if cfg.mqtt is not None:
         from watcher.notify.mqtt import MqttChannel
 
@@ -146,11 +148,12 @@ def make_dispatcher(
     engine: Engine,
     people: Sequence[str] = (),
     on_reload: Callable[[], None] | None = None,
+    gate: Gate | None = None,
 ) -> Dispatcher | None:
     """The dispatcher of the configured channels, not started; None when nothing is configured.
     `people`: the gallery's known people, announced to Home Assistant; `on_reload`: what
     the MQTT command `<prefix>/gallery/reload` does."""
-    channels = make_channels(cfg, people, on_reload)
+    channels = make_channels(cfg, people, on_reload, gate)
     if not channels:
         return None
     timeouts = [hook.timeout_s for hook in cfg.webhooks] or [10.0]

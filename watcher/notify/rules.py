@@ -3,7 +3,8 @@
 MQTT and webhooks report every event (automations decide for themselves); these rules
 are for people's phones. The armed state is set over MQTT (`<prefix>/armed/set`,
 `<prefix>/<camera>/armed/set`: ON or OFF) and kept retained on `<prefix>/armed` and
-`<prefix>/<camera>/armed`, so it survives a restart; recording goes on when disarmed.
+`<prefix>/<camera>/armed`, so it survives a restart; recording goes on when disarmed
+unless notify.record_when_disarmed is false (the daemon asks `armed` per camera).
 """
 
 from __future__ import annotations

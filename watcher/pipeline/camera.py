@@ -66,12 +66,17 @@ class CameraPipeline:
         alert_names: frozenset[str] = frozenset(),
         learn: Callable[[str, Embeddings, str], None] | None = None,
         seen: Callable[[str, str], None] | None = None,
+        may_record: Callable[[], bool] | None = None,
     ) -> None:
         """`learn(person, embedding, camera)` is offered the looks of known people
         that the decider is sure of (see decide/learning.py); it must not block.
         `seen(person, camera)` is told that a known person was recognised (presence),
-        at most once per PRESENCE_EVERY_S a person; it must not block either."""
+        at most once per PRESENCE_EVERY_S a person; it must not block either.
+        `may_record()` False (a camera disarmed with notify.record_when_disarmed off)
+        opens no event; faces are judged all the same."""
         self.seen = seen
+        self.may_record = may_record
+        self._held_back = False  # a stranger was not recorded (disarmed): said once
         self._told: dict[str, float] = {}  # person -> media time last told
         self.camera = camera
         self.learn = learn if camera.faces.learn else None
@@ -196,23 +201,29 @@ class CameraPipeline:
             if generation != self._generation or self.info is None:
                 return  # the stream dropped (or restarted) while this frame was analysed
             self._analysed_t = max(self._analysed_t, t)
-            if self.events.event is None and decision.confirmed:
-                first = min(tr.first_unknown_t for tr in decision.confirmed)
-                earlier = [s for tr in decision.confirmed for s in tr.pending]
+            # Strangers just confirmed, or (armed again) ones held back while disarmed
+            # and still followed (in view, if not searched this very frame).
+            held = [tr for tr in self.decider.tracks if tr.confirmed] if self._held_back else []
+            strangers = decision.confirmed or held
+            if self.events.event is None and strangers:
+                if not self._may_record():
+                    return
+                first = min(tr.first_unknown_t for tr in strangers)
+                earlier = [s for tr in strangers for s in tr.pending]
                 pre = self.preroll.since(first - self.camera.record.pre_capture_s)
                 deadline = t + self.camera.record.post_capture_s
                 self.events.open(first, deadline, earlier, self.info, self.clock, pre)
             event = self.events.event
             if event is None:
                 return
-            if decision.confirmed:
-                self.events.explain("; ".join(tr.why or "unknown" for tr in decision.confirmed))
+            if strangers:
+                self.events.explain("; ".join(tr.why or "unknown" for tr in strangers))
             if decision.stranger_in_view:
                 event.deadline_t = max(event.deadline_t, t + self.camera.record.post_capture_s)
                 if not event.snapshot_taken:
-                    strangers = [tr.box for tr in tracks if tr.confirmed]
+                    boxes = [tr.box for tr in tracks if tr.confirmed]
                     shown = picture if picture is not None else rgb(frame.image)
-                    self.events.snapshot(shown, strangers)
+                    self.events.snapshot(shown, boxes)
             self.events.add_sightings(decision.sightings)
 
     def _tell_presence(self, tracks: list[Track], t: float) -> None:
@@ -225,6 +236,14 @@ class CameraPipeline:
             if last is None or not 0 <= t - last < PRESENCE_EVERY_S:
                 self._told[tr.name] = t
                 self.seen(tr.name, self.name)
+
+    def _may_record(self) -> bool:
+        """Whether an event may open now; a refusal is logged once until recording resumes."""
+        allowed = self.may_record is None or self.may_record()
+        if not allowed and not self._held_back:
+            self.log.info("a stranger is in view, not recorded: the camera is disarmed")
+        self._held_back = not allowed
+        return allowed
 
     def rule(self) -> OpenSetRule:
         """The open-set rule of the current gallery (refitted when the gallery is reloaded)."""

@@ -25,6 +25,7 @@ from watcher.faces.gallery import Gallery
 from watcher.faces.reload import GalleryWatcher
 from watcher.housekeeping import HousekeepingTask, RetentionLimits
 from watcher.notify import make_dispatcher, targets_of
+from watcher.notify.rules import Gate
 from watcher.pipeline.camera import CameraPipeline
 from watcher.pipeline.live import CameraRunner
 from watcher.pipeline.status import CameraStatus, StatusReporter, write_status
@@ -103,8 +104,14 @@ class Daemon:
             unknown_faces_days=cfg.privacy.unknown_faces_days,
         )
         # Telling the household: the writer adds outbox rows, the dispatcher delivers them.
+        # The rules' state: armed or not (MQTT commands), read by the cameras too.
+        self.gate = Gate(cfg.notify)
         self.notify = make_dispatcher(
-            cfg, db, people=sorted(gallery.people), on_reload=self.gallery.request_reload
+            cfg,
+            db,
+            people=sorted(gallery.people),
+            on_reload=self.gallery.request_reload,
+            gate=self.gate,
         )
         if self.notify is not None:
             store.notify_targets = targets_of(list(self.notify.channels.values()))
@@ -199,6 +206,7 @@ class Daemon:
             alert_names=self.cfg.alert_names(),
             learn=self.gallery.offer,
             seen=self._person_seen if self.notify is not None else None,
+            may_record=lambda: self.cfg.notify.record_when_disarmed or self.gate.armed(camera.name),
         )
         runner = CameraRunner(
             pipeline, open_source(camera), finite=is_finite(camera), beat=self.liveness.beat
