@@ -225,11 +225,15 @@ def test_the_outbox_on_postgresql(pg_server: object) -> None:
         engine.dispose()
 
 
-def test_a_watch_listed_persons_event_says_so(writer: StoreWriter, engine: Engine) -> None:
+def test_a_watch_listed_persons_event_says_so_from_its_first_message(
+    writer: StoreWriter, engine: Engine
+) -> None:
     writer.notify_targets = {"a": TARGETS["a"]}
-    writer.open_event("w1", "door", T0)
-    writer.update_event("w1", decision="watch-list: mallory")
+    writer.open_event("w1", "door", T0, decision="watch-list: mallory")
+    writer.open_event("s1", "door", T0, decision="unknown: 0.800 from bob (bound 0.550)")
     assert writer.flush()
-    new, upd = (json.loads(r.payload) for r in rows(engine))
-    assert (new["after"]["kind"], new["after"]["person"]) == ("unknown", None)
-    assert (upd["after"]["kind"], upd["after"]["person"]) == ("watch_listed", "mallory")
+    watched, stranger = (json.loads(r.payload) for r in rows(engine))
+    assert watched["type"] == "new"
+    assert (watched["after"]["kind"], watched["after"]["person"]) == ("watch_listed", "mallory")
+    assert (stranger["after"]["kind"], stranger["after"]["person"]) == ("unknown", None)
+    assert stranger["after"]["decision"].startswith("unknown: 0.800 from bob")

@@ -162,7 +162,7 @@ def test_writer_full_event_and_json(engine: Engine, writer: StoreWriter) -> None
         clip_path="door/a.mp4",
         faces=2,
         closest_distance=0.61,
-        decision="unknown: 0.700 from grace (bound 0.500); mean of 2 good look(s)",
+        decision="unknown: 0.700 from grace (bound 0.500); median of 2 good look(s)",
     )
     writer.close_event(
         "abc123def456", T0 + timedelta(seconds=12), snapshot_path="door/a.jpg", face_path="f.jpg"

@@ -19,7 +19,8 @@ class FacesConfig(BaseModel):
         default="open_set",
         description="open_set: each person's bound comes from the gallery (how close their "
         "own photos and their nearest look-alike are), capped by `tolerance`, and a face is "
-        "judged on the mean of its good looks; fixed: one distance, `tolerance`, for everyone.",
+        "judged on the median distance of its good looks; fixed: one distance, `tolerance`, "
+        "for everyone.",
     )
     tolerance: float = Field(
         default=0.6,

@@ -55,7 +55,7 @@ class Finding:
     def explain(self) -> str:
         """One line: the verdict and the looks behind it."""
         kind = "good" if self.good else "poor"
-        return f"{self.verdict.explain()}; mean of {self.looks} {kind} look(s)"
+        return f"{self.verdict.explain()}; median of {self.looks} {kind} look(s)"
 
 
 class LookWindow:

@@ -67,7 +67,7 @@ class Kind(Enum):
 
 @dataclass(frozen=True)
 class Verdict:
-    """The rule's answer for one embedding (one look or the mean of several)."""
+    """The rule's answer for one look, or for the median distances of several."""
 
     kind: Kind
     nearest: str | None  # the nearest known person (None: an empty gallery)

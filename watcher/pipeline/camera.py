@@ -212,12 +212,11 @@ class CameraPipeline:
                 earlier = [s for tr in strangers for s in tr.pending]
                 pre = self.preroll.since(first - self.camera.record.pre_capture_s)
                 deadline = t + self.camera.record.post_capture_s
-                self.events.open(first, deadline, earlier, self.info, self.clock, pre)
+                why = "; ".join(tr.why or "unknown" for tr in strangers)
+                self.events.open(first, deadline, earlier, self.info, self.clock, pre, why)
             event = self.events.event
             if event is None:
                 return
-            if strangers:
-                self.events.explain("; ".join(tr.why or "unknown" for tr in strangers))
             if decision.stranger_in_view:
                 event.deadline_t = max(event.deadline_t, t + self.camera.record.post_capture_s)
                 if not event.snapshot_taken:

@@ -55,8 +55,10 @@ class EventKeeper:
         info: StreamInfo | None,
         clock: MediaClock,
         preroll: list[Packet],
+        why: str | None = None,
     ) -> ActiveEvent:
-        """A new event from `start_t`; its clip starts with the `preroll` packets."""
+        """A new event from `start_t`; its clip starts with the `preroll` packets; `why`
+        the faces were judged strangers."""
         started_at = clock.wall(start_t)
         event_id = new_event_id()
         paths = event_paths(self.recordings, self.camera.name, started_at, event_id)
@@ -64,9 +66,12 @@ class EventKeeper:
             event_id, self.camera.name, start_t, started_at, paths, deadline_t, clock.wall
         )
         self.event = event
+        event.decision = why
         # The first row goes to the store's queue at once: a crash still leaves a trace.
-        self.store.open_event(event_id, self.camera.name, started_at, host=_HOST)
+        self.store.open_event(event_id, self.camera.name, started_at, host=_HOST, decision=why)
         self.log.info("event %s: unknown face at %.1f s, recording", event_id, start_t)
+        if why:
+            self.log.info("event %s: %s", event_id, why)
         rec = Recording(event_id, self.camera.name, paths, start_t, started_at, clock.wall)
         self.recorder.open(rec, info, preroll)
         event.sent_first_t = next((p.t for p in preroll if p.keyframe), None)
@@ -154,15 +159,6 @@ class EventKeeper:
         event.crops += 1
         clip = event.paths.clip
         return clip.with_name(f"{clip.stem}-face-{event.crops}.jpg")
-
-    def explain(self, why: str) -> None:
-        """Store why the event's faces were judged strangers (once per event)."""
-        event = self.event
-        if event is None or event.decision is not None:
-            return
-        event.decision = why
-        self.store.update_event(event.id, decision=why)
-        self.log.info("event %s: %s", event.id, why)
 
     def finish(self) -> None:
         """End the open event: the recorder closes its clip at its last frame."""

@@ -193,9 +193,16 @@ class StoreWriter:
     # -- writes (called from any thread) ---------------------------------------------
 
     def open_event(
-        self, event_id: str, camera: str, started_at: datetime, *, host: str | None = None
+        self,
+        event_id: str,
+        camera: str,
+        started_at: datetime,
+        *,
+        host: str | None = None,
+        decision: str | None = None,
     ) -> None:
-        """Queue the start row (status open), committed at once so a crash leaves a trace."""
+        """Queue the start row (status open), committed at once so a crash leaves a trace;
+        `decision` says why (its `new` message says a watch-listed person's name at once)."""
         _require_aware("started_at", started_at)
         row = {
             "id": event_id,
@@ -203,6 +210,7 @@ class StoreWriter:
             "started_at": started_at,
             "status": EVENT_OPEN,
             "host": host,
+            "decision": decision[:DECISION_LEN] if decision else None,
         }
 
         def apply(session: Session) -> None:
