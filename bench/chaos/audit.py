@@ -15,6 +15,10 @@ from bench.chaos.truth import Appearance
 # An event belongs to an appearance when its row was written from the visitor's
 # entering to this long after they left (the decision waits for a few good looks).
 MATCH_AFTER_S = 8.0
+# A face this far from every gallery photo is not the known visitor (his photo is < 0.5
+# from him): such an event is the visitor before him, seen in frames sent late (a frozen
+# server sends what it held at once when it wakes).
+KNOWN_BOUND = 0.6
 DECIDED = re.compile(r"watcher\.camera\.[\w-]+: event (?P<id>\w+): unknown face at ")
 MEDIA_NAME = re.compile(r"^\d{6}-(?P<id>[0-9A-Za-z]+)(?:-face(?:-\d+)?\.jpg|\.mp4|\.jpg)$")
 
@@ -67,8 +71,9 @@ def match(
         created = decided.get(row["id"], row["created"])
         row["decided"] = created
         best = None
+        far = (row.get("closest_distance") or 0.0) >= KNOWN_BOUND
         for app in apps:
-            if app.camera != row["camera"] or created is None:
+            if app.camera != row["camera"] or created is None or (app.known and far):
                 continue
             inside = app.enter - 1.0 <= created <= app.exit + MATCH_AFTER_S
             if inside and (
