@@ -254,7 +254,7 @@ def markdown(result: dict[str, Any]) -> str:
         "Expected: an unknown visitor's appearance while watcher was connected to the camera "
         "and the camera streamed in real time, from 2 s before the visitor came in until "
         "they were gone (bench/chaos/truth.py). An event belongs to the appearance in whose "
-        "window (coming in - 1 s to gone + 8 s) its row was written.",
+        "window (coming in - 1 s to gone + 8 s) watcher logged its decision.",
         "",
     ]
     return "\n".join(lines)
