@@ -173,3 +173,19 @@ def test_an_empty_gallery_makes_every_good_look_unknown() -> None:
     obs = Observation(_vector(0.1), GOOD)
     decider.update(0.0, [(BOX, obs)], empty)
     assert decider.update(0.2, [(BOX, obs)], empty).confirmed
+
+
+def test_a_face_that_stays_unclear_is_looked_at_once_a_second_after_a_full_window() -> None:
+    family = OpenSetRule(["ann", "ben"], np.vstack([_vector(), _vector(0.7)]), 0.6)
+    between = Observation(_vector(0.33, 0.1), GOOD)  # 0.345 from ann, 0.385 from ben
+    decider = Decider(confirm_frames=2, evidence_looks=3)
+    embedded = []
+    for i in range(15):
+        t = i * 0.2
+        (track,) = decider.assign(t, [BOX])
+        fresh = between if decider.needs_embedding(track, t) else None
+        embedded.append(fresh is not None)
+        decider.judge(t, [track], [fresh], family)
+        assert not track.settled and track.name is None  # never decided either way
+    assert embedded[:3] == [True, True, True]  # the window fills at the full budget
+    assert sum(embedded[3:]) <= 3  # then once a second: 2.4 s, at most 3 more looks

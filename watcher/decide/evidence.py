@@ -17,7 +17,7 @@ import numpy as np
 
 from watcher.core import Embeddings, RGBImage
 from watcher.faces.openset import Kind, OpenSetRule, Verdict
-from watcher.faces.quality import GOOD_FACE_PX, Look
+from watcher.faces.quality import Look
 
 # A poor look's embedding drifts toward everyone (bench/recognition: a motion
 # streak moves a person's looks from 0.35 to 0.52 from their own photos, up to
@@ -77,11 +77,6 @@ class LookWindow:
         self.poor.append(obs.embedding)
         return None
 
-    def clear(self) -> None:
-        """Forget every look (a scene cut: another face may stand here now)."""
-        self.good.clear()
-        self.poor.clear()
-
     def finding(self, rule: OpenSetRule, confirm_frames: int) -> Finding | None:
         """The verdict on the good looks' median distances to each person; while they
         are too few to act on, a clear verdict of enough poor looks is taken instead
@@ -116,6 +111,3 @@ def enough(finding: Finding, confirm_frames: int) -> bool:
     else:
         need = confirm_frames
     return finding.looks >= need
-
-
-__all__ = ["GOOD_FACE_PX", "Finding", "LookWindow", "Observation", "enough"]

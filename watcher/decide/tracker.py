@@ -29,6 +29,7 @@ _MAX_CENTRE_SHIFT = 1.5
 # face embeds to noise, which could count toward a stranger or waste 75 ms.
 # A face that stays cut this long (a camera that crops heads) is embedded anyway.
 _CUT_PATIENCE_S = 1.0
+UNCLEAR_EMBED_INTERVAL_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -162,8 +163,14 @@ class Decider:
         if track.embedded_t is None:
             return True
         if not track.settled:
+            interval = self.embed_interval_s
+            if len(track.looks.good) >= self.evidence_looks:
+                # A full window of good looks and still unclear (a relative halfway
+                # between two people): more looks like these change little, so they
+                # come at most once a second, not at the full budget.
+                interval = max(interval, UNCLEAR_EMBED_INTERVAL_S)
             # A hair under the interval still counts: frame times jitter.
-            return t - track.embedded_t >= self.embed_interval_s * 0.9
+            return t - track.embedded_t >= interval * 0.9
         if t - track.embedded_t >= self.refresh_s:
             return True
         return box_height(track.box) > 1.3 * track.embedded_height
