@@ -20,23 +20,11 @@ from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
 from tests.support.recordings import SIZE, add_event, event_ids, gone, kept
+from tests.support.recordings import engine as engine  # noqa: F401  (a fixture)
+from tests.support.recordings import recordings as recordings  # noqa: F401  (a fixture)
 from watcher.constants import EVENT_CLOSED, EVENT_OPEN
 from watcher.housekeeping import GB, HousekeepingTask, RetentionLimits
-from watcher.store import Event, init_db, make_engine
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    engine = make_engine(f"sqlite:///{tmp_path / 'db' / 'watcher.db'}")
-    init_db(engine)
-    return engine
-
-
-@pytest.fixture
-def recordings(tmp_path: Path) -> Path:
-    folder = tmp_path / "recordings"
-    folder.mkdir()
-    return folder
+from watcher.store import Event
 
 
 def sparse(path: Path, size: str) -> Path:

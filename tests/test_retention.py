@@ -25,25 +25,13 @@ from tests.support.recordings import (
     sighting_count,
     touch,
 )
+from tests.support.recordings import engine as engine  # noqa: F401  (a fixture)
+from tests.support.recordings import recordings as recordings  # noqa: F401  (a fixture)
 from watcher.constants import EVENT_INTERRUPTED, EVENT_OPEN
 from watcher.housekeeping import HousekeepingTask, RetentionLimits, enforce
-from watcher.store import Sighting, init_db, make_engine
+from watcher.store import Sighting, make_engine
 
 NO_LIMITS: dict[str, Any] = {"max_age_days": None, "max_disk_gb": None, "min_free_gb": None}
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    engine = make_engine(f"sqlite:///{tmp_path / 'db' / 'watcher.db'}")
-    init_db(engine)
-    return engine
-
-
-@pytest.fixture
-def recordings(tmp_path: Path) -> Path:
-    folder = tmp_path / "recordings"
-    folder.mkdir()
-    return folder
 
 
 def test_events_older_than_max_age_go_with_their_files_and_sightings(

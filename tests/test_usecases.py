@@ -22,23 +22,11 @@ from tests.support.recordings import (
     sighting_count,
     touch,
 )
+from tests.support.recordings import engine as engine  # noqa: F401  (a fixture)
+from tests.support.recordings import recordings as recordings  # noqa: F401  (a fixture)
 from watcher.constants import EVENT_OPEN
-from watcher.store import EventIdentity, Sighting, UnknownIdentity, init_db, make_engine
+from watcher.store import EventIdentity, Sighting, UnknownIdentity
 from watcher.usecases import EventNotDeleted, delete_event
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    engine = make_engine(f"sqlite:///{tmp_path / 'db' / 'watcher.db'}")
-    init_db(engine)
-    return engine
-
-
-@pytest.fixture
-def recordings(tmp_path: Path) -> Path:
-    folder = tmp_path / "recordings"
-    folder.mkdir()
-    return folder
 
 
 def seen_by_stranger(engine: Engine, paths_crop: Path, *event_ids: str) -> int:
