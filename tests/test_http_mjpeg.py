@@ -7,10 +7,7 @@ to H.264 once, at the source, so its clips stay MP4 that browsers play.
 from __future__ import annotations
 
 import signal
-import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import av
@@ -19,47 +16,14 @@ import pytest
 from tests.support.cli import write_config
 from tests.support.daemon import EVENT_OPENED, Daemon, events
 from tests.support.media import VIDEO, playable_seconds
-from tests.support.mjpeg import BOUNDARY, FPS, jpeg_frames
+from tests.support.mjpeg import MjpegCamera
 
 
 @pytest.fixture
 def mjpeg_url() -> Iterator[str]:
     """A real HTTP server on loopback streaming noface_face.mp4 as MJPEG, looping, at 25 fps."""
-    frames = jpeg_frames(VIDEO / "noface_face.mp4")
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the http.server API
-            self.send_response(200)
-            self.send_header("Content-Type", f"multipart/x-mixed-replace;boundary={BOUNDARY}")
-            self.end_headers()
-            start = time.monotonic()
-            try:
-                for i in range(10_000):
-                    data = frames[i % len(frames)]
-                    head = (
-                        f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
-                        f"Content-Length: {len(data)}\r\n\r\n"
-                    )
-                    self.wfile.write(head.encode() + data + b"\r\n")
-                    delay = start + (i + 1) / FPS - time.monotonic()
-                    if delay > 0:
-                        time.sleep(delay)
-            except (BrokenPipeError, ConnectionResetError):
-                return
-
-        def log_message(self, *_args: object) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/stream.mjpg"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
+    with MjpegCamera(VIDEO / "noface_face.mp4") as camera:
+        yield camera.url
 
 
 @pytest.mark.timeout(120)

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import logging
 import signal
-import threading
 import time
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -27,7 +25,7 @@ import pytest
 from tests.support.cli import write_config
 from tests.support.daemon import EVENT_OPENED, Daemon, events
 from tests.support.media import VIDEO, playable_seconds
-from tests.support.mjpeg import BOUNDARY, FPS, jpeg_frames
+from tests.support.mjpeg import MjpegCamera
 from watcher.pipeline import live
 from watcher.pipeline.clock import MediaClock
 from watcher.pipeline.live import CameraRunner
@@ -36,61 +34,6 @@ from watcher.source.base import Chunk, Frame, Packet, StreamInfo
 
 SCENE = VIDEO / "noface_face.mp4"  # no face until ~4.0 s, then a man until 6.36 s
 SECRET = "hunter2"
-
-
-class MjpegCamera:
-    """A real HTTP server on loopback: multipart JPEG at 25 fps, looping noface_face.mp4.
-
-    The first connection starts with a bad part (`first_part`), the next ones do not.
-    """
-
-    def __init__(self, first_part: bytes) -> None:
-        self.frames = jpeg_frames(SCENE)
-        self.first_part = first_part
-        self.connections = 0
-        camera = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the http.server API
-                camera.connections += 1
-                parts = [camera.first_part] if camera.connections == 1 else []
-                self.send_response(200)
-                self.send_header("Content-Type", f"multipart/x-mixed-replace;boundary={BOUNDARY}")
-                self.end_headers()
-                start = time.monotonic()
-                try:
-                    for i in range(10_000):
-                        data = parts[i] if i < len(parts) else camera.frames[i % len(camera.frames)]
-                        head = (
-                            f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
-                            f"Content-Length: {len(data)}\r\n\r\n"
-                        )
-                        self.wfile.write(head.encode() + data + b"\r\n")
-                        delay = start + (i + 1) / FPS - time.monotonic()
-                        if delay > 0:
-                            time.sleep(delay)
-                except (BrokenPipeError, ConnectionResetError):
-                    return
-
-            def log_message(self, *_args: object) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/stream.mjpg"
-
-    def __enter__(self) -> MjpegCamera:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(10)
 
 
 def tiny_jpeg() -> bytes:
@@ -102,7 +45,7 @@ def tiny_jpeg() -> bytes:
 
 @pytest.mark.timeout(150)
 def test_a_bad_first_mjpeg_part_is_retried_and_the_camera_keeps_recording(tmp_path: Path) -> None:
-    with MjpegCamera(tiny_jpeg()) as camera:
+    with MjpegCamera(SCENE, first_part=tiny_jpeg()) as camera:
         config = write_config(tmp_path, source=camera.url, extra="status_interval_s: 0\n")
         with Daemon(config) as daemon:
             failed = daemon.wait_for(r"WARNING watcher\.capture\.cam: (.*); retrying", timeout=60)
