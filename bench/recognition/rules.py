@@ -1,6 +1,8 @@
 """The rules compared: watcher's decider as it runs, and the references it must beat.
 
 - **watcher**: the real `Decider` with the open-set rule (the shipped defaults).
+- **watcher ungraded**: the same, every look taken as a good one (an ablation:
+  what the quality grading is worth).
 - **watcher fixed 0.6**: the same tracker and evidence, one fixed bound (`rule: fixed`).
 - **first look 0.6 / 0.5 / 0.45**: watcher's former rule: each look matched at a
   fixed distance, a face once matched stays known, two unknown looks in a row
@@ -12,7 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -22,6 +24,7 @@ from watcher.decide.evidence import Observation
 from watcher.decide.tracker import Decider
 from watcher.faces import learned
 from watcher.faces.openset import OpenSetRule
+from watcher.faces.quality import Look as Quality
 
 FRAME = (looks.FRAME_W, looks.FRAME_H)
 # A stranger this close to someone in the gallery (their sharp looks) is a look-alike:
@@ -89,7 +92,11 @@ class Learned:
             self.from_strangers += stranger
 
 
-def _watcher(kind: str, tolerance: float) -> RuleFn:
+# What every look is taken for when grading is switched off (the ablation row).
+_UNGRADED = Quality(face_px=200, sharpness=10.0, yaw=0.0, pitch=0.8, cut=False, contrast=50.0)
+
+
+def _watcher(kind: str, tolerance: float, graded: bool = True) -> RuleFn:
     def run(names, matrix, visit, data, memory=None, stranger=False):  # type: ignore[no-untyped-def]
         rows = memory.rows(names, matrix) if memory is not None else (names, matrix, None)
         rule = OpenSetRule(
@@ -101,7 +108,8 @@ def _watcher(kind: str, tolerance: float) -> RuleFn:
             tracks = decider.assign(t, [box], FRAME)
             fresh = None
             if decider.needs_embedding(tracks[0], t):
-                fresh = Observation(vector, looks.look_of(data, i))
+                look = looks.look_of(data, i)
+                fresh = Observation(vector, look if graded else replace(_UNGRADED, cut=look.cut))
             decision = decider.judge(t, tracks, [fresh], rule)
             named = tracks[0].name or named
             if memory is not None:
@@ -149,6 +157,7 @@ def _naive(tolerance: float) -> RuleFn:
 RULES: dict[str, RuleFn] = {
     "watcher": _watcher("open_set", 0.6),
     "watcher + learning": _watcher("open_set", 0.6),
+    "watcher ungraded": _watcher("open_set", 0.6, graded=False),
     "watcher fixed 0.6": _watcher("fixed", 0.6),
     "first look 0.6": _first_look(0.6),
     "first look 0.5": _first_look(0.5),
