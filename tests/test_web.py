@@ -3,14 +3,9 @@ filled by the real StoreWriter, with a real clip recorded by the real pipeline."
 
 from __future__ import annotations
 
-import http.client
-import os
 import re
-import socket
 import statistics
 import struct
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,21 +17,26 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from tests.support.pipeline import FPS, Feed, make_pipeline
+from tests.support.web import (
+    CAMERA_SECRET,
+    PASSWORD,
+    START_S,
+    WRITER_STOP_S,
+    Page,
+    cookie_of,
+    csrf_of,
+    passwd,
+    record_real_event,
+    request,
+    write_config,
+)
 from watcher.constants import EVENT_CLOSED
-from watcher.pipeline.events import FinishedEvent
 from watcher.pipeline.status import CameraStatus, write_status
 from watcher.store import Event, SightingData, StoreWriter, init_db, make_engine
 from watcher.web.auth import hash_password, verify_password
 
-ROOT = Path(__file__).resolve().parent.parent
-WRITER_STOP_S = 10.0
-START_S = 60.0  # the page's process starts within this
-HTTP_S = 10.0  # one request
 FILLER = 10_000
 PAGE_BUDGET_S = 0.2
-CAMERA_SECRET = "hunter2"
-PASSWORD = "correct horse battery"
 
 
 @dataclass
@@ -65,135 +65,16 @@ def fragment_ends(data: bytes) -> list[int]:
     return ends
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def request(
-    port: int,
-    path: str,
-    *,
-    method: str = "GET",
-    headers: dict[str, str] | None = None,
-    body: bytes | None = None,
-    host: str = "127.0.0.1",
-) -> tuple[int, http.client.HTTPMessage, bytes]:
-    conn = http.client.HTTPConnection(host, port, timeout=HTTP_S)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, response.headers, response.read()
-    finally:
-        conn.close()
-
-
-def cookie_of(headers: http.client.HTTPMessage) -> str:
-    """The session cookie a response set, as `name=value` for the next request."""
-    (line,) = [v for k, v in headers.items() if k.lower() == "set-cookie"]
-    return line.split(";", 1)[0]
-
-
-def csrf_of(html: bytes) -> str:
-    match = re.search(rb'name="csrf-token" content="([^"]+)"', html)
-    assert match is not None, html[:500]
-    return match.group(1).decode()
-
-
-class Page:
-    """`watcher web` running in a process of its own, stopped (bounded) at the end."""
-
-    def __init__(self, config: Path, *args: str) -> None:
-        self.port = free_port()
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "watcher",
-                "web",
-                "-c",
-                str(config),
-                "--port",
-                str(self.port),
-                *args,
-            ],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-
-    def wait_ready(self) -> Page:
-        deadline = time.monotonic() + START_S
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                out = self.proc.stdout.read() if self.proc.stdout else ""
-                raise AssertionError(f"watcher web exited {self.proc.returncode}: {out}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return self
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError("watcher web did not start listening in time")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=15)
-        if self.proc.stdout:
-            self.proc.stdout.close()
-
-
-def _config(folder: Path, extra: str = "") -> Path:
-    path = folder / "watcher.yaml"
-    path.write_text(
-        "known_faces_dir: known_faces\n"
-        "recordings_dir: rec\n"
-        "database_url: sqlite:///rec/watcher.db\n"
-        f"web:\n  page_size: 50\n{extra}"
-        "cameras:\n"
-        f"  cam:\n    source: rtsp://admin:{CAMERA_SECRET}@10.0.0.5:554/live\n"
-        "  garage:\n    source: demo\n"
-    )
-    return path
-
-
-def _record_real_event(folder: Path, writer: StoreWriter) -> FinishedEvent:
-    """The real pipeline: encoded frames, a stranger for 3 s, its clip and snapshot."""
-    finished: list[FinishedEvent] = []
-    pipeline = make_pipeline(folder, writer, finished)  # records under folder / "rec"
-    pipeline.recorder.start()
-    feed = Feed(pipeline)
-    for _ in range(2 * FPS):
-        feed.frame(face=False)
-    for _ in range(3 * FPS):
-        pipeline.analyse(feed.frame(face=True))
-    for _ in range(2 * FPS):
-        pipeline.analyse(feed.frame(face=False))
-    pipeline.end_stream()
-    assert pipeline.close(60.0)
-    (event,) = finished
-    return event
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     folder = tmp_path_factory.mktemp("web")
-    config = _config(folder)
+    config = write_config(folder)
     recordings = folder / "rec"
     engine = make_engine(f"sqlite:///{recordings / 'watcher.db'}")
     init_db(engine)
     writer = StoreWriter(engine, backoff_s=0.01).start()
     try:
-        real = _record_real_event(folder, writer)
+        real = record_real_event(folder, writer)
         assert real.clip is not None
         # An event still being recorded: its clip grows while the page serves it.
         now = datetime.now(UTC)
@@ -423,7 +304,7 @@ def test_password_hash_is_salted_pbkdf2() -> None:
 
 
 def test_a_network_address_needs_a_password_then_logins_are_required(tmp_path: Path) -> None:
-    config = _config(tmp_path)
+    config = write_config(tmp_path)
     refused = Page(config, "--host", "0.0.0.0")
     try:
         assert refused.proc.wait(timeout=START_S) == 2
@@ -431,14 +312,7 @@ def test_a_network_address_needs_a_password_then_logins_are_required(tmp_path: P
         assert "without a password" in out and "watcher web passwd" in out
     finally:
         refused.stop()
-    done = subprocess.run(
-        [sys.executable, "-m", "watcher", "web", "passwd", "-c", str(config)],
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-    )
+    done = passwd(config, PASSWORD)
     assert done.returncode == 0, done.stderr
     stored = tmp_path / "web-password"
     assert PASSWORD not in stored.read_text() and "pbkdf2_sha256$" in stored.read_text()
@@ -586,15 +460,8 @@ def test_deleting_an_event_removes_its_clip_pictures_and_rows(site: Site, page: 
 
 
 def test_only_a_trusted_proxy_is_believed(tmp_path: Path) -> None:
-    config = _config(tmp_path, "  trusted_proxies: [127.0.0.1]\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "watcher", "web", "passwd", "-c", str(config)],
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-    )
+    config = write_config(tmp_path, "  trusted_proxies: [127.0.0.1]\n")
+    done = passwd(config, PASSWORD)
     assert done.returncode == 0, done.stderr
     served = Page(config).wait_ready()
     try:
@@ -619,17 +486,6 @@ def test_only_a_trusted_proxy_is_believed(tmp_path: Path) -> None:
         served.stop()
 
 
-def _passwd(config: Path, password: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "watcher", "web", "passwd", "-c", str(config), *args],
-        input=password + "\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-    )
-
-
 def _login(port: int, password: str) -> dict[str, str]:
     """Log in; the headers of a form post in that session (its cookie and CSRF token)."""
     _, headers, body = request(port, "/login")
@@ -644,12 +500,12 @@ def _login(port: int, password: str) -> dict[str, str]:
 
 def test_a_viewer_looks_but_cannot_change_anything(site: Site, tmp_path: Path) -> None:
     """Last in this file: it sets passwords on the shared site."""
-    first = _passwd(_config(tmp_path), "viewer password", "--viewer")
+    first = passwd(write_config(tmp_path), "viewer password", "--viewer")
     assert first.returncode == 1 and "admin password first" in first.stderr
-    assert _passwd(site.config, PASSWORD).returncode == 0
-    same = _passwd(site.config, PASSWORD, "--viewer")
+    assert passwd(site.config, PASSWORD).returncode == 0
+    same = passwd(site.config, PASSWORD, "--viewer")
     assert same.returncode == 1 and "must differ" in same.stderr
-    assert _passwd(site.config, "just looking", "--viewer").returncode == 0
+    assert passwd(site.config, "just looking", "--viewer").returncode == 0
     served = Page(site.config).wait_ready()
     try:
         port = served.port

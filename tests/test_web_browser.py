@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.test_web import PASSWORD, ROOT, WRITER_STOP_S, Page, _config, _record_real_event
+from tests.support.web import PASSWORD, WRITER_STOP_S, Page, passwd, record_real_event, write_config
 from watcher.store import StoreWriter, init_db, make_engine
 
 pytestmark = pytest.mark.browser
@@ -55,12 +53,12 @@ def browser() -> Iterator[Any]:
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A config with one real event (clip, snapshot, crops) recorded by the pipeline."""
     folder = tmp_path_factory.mktemp("browser")
-    config = _config(folder)
+    config = write_config(folder)
     engine = make_engine(f"sqlite:///{folder / 'rec' / 'watcher.db'}")
     init_db(engine)
     writer = StoreWriter(engine, backoff_s=0.01).start()
     try:
-        event = _record_real_event(folder, writer)
+        event = record_real_event(folder, writer)
     finally:
         assert writer.stop(timeout=WRITER_STOP_S)
         engine.dispose()
@@ -68,14 +66,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 
 def _set_password(config: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "watcher", "web", "passwd", "-c", str(config)],
-        input=PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-    )
+    done = passwd(config, PASSWORD)
     assert done.returncode == 0, done.stderr
 
 

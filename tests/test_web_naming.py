@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.test_web import ROOT, Page, cookie_of, csrf_of, request
+from tests.support.web import ROOT, Page, cookie_of, csrf_of, request
 from tests.test_web_browser import STEP_MS, browser  # noqa: F401 (a fixture)
 
 VIDEO = (ROOT.parent / "shared" / "media" / "video").resolve()
