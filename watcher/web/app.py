@@ -338,6 +338,20 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
             refused = web.error(request, 403, "A viewer can look, not change anything.")
         return form, refused
 
+    async def admin_change(request: Request) -> tuple[dict[str, str], Response | None]:
+        """The form of a change the admin makes from the page (logged in), or the refusal."""
+        if (refused := gate(request)) is not None:
+            return {}, refused
+        return await check_change(request)
+
+    async def event_change(request: Request) -> tuple[dict[str, str], str, Response | None]:
+        """admin_change for one event: its form, its id, or the refusal (404: no such id)."""
+        form, refused = await admin_change(request)
+        event_id = request.path_params["event_id"]
+        if refused is None and not EVENT_ID.match(event_id):
+            refused = web.error(request, 404, "No such event.")
+        return form, event_id, refused
+
     async def check_csrf(request: Request) -> tuple[dict[str, str], Response | None]:
         """The form of a request that changes something, or the refusal."""
         form = await _form(request)
@@ -472,14 +486,9 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
 
     async def delete(request: Request) -> Response:
         """Delete an event with its files and rows, as retention does (usecases)."""
-        if (refused := gate(request)) is not None:
-            return refused
-        _form_data, refused = await check_change(request)
+        _form_data, event_id, refused = await event_change(request)
         if refused is not None:
             return refused
-        event_id = request.path_params["event_id"]
-        if not EVENT_ID.match(event_id):
-            return web.error(request, 404, "No such event.")
         try:
             engine = web.db.engine()
             if engine is None:
@@ -494,14 +503,9 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
 
     async def review(request: Request) -> Response:
         """Mark an event reviewed, or not reviewed again."""
-        if (refused := gate(request)) is not None:
-            return refused
-        form, refused = await check_change(request)
+        form, event_id, refused = await event_change(request)
         if refused is not None:
             return refused
-        event_id = request.path_params["event_id"]
-        if not EVENT_ID.match(event_id):
-            return web.error(request, 404, "No such event.")
         try:
             engine = web.db.engine()
             found = engine is not None and await run_in_threadpool(
@@ -529,9 +533,7 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
 
     async def name_stranger(request: Request) -> Response:
         """ "This is Alice": the whole identity at once, by `watcher faces name` itself."""
-        if (refused := gate(request)) is not None:
-            return refused
-        form, refused = await check_change(request)
+        form, refused = await admin_change(request)
         if refused is not None:
             return refused
         label = request.path_params["label"]
