@@ -77,22 +77,25 @@ def event_document(session: Session, event: Event) -> dict[str, Any]:
     }
 
 
-def add_presence(session: Session, targets: Targets, person: str, camera: str, at: datetime) -> int:
-    """Add a `seen` message (a known person, where and when) for every target that takes it."""
-    wanted = [target for target, kinds in targets.items() if SEEN in kinds]
-    if not wanted:
-        return 0
-    message_id = f"msg_{uuid.uuid4().hex}"
-    body = {"id": message_id, "type": SEEN, "person": person, "camera": camera, "time": _iso(at)}
+def _queue(
+    session: Session,
+    wanted: list[str],
+    body: dict[str, Any],
+    *,
+    event_id: str,
+    camera: str,
+    kind: str,
+) -> int:
+    """A pending row of the message `body` (its "id" the message id) per target in `wanted`."""
     payload = json.dumps(body, separators=(",", ":"), sort_keys=True)
     now = utcnow()
     for target in wanted:
         session.add(
             Notification(
-                message_id=message_id,
-                event_id="",
+                message_id=body["id"],
+                event_id=event_id,
                 camera=camera,
-                kind=SEEN,
+                kind=kind,
                 target=target,
                 payload=payload,
                 created_at=now,
@@ -102,6 +105,16 @@ def add_presence(session: Session, targets: Targets, person: str, camera: str, a
             )
         )
     return len(wanted)
+
+
+def add_presence(session: Session, targets: Targets, person: str, camera: str, at: datetime) -> int:
+    """Add a `seen` message (a known person, where and when) for every target that takes it."""
+    wanted = [target for target, kinds in targets.items() if SEEN in kinds]
+    if not wanted:
+        return 0
+    message_id = f"msg_{uuid.uuid4().hex}"
+    body = {"id": message_id, "type": SEEN, "person": person, "camera": camera, "time": _iso(at)}
+    return _queue(session, wanted, body, event_id="", camera=camera, kind=SEEN)
 
 
 def add_messages(
@@ -123,21 +136,4 @@ def add_messages(
         "before": before,
         "after": event_document(session, event),
     }
-    payload = json.dumps(body, separators=(",", ":"), sort_keys=True)
-    now = utcnow()
-    for target in wanted:
-        session.add(
-            Notification(
-                message_id=message_id,
-                event_id=event.id,
-                camera=event.camera,
-                kind=kind,
-                target=target,
-                payload=payload,
-                created_at=now,
-                status=PENDING,
-                attempts=0,
-                next_attempt_at=now,
-            )
-        )
-    return len(wanted)
+    return _queue(session, wanted, body, event_id=event.id, camera=event.camera, kind=kind)
