@@ -10,24 +10,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from tests.support.mosquitto import Broker, Subscriber
 from tests.support.mosquitto import broker as broker  # noqa: F401  (the fixture)
+from tests.support.store import pending
 from watcher.config.notify import MqttConfig
 from watcher.notify.dispatcher import Dispatcher
 from watcher.notify.mqtt import MqttChannel
 from watcher.store import StoreWriter
-from watcher.store.models import Notification
 
 T0 = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
 WAIT_S = 20.0
-
-
-def pending(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(Notification)).scalar_one())
 
 
 def wait_until(check: object, timeout: float = WAIT_S) -> None:

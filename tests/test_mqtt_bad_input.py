@@ -7,21 +7,15 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from tests.support.mosquitto import Broker, free_port, self_signed
 from tests.support.mosquitto import broker as broker  # noqa: F401  (the fixture)
+from tests.support.store import pending
 from watcher.config.notify import MqttConfig, MqttTlsConfig
 from watcher.notify.dispatcher import Dispatcher
 from watcher.notify.mqtt import MqttChannel
 from watcher.store import StoreWriter
-from watcher.store.models import Notification
-
-
-def pending(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(Notification)).scalar_one())
 
 
 def lines(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:

@@ -13,14 +13,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from tests.support.store import pending
 from watcher.config.notify import PushConfig
 from watcher.notify.dispatcher import Dispatcher
 from watcher.notify.push import PushChannel, text_of
 from watcher.store import StoreWriter
-from watcher.store.models import Notification
 
 pytest.importorskip("apprise")
 
@@ -63,11 +62,6 @@ def receiver() -> Iterator[PushReceiver]:
     yield made
     made.server.shutdown()
     made.server.server_close()
-
-
-def pending(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(Notification)).scalar_one())
 
 
 def test_one_push_per_stranger_with_the_snapshot_retried_and_no_token_in_logs(
