@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-
 from tests.support.media import ROOT
+from tests.support.systemd import INSTALLED_EXEC, assert_verify_passes
 
 UNIT = ROOT / "systemd" / "watcher.service"
-INSTALLED_EXEC = "/opt/watcher/.venv/bin/watcher"
 
 
 def directives(text: str) -> dict[str, dict[str, list[str]]]:
@@ -33,26 +28,8 @@ def directives(text: str) -> dict[str, dict[str, list[str]]]:
 
 
 def test_systemd_analyze_verify_passes(tmp_path: Path) -> None:
-    analyze = shutil.which("systemd-analyze")
-    if analyze is None:
-        pytest.skip("systemd-analyze not found: install Debian's `systemd` package")
-    # verify checks that ExecStart= exists: point it at this venv's real `watcher`.
-    script = Path(sys.executable).parent / "watcher"
-    assert script.is_file(), f"{script} missing: install watcher into the venv"
-    text = UNIT.read_text()
-    assert f"ExecStart={INSTALLED_EXEC} run" in text
-    unit = tmp_path / "watcher.service"  # verify takes the unit name from the file name
-    unit.write_text(text.replace(f"ExecStart={INSTALLED_EXEC}", f"ExecStart={script}"))
-    done = subprocess.run(
-        [analyze, "verify", "--man=no", str(unit)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-    )
-    # Unknown keys are only warnings (exit 0): any line about our unit is a failure.
-    ours = [line for line in done.stderr.splitlines() if "watcher.service" in line]
-    assert done.returncode == 0 and not ours, done.stderr
+    assert_verify_passes(UNIT, tmp_path)
+    assert f"ExecStart={INSTALLED_EXEC} run" in UNIT.read_text()
 
 
 def test_unit_runs_watcher_as_a_notify_service_with_a_watchdog() -> None:

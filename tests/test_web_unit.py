@@ -3,17 +3,13 @@ like the daemon's unit."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
+from tests.support.systemd import INSTALLED_EXEC, assert_verify_passes
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIT = ROOT / "systemd" / "watcher-web.service"
 DAEMON = ROOT / "systemd" / "watcher.service"
-INSTALLED_EXEC = "/opt/watcher/.venv/bin/watcher"
 # What the page's unit may leave out of the daemon's hardening: it opens no camera.
 NOT_NEEDED = {"DeviceAllow", "DevicePolicy", "SupplementaryGroups"}
 
@@ -54,19 +50,4 @@ def test_the_page_runs_as_its_own_service_as_hardened_as_the_daemon() -> None:
 
 
 def test_systemd_analyze_verify_passes(tmp_path: Path) -> None:
-    analyze = shutil.which("systemd-analyze")
-    if analyze is None:
-        pytest.skip("systemd-analyze not found: install Debian's `systemd` package")
-    script = Path(sys.executable).parent / "watcher"
-    assert script.is_file(), f"{script} missing: install watcher into the venv"
-    unit = tmp_path / "watcher-web.service"
-    unit.write_text(UNIT.read_text().replace(f"ExecStart={INSTALLED_EXEC}", f"ExecStart={script}"))
-    done = subprocess.run(
-        [analyze, "verify", "--man=no", str(unit)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-    )
-    ours = [line for line in done.stderr.splitlines() if "watcher-web.service" in line]
-    assert done.returncode == 0 and not ours, done.stderr
+    assert_verify_passes(UNIT, tmp_path)
