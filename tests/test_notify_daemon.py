@@ -12,7 +12,7 @@ import pytest
 from tests.support.cli import watcher, write_config
 from tests.support.daemon import Daemon
 from tests.support.media import VIDEO
-from tests.support.mosquitto import Broker, Subscriber
+from tests.support.mosquitto import Broker, Subscriber, publisher
 from tests.support.mosquitto import broker as broker  # noqa: F401  (the fixture)
 from tests.support.webhook_receiver import SECRET, Receiver
 
@@ -153,13 +153,8 @@ def test_a_camera_disarmed_over_mqtt_records_nothing_when_told_not_to(
     tmp_path: Path,
     broker: Broker,  # noqa: F811
 ) -> None:
-    import paho.mqtt.client as mqtt
-
     broker.start()
-    ha = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="ha")
-    ha.connect(broker.host, broker.port)
-    ha.loop_start()
-    try:
+    with publisher(broker) as ha:
         # Disarmed before watcher starts: the retained state is read back at connect.
         ha.publish("watcher/cam/armed", "OFF", qos=1, retain=True).wait_for_publish(5)
         extra = (
@@ -174,6 +169,3 @@ def test_a_camera_disarmed_over_mqtt_records_nothing_when_told_not_to(
         assert not any("recording" in line for line in daemon.lines if "event " in line)
         listed = watcher("events", "list", "--json", "-c", str(config))
         assert listed.returncode == 0 and json.loads(listed.stdout) == []
-    finally:
-        ha.disconnect()
-        ha.loop_stop()

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import base64
-import json
 import logging
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
 
+from tests.support.push_receiver import PushReceiver
 from tests.support.store import pending
 from watcher.config.notify import PushConfig
 from watcher.notify.dispatcher import Dispatcher
@@ -26,42 +24,11 @@ pytest.importorskip("apprise")
 T0 = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
 
 
-class PushReceiver:
-    """What Apprise's json:// plugin POSTs: {title, message, attachments: [{base64}]}."""
-
-    def __init__(self, statuses: list[int] | None = None) -> None:
-        self.statuses = list(statuses or [])
-        self.got: list[dict[str, object]] = []
-        self.auth: list[str | None] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                status = outer.statuses.pop(0) if outer.statuses else 200
-                outer.got.append({"status": status, **json.loads(body)})
-                outer.auth.append(self.headers.get("Authorization"))
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *_args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def delivered(self) -> list[dict[str, object]]:
-        return [g for g in self.got if g["status"] == 200]
-
-
 @pytest.fixture
 def receiver() -> Iterator[PushReceiver]:
     made = PushReceiver([500])
     yield made
-    made.server.shutdown()
-    made.server.server_close()
+    made.close()
 
 
 def test_one_push_per_stranger_with_the_snapshot_retried_and_no_token_in_logs(

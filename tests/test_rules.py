@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from tests.support.mosquitto import Broker, Subscriber
+from tests.support.mosquitto import Broker, Subscriber, publisher
 from tests.support.mosquitto import broker as broker  # noqa: F401  (the fixture)
+from tests.support.push_receiver import PushReceiver
+from tests.support.store import pending
 from watcher.config import load_config
 from watcher.config.notify import MqttConfig, NotifyConfig, PushConfig
 from watcher.notify.dispatcher import Dispatcher
 from watcher.notify.mqtt import MqttChannel
 from watcher.notify.rules import Gate, in_quiet_hours
 from watcher.store import StoreWriter
-from watcher.store.models import Notification
 
 T0 = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
 
@@ -69,43 +65,11 @@ def test_the_gate_mutes_by_camera_quiet_hours_and_cooldown() -> None:
     assert gate.armed() and not gate.armed("door")
 
 
-class Pushes:
-    """An Apprise json:// endpoint on loopback."""
-
-    def __init__(self) -> None:
-        self.titles: list[str] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.titles.append(body["title"])
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *_args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"json://127.0.0.1:{self.server.server_address[1]}/push"
-
-
 @pytest.fixture
-def pushes() -> Iterator[Pushes]:
-    made = Pushes()
+def pushes() -> Iterator[PushReceiver]:
+    made = PushReceiver()
     yield made
-    made.server.shutdown()
-    made.server.server_close()
-
-
-def pending(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(Notification)).scalar_one())
+    made.close()
 
 
 def stranger(writer: StoreWriter, dispatcher: Dispatcher, engine: Engine, event_id: str) -> None:
@@ -123,7 +87,7 @@ def test_disarmed_over_mqtt_no_push_armed_again_pushed_and_kept_across_a_restart
     broker: Broker,  # noqa: F811
     engine: Engine,
     writer: StoreWriter,
-    pushes: Pushes,
+    pushes: PushReceiver,
 ) -> None:
     pytest.importorskip("apprise")
     from watcher.notify.push import PushChannel
@@ -135,10 +99,7 @@ def test_disarmed_over_mqtt_no_push_armed_again_pushed_and_kept_across_a_restart
     push = PushChannel(PushConfig(url=pushes.url), gate)
     dispatcher = Dispatcher(engine, [push])
     writer.notify_targets = {push.target: push.kinds}
-    ha = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="ha")
-    ha.connect(broker.host, broker.port)
-    ha.loop_start()
-    try:
+    with publisher(broker) as ha:
         assert channel.wait_connected(20)
         watch = Subscriber(broker, "watcher/+/armed", client_id="watch").start()
         ha.publish("watcher/door/armed/set", "OFF", qos=1).wait_for_publish(5)
@@ -168,9 +129,6 @@ def test_disarmed_over_mqtt_no_push_armed_again_pushed_and_kept_across_a_restart
         dispatcher2 = Dispatcher(engine, [push2])
         stranger(writer, dispatcher2, engine, "ev2")
         assert pushes.titles == ["door: Unknown face"]
-    finally:
-        ha.disconnect()
-        ha.loop_stop()
 
 
 def test_suspend_and_gallery_reload_act_once_and_never_from_a_retained_message(
@@ -180,10 +138,7 @@ def test_suspend_and_gallery_reload_act_once_and_never_from_a_retained_message(
     reloads: list[float] = []
     gate = Gate(NotifyConfig())
     # A retained command left on the broker (by someone's mistake) must not act on connect.
-    ha = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="ha")
-    ha.connect(broker.host, broker.port)
-    ha.loop_start()
-    try:
+    with publisher(broker) as ha:
         ha.publish("watcher/gallery/reload", "", qos=1, retain=False).wait_for_publish(5)
         ha.publish("watcher/notifications/suspend", "60", qos=1, retain=True).wait_for_publish(5)
         channel = MqttChannel(
@@ -214,19 +169,13 @@ def test_suspend_and_gallery_reload_act_once_and_never_from_a_retained_message(
             assert len(reloads) == 1
         finally:
             channel.close()
-    finally:
-        ha.disconnect()
-        ha.loop_stop()
 
 
 def test_a_presence_topic_mutes_pushes_while_someone_is_home(
     broker: Broker,  # noqa: F811
 ) -> None:
     broker.start()
-    ha = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="ha")
-    ha.connect(broker.host, broker.port)
-    ha.loop_start()
-    try:
+    with publisher(broker) as ha:
         # Home Assistant's state, retained before watcher starts: it counts (a state).
         ha.publish("home/someone_home", "home", qos=1, retain=True).wait_for_publish(5)
         gate = Gate(NotifyConfig(presence_topic="home/someone_home"))
@@ -246,9 +195,6 @@ def test_a_presence_topic_mutes_pushes_while_someone_is_home(
             assert gate.why_muted("door", None) is None
         finally:
             channel.close()
-    finally:
-        ha.disconnect()
-        ha.loop_stop()
 
 
 def test_pushes_by_kind_and_the_watch_list_named() -> None:

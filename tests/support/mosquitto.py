@@ -7,6 +7,7 @@ it again on the same port, and kills it afterwards; every wait is bounded.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -152,6 +153,19 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
         yield made
     finally:
         made.stop()
+
+
+@contextlib.contextmanager
+def publisher(broker: Broker, client_id: str = "ha") -> Iterator[mqtt.Client]:
+    """A paho client connected to `broker`, its network loop running (Home Assistant, say)."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+    try:
+        yield client
+    finally:
+        client.disconnect()
+        client.loop_stop()
 
 
 @dataclass
