@@ -20,7 +20,6 @@ from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
 from tests.support.recordings import SIZE, add_event, event_ids, gone, kept
-from tests.support.recordings import engine as engine  # noqa: F401  (a fixture)
 from tests.support.recordings import recordings as recordings  # noqa: F401  (a fixture)
 from watcher.constants import EVENT_CLOSED, EVENT_OPEN
 from watcher.housekeeping import GB, HousekeepingTask, RetentionLimits

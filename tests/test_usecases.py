@@ -22,7 +22,6 @@ from tests.support.recordings import (
     sighting_count,
     touch,
 )
-from tests.support.recordings import engine as engine  # noqa: F401  (a fixture)
 from tests.support.recordings import recordings as recordings  # noqa: F401  (a fixture)
 from watcher.constants import EVENT_OPEN
 from watcher.store import EventIdentity, Sighting, UnknownIdentity

@@ -12,18 +12,10 @@ from sqlalchemy.orm import Session
 
 from watcher.constants import EVENT_CLOSED, EVENT_OPEN
 from watcher.record.paths import EventPaths, event_paths
-from watcher.store import Event, Sighting, init_db, make_engine
+from watcher.store import Event, Sighting
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 SIZE = 1000  # bytes per file: an event with clip, snapshot and crop is 3000 bytes
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    """A new SQLite database with watcher's schema (in its own folder)."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'db' / 'watcher.db'}")
-    init_db(engine)
-    return engine
 
 
 @pytest.fixture
