@@ -6,47 +6,19 @@ Playwright's own browser download is never used.
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.browser import STEP_MS
+from tests.support.browser import browser as browser  # noqa: F401  (a fixture)
 from tests.support.web import PASSWORD, WRITER_STOP_S, Page, passwd, record_real_event, write_config
 from watcher.store import StoreWriter, init_db, make_engine
 
 pytestmark = pytest.mark.browser
 
-BROWSERS = ("chromium-headless-shell", "chromium")
-STEP_MS = 15_000  # any one browser action or wait
 PHONE = {"width": 390, "height": 844}
-
-
-def _browser_path() -> str:
-    for name in BROWSERS:
-        found = shutil.which(name)
-        if found:
-            return found
-    reason = "no Chromium: install Debian's chromium-headless-shell"
-    if os.environ.get("WATCHER_TEST_SERVICES") == "required":
-        pytest.fail(f"{reason} (the test command installed it, so this is a fault)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    path = _browser_path()
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=path, args=["--no-sandbox"], timeout=STEP_MS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture(scope="module")

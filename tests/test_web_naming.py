@@ -13,8 +13,9 @@ from urllib.parse import urlencode
 
 import pytest
 
+from tests.support.browser import STEP_MS
+from tests.support.browser import browser as browser  # noqa: F401  (a fixture)
 from tests.support.web import ROOT, Page, cookie_of, csrf_of, request
-from tests.test_web_browser import STEP_MS, browser  # noqa: F401 (a fixture)
 
 VIDEO = (ROOT.parent / "shared" / "media" / "video").resolve()
 CLI_S = 240
