@@ -9,9 +9,7 @@ How it is measured: see this package's docstring (bench/latency/__init__.py).
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shutil
 import signal
 import sys
 import time
@@ -19,20 +17,23 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench.footage.build import build
 from bench.latency.daemon import CAMERA, DaemonProcess, write_config
-from bench.latency.events import MATCH_EARLY_S, MATCH_LATE_S, Measured, read_events
+from bench.latency.events import MATCH_EARLY_S, MATCH_LATE_S, Measured, claim_event, read_events
+from bench.latency.live import (
+    appearances_from,
+    clean_work,
+    start_witness,
+    visitors_loop,
+    write_report,
+)
 from bench.latency.loopfile import (
     LOOP_VIDEO,
     WORK,
-    Appearance,
-    build_loop,
     clip_start,
     keyframe_thumbs,
-    read_json,
 )
 from bench.latency.report import MIN_APPEARANCES, REPORT_JSON, REPORT_MD, report
-from bench.latency.witness import Witness, witness_position
+from bench.latency.witness import witness_position
 from bench.machine import machine_info
 from bench.paths import ROOT
 from tests.rtsp.harness import MISSING_HINT, RtspServer, gst_rtsp_available
@@ -45,45 +46,24 @@ TAIL_S = 5.0
 
 
 def run_bench(args: argparse.Namespace) -> dict[str, Any]:
-    scenes = build()
-    visitors = next(s for s in scenes if s.name == "visitors")
-    meta = read_json(visitors.video.with_suffix(".json"))
-    assert meta is not None, visitors.video
-    loop = build_loop(visitors.video, meta)
-    period = float(loop["period_s"])
+    meta, loop, period = visitors_loop()
     thumbs = keyframe_thumbs(LOOP_VIDEO)
     pre_capture = RecordConfig().pre_capture_s
 
-    for name in ("watcher.db", "watcher.db-wal", "watcher.db-shm"):
-        (WORK / name).unlink(missing_ok=True)
-    recordings = WORK / "recordings"
-    shutil.rmtree(recordings, ignore_errors=True)
+    clean_work()
     info = machine_info()
     started = time.monotonic()
 
     with RtspServer(LOOP_VIDEO, loop=True) as server:
         config = write_config(server.url)
-        witness = Witness(server.url)
-        witness.start()
-        deadline = time.monotonic() + 30
-        while witness.packets() < 50 and time.monotonic() < deadline and witness.is_alive():
-            time.sleep(0.1)
-        if witness.packets() < 50:
-            raise SystemExit(f"latency: the witness got no stream: {witness.error}")
+        witness = start_witness(server.url, "latency")
         print(f"latency: streaming {LOOP_VIDEO.name} at {server.url}", file=sys.stderr)
         daemon = DaemonProcess(config, WORK / "daemon.log")
         try:
             connected = daemon.first("connected to rtsp://", timeout=120)
             # The appearances to measure: every one far enough after the daemon connected.
             first_pos = witness_position(witness, connected) + SETTLE_S
-            todo: list[Appearance] = []
-            r = 0
-            while len(todo) < args.appearances:
-                for a in loop["arrivals"]:
-                    app = Appearance(a["visitor"], float(a["loop_s"]), r)
-                    if app.position(period) >= first_pos and len(todo) < args.appearances:
-                        todo.append(app)
-                r += 1
+            todo = appearances_from(loop, period, first_pos, args.appearances)
             last = todo[-1].position(period)
             eta = last - witness_position(witness, time.time()) + TAIL_S
             print(
@@ -118,23 +98,19 @@ def run_bench(args: argparse.Namespace) -> dict[str, Any]:
         measured.append(Measured(app.visitor, app.round, app.loop_s, arrived))
     taken: set[str] = set()
     for m in measured:
-        for e in events:
-            created = e["created"]
-            if e["id"] in taken or created is None:
-                continue
-            if m.arrival_wall - MATCH_EARLY_S <= created <= m.arrival_wall + MATCH_LATE_S:
-                taken.add(e["id"])
-                m.event, m.row_after_s = e["id"], created - m.arrival_wall
-                if e["clip_path"]:
-                    clip_t, diff = clip_start(Path(e["clip_path"]), thumbs)
-                    lead = m.loop_s - clip_t
-                    clip_round = m.round if lead >= 0 else m.round - 1
-                    m.clip_loop_s, m.clip_match = clip_t, diff
-                    m.clip_lead_s = lead if lead >= 0 else lead + period
-                    true_wall = witness.wall(clip_round * period + clip_t)
-                    if e["clip_started"] is not None and true_wall is not None:
-                        m.clip_started_at_error_s = e["clip_started"] - true_wall
-                break
+        e = claim_event(events, m.arrival_wall, taken)
+        if e is None:
+            continue
+        m.event, m.row_after_s = e["id"], e["created"] - m.arrival_wall
+        if e["clip_path"]:
+            clip_t, diff = clip_start(Path(e["clip_path"]), thumbs)
+            lead = m.loop_s - clip_t
+            clip_round = m.round if lead >= 0 else m.round - 1
+            m.clip_loop_s, m.clip_match = clip_t, diff
+            m.clip_lead_s = lead if lead >= 0 else lead + period
+            true_wall = witness.wall(clip_round * period + clip_t)
+            if e["clip_started"] is not None and true_wall is not None:
+                m.clip_started_at_error_s = e["clip_started"] - true_wall
     window = (measured[0].arrival_wall - MATCH_EARLY_S, measured[-1].arrival_wall + MATCH_LATE_S)
     extra = [
         e["id"]
@@ -178,9 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     result = run_bench(args)
     text = report(result)
-    REPORT_MD.write_text(text)
-    REPORT_JSON.write_text(json.dumps(result, indent=2) + "\n")
-    print(text)
+    write_report(text, result, REPORT_MD, REPORT_JSON)
     print(f"latency: wrote {REPORT_MD.relative_to(ROOT)} and {REPORT_JSON.name}", file=sys.stderr)
     return 0 if result["exit_code"] == 0 else 1
 

@@ -48,3 +48,18 @@ def read_events(db: Path) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+def claim_event(
+    events: list[dict[str, Any]], arrived: float, taken: set[str]
+) -> dict[str, Any] | None:
+    """The first event not taken yet whose row was created within the match window after
+    an arrival at wall time `arrived`; it is taken from then on."""
+    for e in events:
+        created = e["created"]
+        if e["id"] in taken or created is None:
+            continue
+        if arrived - MATCH_EARLY_S <= created <= arrived + MATCH_LATE_S:
+            taken.add(e["id"])
+            return e
+    return None

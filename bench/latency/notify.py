@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import statistics
 import sys
 import tempfile
@@ -36,12 +35,18 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from bench.footage.build import build
 from bench.latency.__main__ import SETTLE_S, TAIL_S
 from bench.latency.daemon import CAMERA, DaemonProcess, write_config
-from bench.latency.events import MATCH_EARLY_S, MATCH_LATE_S, read_events
-from bench.latency.loopfile import LOOP_VIDEO, WORK, Appearance, build_loop, read_json
-from bench.latency.witness import Witness, witness_position
+from bench.latency.events import claim_event, read_events
+from bench.latency.live import (
+    appearances_from,
+    clean_work,
+    start_witness,
+    visitors_loop,
+    write_report,
+)
+from bench.latency.loopfile import LOOP_VIDEO, WORK
+from bench.latency.witness import witness_position
 from bench.machine import machine_info
 from bench.paths import OUT, ROOT
 from tests.rtsp.harness import MISSING_HINT, RtspServer, gst_rtsp_available
@@ -93,15 +98,8 @@ def receiver(inbox: Inbox) -> ThreadingHTTPServer:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    scenes = build()
-    visitors = next(s for s in scenes if s.name == "visitors")
-    meta = read_json(visitors.video.with_suffix(".json"))
-    assert meta is not None, visitors.video
-    loop = build_loop(visitors.video, meta)
-    period = float(loop["period_s"])
-    for name in ("watcher.db", "watcher.db-wal", "watcher.db-shm"):
-        (WORK / name).unlink(missing_ok=True)
-    shutil.rmtree(WORK / "recordings", ignore_errors=True)
+    _meta, loop, period = visitors_loop()
+    clean_work()
     info = machine_info()
     inbox = Inbox()
     hooks = receiver(inbox)
@@ -121,25 +119,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     f"webhooks: [{{url: 'http://127.0.0.1:{hooks.server_address[1]}/hook', "
                     f"secret: {SECRET}}}]\n"
                 )
-            witness = Witness(server.url)
-            witness.start()
-            deadline = time.monotonic() + 30
-            while witness.packets() < 50 and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if witness.packets() < 50:
-                raise SystemExit(f"notify latency: the witness got no stream: {witness.error}")
+            witness = start_witness(server.url, "notify latency")
             daemon = DaemonProcess(config, WORK / "daemon-notify.log")
             try:
                 connected = daemon.first("connected to rtsp://", timeout=120)
                 first_pos = witness_position(witness, connected) + SETTLE_S
-                todo: list[Appearance] = []
-                r = 0
-                while len(todo) < args.appearances:
-                    for a in loop["arrivals"]:
-                        app = Appearance(a["visitor"], float(a["loop_s"]), r)
-                        if app.position(period) >= first_pos and len(todo) < args.appearances:
-                            todo.append(app)
-                    r += 1
+                todo = appearances_from(loop, period, first_pos, args.appearances)
                 last = todo[-1].position(period)
                 eta = last - witness_position(witness, time.time()) + TAIL_S
                 print(f"notify latency: {len(todo)} appearances, ~{eta:.0f} s", file=sys.stderr)
@@ -174,22 +159,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for app in todo:
         arrived = witness.wall(app.position(period))
         row: dict[str, Any] = {"visitor": app.visitor, "round": app.round, "arrival": arrived}
-        for e in events:
-            created = e["created"]
-            if arrived is None or created is None or e["id"] in taken:
-                continue
-            if arrived - MATCH_EARLY_S <= created <= arrived + MATCH_LATE_S:
-                taken.add(e["id"])
-                row["event"] = e["id"]
-                row["row_s"] = created - arrived
-                if e["id"] in news:
-                    row["mqtt_new_s"] = news[e["id"]] - arrived
-                    after = [s for s in snapshots if s >= news[e["id"]]]
-                    if after:
-                        row["snapshot_after_new_s"] = after[0] - news[e["id"]]
-                if e["id"] in hooks_new:
-                    row["webhook_new_s"] = hooks_new[e["id"]] - arrived
-                break
+        e = None if arrived is None else claim_event(events, arrived, taken)
+        if arrived is not None and e is not None:
+            row["event"] = e["id"]
+            row["row_s"] = e["created"] - arrived
+            if e["id"] in news:
+                row["mqtt_new_s"] = news[e["id"]] - arrived
+                after = [s for s in snapshots if s >= news[e["id"]]]
+                if after:
+                    row["snapshot_after_new_s"] = after[0] - news[e["id"]]
+            if e["id"] in hooks_new:
+                row["webhook_new_s"] = hooks_new[e["id"]] - arrived
         rows.append(row)
     return {
         "info": info,
@@ -251,9 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     result = run(args)
     result["summary"] = summary(result)
     text = report(result)
-    REPORT_MD.write_text(text)
-    REPORT_JSON.write_text(json.dumps(result, indent=2) + "\n")
-    print(text)
+    write_report(text, result, REPORT_MD, REPORT_JSON)
     print(f"notify latency: wrote {REPORT_MD.relative_to(ROOT)}", file=sys.stderr)
     return 0 if result["exit_code"] == 0 else 1
 
