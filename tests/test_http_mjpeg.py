@@ -7,6 +7,7 @@ to H.264 once, at the source, so its clips stay MP4 that browsers play.
 from __future__ import annotations
 
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,3 +43,27 @@ def test_an_http_mjpeg_camera_is_watched_and_recorded_as_h264(
     with av.open(clip) as container:
         assert container.streams.video[0].codec_context.name == "h264"
     assert playable_seconds(clip) >= 2.0
+
+
+@pytest.mark.timeout(60)
+def test_an_mjpeg_camera_slower_than_25_fps_is_timed_by_the_clock() -> None:
+    # Multipart MJPEG carries no times: a 10 fps camera must not run at 25 fps of
+    # media time (its events would drift ever earlier, its clips play 2.5x fast).
+    from watcher.source.av_source import AVSource
+
+    with MjpegCamera(VIDEO / "single_face.mp4", fps=10) as camera:
+        source = AVSource(camera.url)
+        source.open()
+        try:
+            started, times = time.monotonic(), []
+            for chunk in source.chunks():
+                times += [frame.t for frame in chunk.frames]
+                if time.monotonic() - started > 3.0:
+                    break
+            wall = time.monotonic() - started
+        finally:
+            source.close()
+    span = times[-1] - times[0]
+    assert abs(span - wall) < 0.5, (span, wall)  # media time keeps the clock's pace
+    assert all(b > a for a, b in zip(times, times[1:], strict=False))
+    assert 20 <= len(times) <= 40  # about 10 pictures a second

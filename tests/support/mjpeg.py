@@ -27,14 +27,15 @@ def jpeg_frames(video: Path) -> list[bytes]:
 
 
 class MjpegCamera:
-    """A real HTTP server on loopback: multipart JPEG at 25 fps, looping `video`.
+    """A real HTTP server on loopback: multipart JPEG at `fps` (25), looping `video`.
 
     With `first_part`, the first connection starts with that part (a bad one, say), the
     next ones do not.
     """
 
-    def __init__(self, video: Path, first_part: bytes | None = None) -> None:
+    def __init__(self, video: Path, first_part: bytes | None = None, fps: float = FPS) -> None:
         self.frames = jpeg_frames(video)
+        self.fps = fps
         self.first_part = first_part
         self.connections = 0
         camera = self
@@ -59,7 +60,7 @@ class MjpegCamera:
                             f"Content-Length: {len(data)}\r\n\r\n"
                         )
                         self.wfile.write(head.encode() + data + b"\r\n")
-                        delay = start + (i + 1) / FPS - time.monotonic()
+                        delay = start + (i + 1) / camera.fps - time.monotonic()
                         if delay > 0:
                             time.sleep(delay)
                 except (BrokenPipeError, ConnectionResetError):

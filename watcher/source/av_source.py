@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 
 import av
@@ -16,6 +17,7 @@ REMUX_CODECS = frozenset({"h264", "hevc"})
 DEFAULT_OPEN_TIMEOUT_S = 10.0
 DEFAULT_READ_TIMEOUT_S = 5.0
 MAX_BROKEN_PACKETS = 50  # two seconds of garbage at 25 fps
+TIMELESS_FORMATS = frozenset({"mpjpeg"})  # demuxers that invent their pictures' times
 # Packets without a decoding time held at a stream's start until one has it: far more
 # than any B-frame delay, yet a stream that never has DTS is not held back for long.
 MAX_UNTIMED_PACKETS = 16
@@ -54,6 +56,9 @@ class AVSource(Source):
         self._encoder: RawEncoder | None = None
         self._offset: float | None = None  # seconds added to the stream's own times
         self._last_t: float | None = None  # the latest time given out
+        # Inputs whose pictures carry no times of their own are timed by their arrival.
+        self._by_arrival = False
+        self._epoch: float | None = None  # monotonic time of media time 0 (by arrival)
         self._step = 0.04  # one frame, for continuing after a reopen
         self._broken = 0  # consecutive packets that did not decode
 
@@ -98,6 +103,11 @@ class AVSource(Source):
             # their packets still reach the clip untouched.
             stream.codec_context.skip_frame = "NONREF"
         self._container, self._stream = container, stream
+        # HTTP multipart MJPEG carries no times: FFmpeg numbers its pictures as if
+        # they came at 25 fps, whatever the camera's rate (measured: a 10 fps camera
+        # gave 1.2 s of media time in 3.1 s, so its events' times fell ever earlier
+        # and its clips played 2.5x fast). Its pictures are timed as they arrive.
+        self._by_arrival = container.format.name in TIMELESS_FORMATS
         fps = float(stream.average_rate or stream.guessed_rate or 25)
         self._step = 1.0 / fps if fps > 0 else self._step
         self._offset = None
@@ -171,7 +181,7 @@ class AVSource(Source):
             decode_t = None if packet.dts is None else self._seconds(packet.dts)
             chunk.packets.append(Packet(packet, t, bool(packet.is_keyframe), decode_t))
         for image in frames:
-            ft = self._seconds(image.pts)
+            ft = self._arrival_seconds() if self._by_arrival else self._seconds(image.pts)
             if pacer is not None:
                 pacer.wait(ft)
             chunk.frames.append(Frame(image, ft))
@@ -210,6 +220,18 @@ class AVSource(Source):
             packet.dts, packet.time_base, top = dts, tb, dts
             if packet.pts is None:
                 packet.pts = dts
+
+    def _arrival_seconds(self) -> float:
+        """Media time of a picture timed by its arrival: seconds since the first one,
+        continued across reconnects (the monotonic clock never goes back)."""
+        now = time.monotonic()
+        if self._epoch is None:
+            self._epoch = now
+        t = now - self._epoch
+        if self._last_t is not None:
+            t = max(t, self._last_t + 0.001)  # two pictures in one read: still in order
+        self._last_t = t
+        return t
 
     def _seconds(self, value: int | None) -> float:
         """Media time of a stream timestamp: the file's own on first open, then continued."""
