@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.cli import watcher, write_config
+from tests.support.cli import cli as watcher
+from tests.support.cli import write_config
 from watcher.store import current_revision, downgrade, init_db, make_engine
 from watcher.store.schema import HEAD_REVISION
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.support.cli import replay, watcher, write_config
+from tests.support.cli import cli as watcher
+from tests.support.cli import replay, write_config
 from tests.support.media import FACES, VIDEO
 
 

@@ -1,8 +1,16 @@
-"""The real `watcher` command line in a subprocess, and configs for it."""
+"""The real `watcher` command line, in a subprocess or in this process, and configs for it.
+
+`watcher()` runs it as users do, in its own process: for signals, crashes, file modes,
+locks. `cli()` runs the same `main()` here, where nothing of the kind is under test:
+no interpreter start-up, so the suite is faster.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -57,9 +65,31 @@ def watcher(*args: str, timeout: float = CLI_TIMEOUT_S) -> subprocess.CompletedP
     )
 
 
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The real command line's `main()` in this process; what it printed and returned.
+
+    Logging and the umask, which `main()` sets for the whole process, are put back.
+    """
+    from watcher.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    umask = os.umask(0o022)
+    os.umask(umask)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(list(args))
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        os.umask(umask)
+    return subprocess.CompletedProcess(["watcher", *args], code, out.getvalue(), err.getvalue())
+
+
 def replay(config: Path, video: Path) -> dict[str, Any]:
-    """`watcher replay` over a video; the parsed JSON document."""
-    done = watcher("replay", str(video), "-c", str(config))
+    """`watcher replay` over a video (in this process); the parsed JSON document."""
+    done = cli("replay", str(video), "-c", str(config))
     assert done.returncode == 0, done.stderr
     doc: dict[str, Any] = json.loads(done.stdout)
     return doc
