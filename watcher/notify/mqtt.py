@@ -240,7 +240,9 @@ class MqttChannel:
             self.gate.set_armed(armed, camera)
             state = self.topic(camera, "armed") if camera else self.topic("armed")
             client.publish(state, value.decode(), qos=QOS, retain=True)
-            what = "armed" if armed else "disarmed (recording goes on)"
+            goes_on = self.gate.config.record_when_disarmed
+            recording = "recording goes on" if goes_on else "nothing is recorded"
+            what = "armed" if armed else f"disarmed ({recording})"
             log.info("notify: %s %s", camera or "every camera", what)
         else:
             self.gate.set_armed(armed, camera)  # the state kept from before
