@@ -54,8 +54,8 @@ def fault_times(
                 ),
                 None,
             )
-            if lost is None and f.kind not in CAMERA_FAULTS:
-                back = None  # nothing to recover from
+            if lost is None:
+                back = None  # not noticed (shorter than the read timeout): nothing to recover
             row["recovered_s"] = None if back is None else round(back - f.end, 2)
         elif f.target == "watcher":
             backs = []

@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from bench.chaos.footage import Footage, Visit
 from bench.chaos.mjpeg import SPELLS, MjpegCamera
@@ -32,6 +33,7 @@ MATCH_OK = 0.5  # mean grey difference under which a keyframe is the file's
 CAMERA_LINE = re.compile(r"watcher\.(?:capture|camera)\.(?P<cam>[\w-]+): (?P<msg>.*)$")
 DOWN = re.compile(r"; (?:reconnecting|retrying)$|^attempt \d+: ")
 UP = "connected to "
+STATUS = re.compile(r"status (?P<cam>[\w-]+): connected since (?P<at>\S+?);")
 
 
 @dataclass
@@ -69,6 +71,17 @@ def connected_spans(lines: list[tuple[float, int, str]], cameras: list[str]) -> 
             if "sending SIG" in line or "exited" in line or "started" in line:
                 for cam in cameras:
                     close(cam, t)
+            continue
+        since = STATUS.search(line)
+        if since is not None and since["cam"] in spans:
+            # A reconnect within an outage is logged at DEBUG only; the status line's
+            # "connected since" shows it: the time before it is not counted as up.
+            cam = since["cam"]
+            at = datetime.fromisoformat(since["at"]).timestamp()
+            since_open = open_at[cam]
+            if since_open is not None and at > since_open + 1.0:
+                close(cam, since_open)
+                open_at[cam] = at
             continue
         m = CAMERA_LINE.search(line)
         if m is None or m["cam"] not in spans:
