@@ -189,3 +189,18 @@ def test_a_face_that_stays_unclear_is_looked_at_once_a_second_after_a_full_windo
         assert not track.settled and track.name is None  # never decided either way
     assert embedded[:3] == [True, True, True]  # the window fills at the full budget
     assert sum(embedded[3:]) <= 3  # then once a second: 2.4 s, at most 3 more looks
+
+
+def test_a_long_undecided_visit_keeps_a_bounded_number_of_sightings() -> None:
+    from watcher.decide.tracker import MAX_PENDING
+
+    family = OpenSetRule(["ann", "ben"], np.vstack([_vector(), _vector(0.7)]), 0.6)
+    between = Observation(_vector(0.33, 0.1), GOOD)  # unclear for as long as it stays
+    decider = Decider(confirm_frames=2, evidence_looks=3)
+    for i in range(3 * MAX_PENDING):
+        t = i * 0.2
+        (track,) = decider.assign(t, [BOX])
+        fresh = between if decider.needs_embedding(track, t) else None
+        decider.judge(t, [track], [fresh], family)
+    assert len(track.pending) == MAX_PENDING
+    assert track.first_unknown_t == (2 * MAX_PENDING) * 0.2  # the newest are kept

@@ -30,6 +30,10 @@ _MAX_CENTRE_SHIFT = 1.5
 # A face that stays cut this long (a camera that crops heads) is embedded anyway.
 _CUT_PATIENCE_S = 1.0
 UNCLEAR_EMBED_INTERVAL_S = 1.0
+# Sightings kept of a face not yet decided (they become the event's first rows and
+# date its start): a face unclear for an hour must not grow without bound. 60 is
+# 12 s at 5 analysed frames a second, more than the pre-roll buffer holds anyway.
+MAX_PENDING = 60
 
 
 @dataclass(frozen=True)
@@ -220,6 +224,8 @@ class Decider:
                 stranger = True
             elif not track.decided or track.name is None:
                 track.pending.append(sighting)
+                if len(track.pending) > MAX_PENDING:
+                    del track.pending[0]
         return Decision(sightings, confirmed, stranger, lessons)
 
     @staticmethod
