@@ -8,19 +8,23 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from watcher.config import WatcherConfig
 from watcher.constants import EXIT_FAILURE
-from watcher.core import FaceEngine
-from watcher.faces import ModelsMissing, open_engine
-from watcher.faces.cache import cache_dir
-from watcher.faces.gallery import Gallery, load_gallery
-from watcher.store import SchemaError, StoreWriter, current_revision, init_db, make_engine
-from watcher.store.schema import HEAD_REVISION
+
+# Every command imports this module, so it names the heavy layers for the type checker
+# only: the engine (numpy, OpenCV, dlib), the gallery and the store are imported by
+# the functions that use them, and `events list` or `watcher web` never load OpenCV.
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from watcher.core import FaceEngine
+    from watcher.faces.gallery import Gallery
+    from watcher.store import StoreWriter
 
 Handler = Callable[[WatcherConfig, argparse.Namespace], int]
 Subparsers = argparse._SubParsersAction  # argparse's own type for add_subparsers()
@@ -79,6 +83,9 @@ def print_json(value: Any) -> None:
 
 def face_engine(folder: Path, detectors: int = 1) -> FaceEngine:
     """The face engine (a pool of `detectors`), or CommandFailed when its models are missing."""
+    from watcher.faces import ModelsMissing, open_engine
+    from watcher.faces.cache import cache_dir
+
     try:
         return open_engine(cache_dir(folder), detectors)
     except ModelsMissing as exc:
@@ -87,6 +94,8 @@ def face_engine(folder: Path, detectors: int = 1) -> FaceEngine:
 
 def faces_and_gallery(cfg: WatcherConfig, detectors: int = 1) -> tuple[FaceEngine, Gallery]:
     """The engine and the gallery it loaded from known_faces/."""
+    from watcher.faces.gallery import load_gallery
+
     engine = face_engine(cfg.known_faces_dir, detectors)
     return engine, load_gallery(engine, cfg.known_faces_dir)
 
@@ -99,6 +108,9 @@ def database(cfg: WatcherConfig, *, write: bool) -> Iterator[Engine | None]:
     daemon does. Read-only: never migrated, no folder made; None when there is no
     database yet, and a clear failure when it is older than this watcher.
     """
+    from watcher.store import SchemaError, current_revision, init_db, make_engine
+    from watcher.store.schema import HEAD_REVISION
+
     if not write and missing_database(cfg):
         yield None
         return
@@ -126,6 +138,8 @@ def database(cfg: WatcherConfig, *, write: bool) -> Iterator[Engine | None]:
 @contextmanager
 def store(cfg: WatcherConfig) -> Iterator[tuple[StoreWriter, Engine]]:
     """The migrated database and its one writer thread (stopped on the way out)."""
+    from watcher.store import StoreWriter
+
     with database(cfg, write=True) as engine:
         assert engine is not None
         writer = StoreWriter(engine).start()

@@ -20,7 +20,9 @@ from watcher.cli.common import (
 )
 from watcher.config import WatcherConfig
 from watcher.constants import EXIT_OK
-from watcher.store import SchemaError, current_revision, get_event, list_events, make_engine
+
+# The store (SQLAlchemy's ORM, and numpy through its grouping) is imported by the commands
+# themselves, so that building the command line stays cheap for every command.
 
 
 def register(sub: Subparsers) -> None:
@@ -50,6 +52,8 @@ def _iso_datetime(text: str) -> datetime:
 @guard
 def db_upgrade(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """Apply the schema migrations."""
+    from watcher.store import current_revision
+
     with database(cfg, write=True) as engine:
         assert engine is not None
         print(f"database at revision {current_revision(engine)}")
@@ -59,6 +63,8 @@ def db_upgrade(cfg: WatcherConfig, args: argparse.Namespace) -> int:
 @guard
 def db_current(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """Show the schema revision (read only: nothing is migrated or created)."""
+    from watcher.store import SchemaError, current_revision, make_engine
+
     if missing_database(cfg):
         print("database at revision none (no database yet)")
         return EXIT_OK
@@ -78,6 +84,8 @@ def db_current(cfg: WatcherConfig, args: argparse.Namespace) -> int:
 @guard
 def events_list(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """List recorded events, newest first (read only: nothing is migrated or created)."""
+    from watcher.store import list_events
+
     with database(cfg, write=False) as engine:
         records = (
             []
@@ -102,6 +110,8 @@ def events_list(cfg: WatcherConfig, args: argparse.Namespace) -> int:
 @guard
 def events_show(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """One event with its decision and every sighting (read only)."""
+    from watcher.store import get_event
+
     with database(cfg, write=False) as engine:
         record = None if engine is None else get_event(engine, args.event_id)
     if record is None:

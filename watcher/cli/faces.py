@@ -19,11 +19,9 @@ from watcher.cli.common import (
 )
 from watcher.config import WatcherConfig
 from watcher.constants import EXIT_FAILURE, EXIT_OK
-from watcher.faces import learned
-from watcher.faces.manage import GalleryError, list_people
-from watcher.faces.report import check_gallery
-from watcher.store import list_unknown
-from watcher.usecases import add_photos, forget_learned, name_identity, remove_photos
+
+# The gallery's modules (OpenCV, PyAV, numpy) are imported inside each command: the
+# command line registers every group, and `watcher events list` must not pay for them.
 
 
 def register(sub: Subparsers) -> None:
@@ -58,6 +56,8 @@ def _gallery_errors(func: Handler) -> Handler:
 
     @guard
     def wrapper(cfg: WatcherConfig, args: argparse.Namespace) -> int:
+        from watcher.faces.manage import GalleryError
+
         try:
             return func(cfg, args)
         except GalleryError as exc:
@@ -70,6 +70,8 @@ def _gallery_errors(func: Handler) -> Handler:
 @_gallery_errors
 def _remove(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """Remove a person (and what was learned of them), or one of their images."""
+    from watcher.usecases import remove_photos
+
     for path in remove_photos(cfg.known_faces_dir, args.name, args.image):
         print(f"removed {path}")
     return EXIT_OK
@@ -78,6 +80,8 @@ def _remove(cfg: WatcherConfig, args: argparse.Namespace) -> int:
 @_gallery_errors
 def _forget(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """Delete the looks learned of a person at the cameras."""
+    from watcher.usecases import forget_learned
+
     count = forget_learned(cfg.known_faces_dir, args.name)
     print(f"forgot {count} learned look(s) of {args.name}")
     return EXIT_OK
@@ -86,6 +90,9 @@ def _forget(cfg: WatcherConfig, args: argparse.Namespace) -> int:
 @_gallery_errors
 def _list(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """People, their images and learned looks, rejections."""
+    from watcher.faces import learned
+    from watcher.faces.manage import list_people
+
     folder = cfg.known_faces_dir
     listing = list_people(face_engine(folder), folder)
     if args.json:
@@ -107,6 +114,8 @@ def _list(cfg: WatcherConfig, args: argparse.Namespace) -> int:
 @_gallery_errors
 def _add(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """Check photos or videos and copy the good looks into the gallery."""
+    from watcher.usecases import add_photos
+
     folder = cfg.known_faces_dir
     results = add_photos(face_engine(folder), folder, args.name, list(args.images))
     for r in results:
@@ -120,6 +129,8 @@ def _add(cfg: WatcherConfig, args: argparse.Namespace) -> int:
 @_gallery_errors
 def _check(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """The gallery quality report."""
+    from watcher.faces.report import check_gallery
+
     folder, tolerance = cfg.known_faces_dir, cfg.faces.tolerance
     report = check_gallery(face_engine(folder), folder, tolerance)
     if args.json:
@@ -158,6 +169,8 @@ def _check(cfg: WatcherConfig, args: argparse.Namespace) -> int:
 @_gallery_errors
 def _unknown(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """Unknown visitors, grouped across events."""
+    from watcher.store import list_unknown
+
     with database(cfg, write=False) as engine:
         records = [] if engine is None else list_unknown(engine)
     if args.json:
@@ -179,6 +192,8 @@ def _unknown(cfg: WatcherConfig, args: argparse.Namespace) -> int:
 @_gallery_errors
 def _name(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """Make an unknown identity a known person."""
+    from watcher.usecases import name_identity
+
     faces_engine = face_engine(cfg.known_faces_dir)
     with database(cfg, write=True) as engine:
         assert engine is not None

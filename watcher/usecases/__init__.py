@@ -3,11 +3,33 @@
 Each use case orchestrates the layers below (the gallery, the store, the
 housekeeping's deletion) and raises one-line errors for the user; the store
 underneath offers queries and writes only.
+
+The names below are loaded on first use (PEP 562): importing one use case, say
+deleting an event from the web page, must not load the gallery's OpenCV and PyAV.
 """
 
-from watcher.usecases.events import DeletedEvent, EventNotDeleted, delete_event
-from watcher.usecases.naming import DEFAULT_MAX_PHOTOS, NamingResult, name_identity
-from watcher.usecases.photos import add_photos, forget_learned, remove_photos
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from watcher.usecases.events import DeletedEvent, EventNotDeleted, delete_event
+    from watcher.usecases.naming import DEFAULT_MAX_PHOTOS, NamingResult, name_identity
+    from watcher.usecases.photos import add_photos, forget_learned, remove_photos
+
+# Each public name and the submodule that defines it.
+_WHERE: dict[str, str] = {
+    "DeletedEvent": "events",
+    "EventNotDeleted": "events",
+    "delete_event": "events",
+    "DEFAULT_MAX_PHOTOS": "naming",
+    "NamingResult": "naming",
+    "name_identity": "naming",
+    "add_photos": "photos",
+    "forget_learned": "photos",
+    "remove_photos": "photos",
+}
 
 __all__ = [
     "DEFAULT_MAX_PHOTOS",
@@ -20,3 +42,18 @@ __all__ = [
     "name_identity",
     "remove_photos",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the submodule that defines `name` when it is first asked for."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    """The public names, loaded or not."""
+    return sorted(set(globals()) | set(__all__))
