@@ -7,8 +7,8 @@ Issue 15, goal 5. `empty` and `visitors` are drawn again frame by frame (the sam
 seeds as bench.footage, so the same pictures) and each frame goes to every stale
 variant's encoder in one pass: no variant is a re-encode of a lossy file. Every
 frame keeps its time, so visitors.json's ground truth holds for all of them.
-Also `empty_10min`: the empty hallway for 10 minutes in the bench's own encoding
-(its first 120 s are empty.mp4's frames), goal 1's replay.
+Also `empty_10min`: the empty hallway for 10 minutes, empty.mp4's packets played
+five times (goal 1's replay).
 
 Files: bench/out/variants/<scene>-<variant>.mp4 and .json (the encoding, the
 generator key, the packet sizes while empty and while someone is in view).
@@ -30,13 +30,14 @@ from typing import Any
 import av
 
 from bench.footage.build import build, generator_key, read_meta
+from bench.footage.loops import loop_video
 from bench.footage.render import frames, ground_truth
 from bench.footage.scenes import CRF, EMPTY_S, FPS, KEYINT, PRESET, VISITORS_S, H, W
 from bench.paths import OUT
 
 VARIANTS_DIR = OUT / "variants"
 VARIANTS_VERSION = 1  # bump when an encoding below changes
-LONG_EMPTY_S = 600.0
+LONG_LOOPS = 5  # empty.mp4 (120 s) five times: 10 minutes
 # A 720p camera's usual constant bitrate; ~2x what crf 23 spends on the empty hallway,
 # so the filler pads every P-frame to the same size whether or not anything moves.
 CBR_KBPS = 1024
@@ -121,7 +122,8 @@ class VariantFile:
 
     @property
     def name(self) -> str:
-        return self.video.stem
+        """`scene-variant`: empty-gop4s, visitors-bench (the bench's own file), ..."""
+        return f"{self.scene}-{self.variant.name}"
 
 
 def _path(scene: str, variant: str) -> Path:
@@ -216,61 +218,85 @@ def _busy(visits: list[dict[str, Any]]) -> list[tuple[float, float]]:
 
 
 def _wanted() -> list[tuple[str, Variant, float]]:
-    out = [(s, v, SCENE_SECONDS[s]) for v in VARIANTS for s in v.scenes]
-    out.append(("empty_10min", BENCH, LONG_EMPTY_S))
-    return out
+    return [(s, v, SCENE_SECONDS[s]) for v in VARIANTS for s in v.scenes]
+
+
+def _visits() -> list[dict[str, Any]]:
+    keys = ("person", "known", "arrival_s", "leave_s", "enter_s", "exit_s")
+    return [{k: getattr(v, k) for k in keys} for v in ground_truth()]
+
+
+def _describe(f: VariantFile, key: str) -> dict[str, Any]:
+    """A variant file's JSON: its encoding, its ground truth and its packet sizes."""
+    return {
+        "key": key,
+        "scene": f.scene,
+        "variant": f.variant.name,
+        "what": f.variant.what,
+        "encoding": f.variant.describe(),
+        "width": W,
+        "height": H,
+        "fps": FPS,
+        "duration_s": f.duration_s,
+        "visits": f.visits,
+        "packets": packet_stats(f.video, _busy(f.visits)),
+    }
+
+
+def _long_empty() -> VariantFile:
+    """empty.mp4's packets played LONG_LOOPS times (cached): ten minutes of empty hallway.
+
+    A loop, not a new drawing: drawing 15,000 frames costs ~15 CPU-minutes on the
+    shared 2-core machine. Every frame is empty.mp4's own; at each seam (a keyframe,
+    every 120 s) the tree and the light jump once, the shadow does not (its period,
+    40 s, divides 120 s).
+    """
+    video = VARIANTS_DIR / f"empty_10min-{BENCH.name}.mp4"
+    period = loop_video(OUT / "empty.mp4", video, LONG_LOOPS)
+    f = VariantFile("empty_10min", BENCH, video, LONG_LOOPS * period)
+    meta_path = video.with_suffix(".stats.json")
+    meta = read_meta(meta_path)
+    key = f"{generator_key()};{LONG_LOOPS}x"
+    if meta is None or meta.get("key") != key:
+        meta = _describe(f, key)
+        meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+    f.packets = meta["packets"]
+    return f
 
 
 def build_variants(force: bool = False) -> list[VariantFile]:
     """Encode what is missing or stale; return every variant file (plus the bench's own)."""
     VARIANTS_DIR.mkdir(parents=True, exist_ok=True)
     build(check=False)  # empty.mp4 and visitors.mp4 (cached), and the configs
-    visits = [
-        {k: getattr(v, k) for k in ("person", "known", "arrival_s", "leave_s", "enter_s", "exit_s")}
-        for v in ground_truth()
-    ]
-    todo: dict[tuple[str, float], list[tuple[Variant, Path]]] = {}
+    visits = _visits()
+    todo: dict[tuple[str, float], list[VariantFile]] = {}
+    files: list[VariantFile] = []
     for scene, v, seconds in _wanted():
         path = _path(scene, v.name)
+        f = VariantFile(scene, v, path, seconds, visits if scene == "visitors" else [])
+        files.append(f)
         meta = read_meta(path.with_suffix(".json"))
         if force or not path.is_file() or meta is None or meta.get("key") != _key(v, seconds):
-            kind = "empty" if scene.startswith("empty") else scene
-            todo.setdefault((kind, seconds), []).append((v, path))
-    for (kind, seconds), targets in todo.items():
-        names = ", ".join(p.name for _, p in targets)
+            todo.setdefault((scene, seconds), []).append(f)
+        else:
+            f.packets = meta["packets"]
+    for (scene, seconds), group in todo.items():
+        names = ", ".join(f.video.name for f in group)
         print(f"variants: encoding {names} ({seconds:g} s)", file=sys.stderr)
-        for _, p in targets:
-            p.with_suffix(".json").unlink(missing_ok=True)
-        _encode_all(kind, seconds, targets)
-    files: list[VariantFile] = []
+        for f in group:
+            f.video.with_suffix(".json").unlink(missing_ok=True)
+        _encode_all(scene, seconds, [(f.variant, f.video) for f in group])
+        for f in group:  # written at once: an interrupted build keeps what it finished
+            meta = _describe(f, _key(f.variant, seconds))
+            f.video.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
+            f.packets = meta["packets"]
+    own = []
     for scene in ("empty", "visitors"):
-        files.append(VariantFile(scene, BENCH, OUT / f"{scene}.mp4", SCENE_SECONDS[scene]))
-    for scene, v, seconds in _wanted():
-        files.append(VariantFile(scene, v, _path(scene, v.name), seconds))
-    for f in files:
-        f.visits = visits if f.scene == "visitors" else []
-        if f.video.parent == OUT:  # bench.footage's own file (and JSON)
-            f.packets = packet_stats(f.video, _busy(f.visits))
-            continue
-        meta_path = f.video.with_suffix(".json")
-        meta = read_meta(meta_path)
-        if meta is None or "packets" not in meta:
-            meta = {
-                "key": _key(f.variant, f.duration_s),
-                "scene": f.scene,
-                "variant": f.variant.name,
-                "what": f.variant.what,
-                "encoding": f.variant.describe(),
-                "width": W,
-                "height": H,
-                "fps": FPS,
-                "duration_s": f.duration_s,
-                "visits": f.visits,
-                "packets": packet_stats(f.video, _busy(f.visits)),
-            }
-            meta_path.write_text(json.dumps(meta, indent=2) + "\n")
-        f.packets = meta["packets"]
-    return files
+        f = VariantFile(scene, BENCH, OUT / f"{scene}.mp4", SCENE_SECONDS[scene])
+        f.visits = visits if scene == "visitors" else []
+        f.packets = packet_stats(f.video, _busy(f.visits))  # bench.footage owns its JSON
+        own.append(f)
+    return [*own, *files, _long_empty()]
 
 
 def stats_table(files: Sequence[VariantFile]) -> str:
