@@ -58,7 +58,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Page]
 def test_naming_needs_the_csrf_token_and_a_valid_name(site: tuple[Path, Page]) -> None:
     config, page = site
     status, headers, body = request(page.port, "/strangers")
-    assert status == 200 and b'action="/strangers/unknown-1/name"' in body
+    assert status == 200 and b'action="/strangers/unknown-1/preview"' in body
     form = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie_of(headers)}
     url = "/strangers/unknown-1/name"
     no_token = urlencode({"name": "visitor"}).encode()
@@ -92,12 +92,38 @@ def test_a_stranger_named_in_the_browser_is_recognised_on_the_next_replay(
             arg=card.locator("img.crop").first.element_handle(),
         )
         card.locator("input[name=name]").fill("visitor")
-        tab.once("dialog", lambda dialog: dialog.accept())
+        card.locator(".name-form button[type=submit]").click()
+        # The preview: the crops naming will try, before anything changes.
+        tab.wait_for_url("**/strangers/unknown-1/preview?name=visitor")
+        first = tab.locator(".preview figure.first img").first
+        tab.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=first.element_handle()
+        )
+        assert not (config.parent / "known_faces" / "visitor").exists()
         with tab.expect_navigation(timeout=CLI_S * 1000):
-            card.locator("button[type=submit]").click()
+            tab.locator("#confirm-name button[type=submit]").click()
         assert "unknown-1 is now visitor" in tab.locator("[role=status]").inner_text()
     finally:
         context.close()
-    assert list((config.parent / "known_faces" / "visitor").glob("*.jpg"))
+    photos = list((config.parent / "known_faces" / "visitor").glob("*.jpg"))
+    assert photos
     # The daemon's code, on the next visit: no event, the face is known.
     assert replay(config, VIDEO / "noface_face.mp4") == []
+
+    # Undo the naming from the page: its photos go and the face is a stranger again.
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(STEP_MS)
+        tab.goto(f"http://127.0.0.1:{page.port}/strangers")
+        card = tab.locator("#unknown-1")
+        assert "named visitor" in card.inner_text()
+        tab.once("dialog", lambda dialog: dialog.accept())
+        with tab.expect_navigation():
+            card.locator(".undo-form button").click()
+        assert "unknown-1" in tab.locator("[role=status]").inner_text()
+        assert "named" not in tab.locator("#unknown-1 h2").inner_text()
+    finally:
+        context.close()
+    assert not any(p.exists() for p in photos)
+    assert len(replay(config, VIDEO / "noface_face.mp4")) == 1

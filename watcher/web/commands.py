@@ -1,0 +1,83 @@
+"""The `watcher faces` commands, run by the page in processes of their own.
+
+The page changes the gallery through the very code of the command line, and the
+face engine (dlib and its models, a few hundred MB at work) is loaded only while a
+command runs, never kept by the page's process.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Any, Final
+
+from watcher.config import WatcherConfig
+
+COMMAND_TIMEOUT_S: Final = 300.0
+LINES_SHOWN: Final = 20
+CLI_PREFIX: Final = "watcher: "
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a command did: whether it succeeded, and its output lines."""
+
+    ok: bool
+    lines: list[str]
+    stdout: str = ""
+
+
+def run_faces(cfg: WatcherConfig, command: str, *args: str) -> Outcome:
+    """Run `watcher faces COMMAND -c CONFIG -- ARGS...` on this page's config."""
+    if cfg.config_path is None:
+        return Outcome(False, ["this page was not started from a config file"])
+    config = ["-c", str(cfg.config_path)]
+    try:
+        done = subprocess.run(
+            # After `--` a name is never taken for an option; the command validates it.
+            [sys.executable, "-m", "watcher", "faces", command, *config, "--", *args],
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT_S,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return Outcome(False, [f"{command} took longer than {COMMAND_TIMEOUT_S:.0f} s: stopped"])
+    lines = [line.removeprefix(CLI_PREFIX) for line in (done.stdout + done.stderr).splitlines()]
+    shown = [line for line in lines if line.strip()][-LINES_SHOWN:]
+    return Outcome(done.returncode == 0, shown, done.stdout)
+
+
+def name_by_command(cfg: WatcherConfig, label: str, name: str) -> tuple[bool, list[str]]:
+    """Run `watcher faces name LABEL NAME`; (success, its output lines)."""
+    outcome = run_faces(cfg, "name", label, name)
+    return outcome.ok, outcome.lines
+
+
+def check_by_command(cfg: WatcherConfig) -> tuple[dict[str, Any] | None, list[str]]:
+    """`watcher faces check --json`: the gallery quality report, or None and why."""
+    if cfg.config_path is None:
+        return None, ["this page was not started from a config file"]
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "watcher", "faces", "check", "--json"]
+            + ["-c", str(cfg.config_path)],
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT_S,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return None, [f"the check took longer than {COMMAND_TIMEOUT_S:.0f} s: stopped"]
+    try:
+        report = json.loads(done.stdout) if done.returncode == 0 else None
+    except ValueError:
+        report = None
+    if not isinstance(report, dict):
+        lines = [line.removeprefix(CLI_PREFIX) for line in done.stderr.splitlines()]
+        return None, [line for line in lines if line.strip()][-LINES_SHOWN:]
+    return report, []
