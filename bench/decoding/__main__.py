@@ -43,12 +43,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", default="", help="comma-separated names (default: all)")
     parser.add_argument("--tools", default=",".join(TOOLS), help=f"from {','.join(TOOLS)}")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per measurement")
+    parser.add_argument(
+        "--no-encode", action="store_true", help="use only the variant files already built"
+    )
     args = parser.parse_args(argv)
     keyed = decoding_key_supported()
     tools = [t for t in args.tools.split(",") if t and (keyed or t != "limited")]
     if "floor" not in tools or "full" not in tools:
         parser.error("the table needs floor and full")
-    files = build_variants()
+    files = build_variants(encode=not args.no_encode)
     if args.files:
         wanted = set(args.files.split(","))
         if unknown := wanted - {f.name for f in files}:

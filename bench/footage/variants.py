@@ -218,7 +218,7 @@ def _busy(visits: list[dict[str, Any]]) -> list[tuple[float, float]]:
 
 
 def _wanted() -> list[tuple[str, Variant, float]]:
-    return [(s, v, SCENE_SECONDS[s]) for v in VARIANTS for s in v.scenes]
+    return [(s, v, SCENE_SECONDS[s]) for s in SCENE_SECONDS for v in VARIANTS if s in v.scenes]
 
 
 def _visits() -> list[dict[str, Any]]:
@@ -264,10 +264,14 @@ def _long_empty() -> VariantFile:
     return f
 
 
-def build_variants(force: bool = False) -> list[VariantFile]:
-    """Encode what is missing or stale; return every variant file (plus the bench's own)."""
+def build_variants(force: bool = False, encode: bool = True) -> list[VariantFile]:
+    """Encode what is missing or stale; return every variant file (plus the bench's own).
+
+    With `encode` False nothing is encoded: only the files already built are returned.
+    """
     VARIANTS_DIR.mkdir(parents=True, exist_ok=True)
-    build(check=False)  # empty.mp4 and visitors.mp4 (cached), and the configs
+    if encode:
+        build(check=False)  # empty.mp4 and visitors.mp4 (cached), and the configs
     visits = _visits()
     todo: dict[tuple[str, float], list[VariantFile]] = {}
     files: list[VariantFile] = []
@@ -277,7 +281,9 @@ def build_variants(force: bool = False) -> list[VariantFile]:
         files.append(f)
         meta = read_meta(path.with_suffix(".json"))
         if force or not path.is_file() or meta is None or meta.get("key") != _key(v, seconds):
-            todo.setdefault((scene, seconds), []).append(f)
+            if encode:
+                todo.setdefault((scene, seconds), []).append(f)
+            files.remove(f)
         else:
             f.packets = meta["packets"]
     for (scene, seconds), group in todo.items():
@@ -290,13 +296,15 @@ def build_variants(force: bool = False) -> list[VariantFile]:
             meta = _describe(f, _key(f.variant, seconds))
             f.video.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
             f.packets = meta["packets"]
-    own = []
-    for scene in ("empty", "visitors"):
-        f = VariantFile(scene, BENCH, OUT / f"{scene}.mp4", SCENE_SECONDS[scene])
+            files.append(f)
+    for scene, seconds in SCENE_SECONDS.items():
+        f = VariantFile(scene, BENCH, OUT / f"{scene}.mp4", seconds)
         f.visits = visits if scene == "visitors" else []
         f.packets = packet_stats(f.video, _busy(f.visits))  # bench.footage owns its JSON
-        own.append(f)
-    return [*own, *files, _long_empty()]
+        files.append(f)
+    order = [(s, v.name) for s in SCENE_SECONDS for v in (BENCH, *VARIANTS)]
+    files.sort(key=lambda f: order.index((f.scene, f.variant.name)))
+    return [*files, _long_empty()]
 
 
 def stats_table(files: Sequence[VariantFile]) -> str:
