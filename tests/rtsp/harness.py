@@ -11,6 +11,13 @@ interpreter; this module imports only the standard library.
         server.kill()     # SIGKILL: connections drop, the port refuses
         server.restart()  # again on the same port and path
 
+One process may serve many mounts (sixteen cameras, or one camera's two streams):
+
+    with MultiRtspServer(numbered_mounts(VIDEO / "a.mp4", 16), loop=True) as server:
+        server.urls       # {"/cam01": "rtsp://127.0.0.1:PORT/cam01", ...}
+    with TwoStreamCamera(main_file, sub_file) as camera:
+        camera.main_url, camera.sub_url
+
 Tests call `gst_rtsp_available()` (or `require_gst_rtsp()`) to skip where the
 GStreamer RTSP server cannot be installed.
 """
@@ -26,9 +33,10 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import IO, NoReturn
+from typing import IO, NoReturn, Self
 
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 SERVER_SCRIPT = Path(__file__).resolve().with_name("server.py")
@@ -113,7 +121,7 @@ class RtspServer:
         args += ["--file", str(self.file), "--path", self.path]
         return [*args, "--loop"] if self.loop else args
 
-    def start(self, timeout: float = 10.0) -> RtspServer:
+    def start(self, timeout: float = 10.0) -> Self:
         """Spawn the server and wait until it prints READY; raise (with its stderr) if not."""
         if self.running:
             raise RuntimeError(f"RTSP server already running at {self.url}")
@@ -179,7 +187,7 @@ class RtspServer:
                 proc.wait(timeout=timeout)
         self.kill()
 
-    def restart(self, timeout: float = 10.0) -> RtspServer:
+    def restart(self, timeout: float = 10.0) -> Self:
         """Kill it if running, then start it again on the same port and path."""
         self.kill()
         return self.start(timeout)
@@ -199,7 +207,7 @@ class RtspServer:
             raise RuntimeError(f"RTSP server at {self.url} is not running")
         self.proc.send_signal(signum)
 
-    def __enter__(self) -> RtspServer:
+    def __enter__(self) -> Self:
         if not self.running:
             self.start()
         return self
@@ -217,3 +225,95 @@ class RtspServer:
         if self.log is not None:
             self.log.close()
             self.log = None
+
+
+def _slashed(path: str) -> str:
+    return path if path.startswith("/") else f"/{path}"
+
+
+def numbered_mounts(file: Path, count: int, prefix: str = "cam") -> dict[str, Path]:
+    """`count` mounts of one file: /cam01, /cam02, ... (zero-padded, so they sort)."""
+    width = max(2, len(str(count)))
+    return {f"/{prefix}{k:0{width}d}": Path(file) for k in range(1, count + 1)}
+
+
+class MultiRtspServer(RtspServer):
+    """One RTSP server process serving several files, each at its own mount path.
+
+    Each mount is its own shared media (a camera of its own, looping on its own);
+    `url` is the first mount's. Everything else (freeze, kill, restart) acts on the
+    one process, so on every mount at once. With `in_step` (and `loop`) each mount
+    plays its file as if looping since the server started: files of the same length
+    and keyframes show the same moment at the same time, whoever connects when.
+    """
+
+    def __init__(
+        self,
+        mounts: Mapping[str, Path],
+        port: int | None = None,
+        *,
+        loop: bool = False,
+        in_step: bool = False,
+    ) -> None:
+        if not mounts:
+            raise ValueError("at least one mount")
+        if in_step and not loop:
+            raise ValueError("in_step needs loop")
+        self.mounts = {_slashed(path): Path(file).resolve() for path, file in mounts.items()}
+        self.in_step = in_step
+        first_path, first_file = next(iter(self.mounts.items()))
+        super().__init__(first_file, port, path=first_path, loop=loop)
+
+    @property
+    def urls(self) -> dict[str, str]:
+        """Every mount's URL, by its path."""
+        return {path: self.url_of(path) for path in self.mounts}
+
+    def url_of(self, path: str) -> str:
+        """The URL of one mount."""
+        path = _slashed(path)
+        if path not in self.mounts:
+            raise KeyError(f"no mount {path}; mounts: {sorted(self.mounts)}")
+        return f"rtsp://127.0.0.1:{self.port}{path}"
+
+    def command(self) -> list[str]:
+        args = [str(SYSTEM_PYTHON), str(SERVER_SCRIPT), "--port", str(self.port)]
+        for path, file in self.mounts.items():
+            args += ["--mount", f"{path}={file}"]
+        if self.in_step:
+            args.append("--in-step")
+        return [*args, "--loop"] if self.loop else args
+
+
+class TwoStreamCamera(MultiRtspServer):
+    """A camera with a main stream and a low-resolution sub-stream of the same scene.
+
+    As NVRs are set up: record `main_url`, analyse `sub_url`. Both loop in step by
+    default (the same moment at the same time, as a camera encodes both from one
+    sensor), given two files of the same length and keyframes at the same frames
+    (tests/rtsp/substream.py makes the sub-stream of a file; bench/footage/sizes.py
+    the bench's scenes at 1080p, 720p and 640x360).
+    """
+
+    def __init__(
+        self,
+        main: Path,
+        sub: Path,
+        port: int | None = None,
+        *,
+        main_path: str = "/main",
+        sub_path: str = "/sub",
+        loop: bool = True,
+        in_step: bool = True,
+    ) -> None:
+        self.main_path, self.sub_path = _slashed(main_path), _slashed(sub_path)
+        mounts = {self.main_path: main, self.sub_path: sub}
+        super().__init__(mounts, port, loop=loop, in_step=in_step and loop)
+
+    @property
+    def main_url(self) -> str:
+        return self.url_of(self.main_path)
+
+    @property
+    def sub_url(self) -> str:
+        return self.url_of(self.sub_path)
