@@ -161,6 +161,40 @@ def test_timeline_filters_by_camera_and_day(site: Site, page: Page) -> None:
     assert status == 400
 
 
+def test_timeline_filters_by_a_range_of_days(site: Site, page: Page) -> None:
+    first = (datetime.now(UTC) - timedelta(days=30) + timedelta(days=2)).astimezone().date()
+    last = first + timedelta(days=1)
+    labels = {f"{d:%A %d %B %Y}" for d in (first, last)}
+    # Typed backwards, the range still means those two days.
+    for query in ({"from": first, "to": last}, {"from": last, "to": first}):
+        html = request(page.port, "/?" + urlencode({**query, "camera": "cam"}))[2].decode()
+        days = re.findall(r"<h2>([^<]+)</h2>", html)
+        assert days == [f"{last:%A %d %B %Y}"], days  # the newest day of the range first
+        assert f'value="{first.isoformat()}"' in html and f'value="{last.isoformat()}"' in html
+    # Older pages keep the range, and end with its first day: nothing outside it.
+    path: str | None = "/?" + urlencode({"from": first, "to": last, "camera": "cam"})
+    seen: list[str] = []
+    for _ in range(10):
+        if path is None:
+            break
+        html = request(page.port, path)[2].decode()
+        seen += re.findall(r"<h2>([^<]+)</h2>", html)
+        match = re.search(r'href="([^"]+)" rel="next"', html)
+        path = match.group(1).replace("&amp;", "&") if match else None
+        assert path is None or f"from={first.isoformat()}" in path
+    assert path is None and set(seen) == labels and seen[-1] == f"{first:%A %d %B %Y}"
+    # Open-ended: from a day on, the newest events (today's) are there.
+    html = request(page.port, "/?" + urlencode({"from": last.isoformat()}))[2].decode()
+    assert site.event_id in html
+
+
+def test_each_event_shows_its_face_lazily(site: Site, page: Page) -> None:
+    html = request(page.port, "/")[2].decode()
+    assert f'src="/events/{site.event_id}/face" loading="lazy"' in html
+    status, headers, _ = request(page.port, f"/events/{site.event_id}/face")
+    assert status == 200 and headers["Content-Type"] == "image/jpeg"
+
+
 def test_pages_follow_each_other_and_each_comes_in_under_200_ms(page: Page) -> None:
     seen: list[str] = []
     path: str | None = "/"
