@@ -163,6 +163,14 @@ class CameraInput(BaseModel):
         "a third less decoding); analysis needs only a few frames a second, and clips "
         "keep every frame since they are never decoded.",
     )
+    decoding: Literal["limited", "full"] = Field(
+        default="limited",
+        description="limited: while nothing moves, decode only the keyframes (about a "
+        "sixth of the work) and watch the compressed packets' sizes for motion; on "
+        "motion, decode every frame again, starting with the frames since the last "
+        "keyframe, so nothing analysis needs is missed. full: decode every frame "
+        "(H.264/H.265 cameras; other inputs are always decoded in full).",
+    )
     decode_threads: int = Field(
         default=1,
         ge=0,

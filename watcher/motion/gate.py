@@ -60,6 +60,8 @@ class MotionGate:
         self._kernel = np.ones((3, 3), np.uint8)
         # Whether the latest frame shows another picture (a cut, the camera turned).
         self.scene_changed = False
+        # Whether the latest frame was the first one (after a reset): nothing to compare.
+        self.first_frame = False
 
     def _small(self, grey: GreyImage) -> npt.NDArray[np.float32]:
         full_h, full_w = grey.shape[:2]
@@ -80,6 +82,7 @@ class MotionGate:
         current = self._small(grey)
         previous, self._previous = self._previous, current
         background = self._background
+        self.first_frame = background is None
         if background is None or background.shape != current.shape:
             self._background = current.copy()  # adapts in place; `current` is kept as is
             self._habit = np.zeros_like(current)
@@ -146,6 +149,7 @@ class MotionGate:
         self._habit = None
         self._previous = None
         self.scene_changed = False
+        self.first_frame = False
 
 
 def _correlation(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> float:

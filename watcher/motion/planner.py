@@ -30,6 +30,7 @@ _LOST_AFTER = 2
 # New motion searched this many frames running without a new face is then searched
 # at the settled pace: an arrival is still found within half a second.
 _FRUITLESS_AFTER = 3
+SLOW_LANE_S = 2.0  # explained and habitual motion is searched this often
 
 
 def body_area(face: Box) -> Box:
@@ -57,7 +58,7 @@ class ScanPlanner:
     """Decides the search regions of one frame from its motion and the live tracks."""
 
     min_face_px: int
-    slow_interval_s: float = 2.0  # explained and habitual motion
+    slow_interval_s: float = SLOW_LANE_S  # explained and habitual motion
     settled_interval_s: float = 0.4  # faces already judged
     _next_slow: float = float("-inf")
     _next_settled: float = float("-inf")
@@ -82,6 +83,13 @@ class ScanPlanner:
         if self._fruitless >= _FRUITLESS_AFTER:
             self._next_fruitless = t + self.settled_interval_s
         return regions
+
+    def pace_slow_lane(self, interval_s: float) -> None:
+        """Search explained and habitual motion every `interval_s` from now on; a
+        quicker pace takes effect at once, not after the slower one's wait."""
+        if interval_s < self.slow_interval_s:
+            self._next_slow -= self.slow_interval_s - interval_s
+        self.slow_interval_s = interval_s
 
     def _misses(self, track: Followed) -> int:
         seen, searches = self._searched.get(track.id, (track.last_t, 0))

@@ -24,13 +24,14 @@ from watcher.faces.gallery import Gallery
 from watcher.faces.openset import OpenSetRule
 from watcher.faces.quality import measure
 from watcher.motion.gate import GreyImage, MotionGate
-from watcher.motion.planner import ScanPlanner, body_area
+from watcher.motion.planner import SLOW_LANE_S, ScanPlanner, body_area
 from watcher.pipeline.clock import MediaClock
 from watcher.pipeline.eventing import EventKeeper
 from watcher.pipeline.events import ActiveEvent, FinishedEvent
 from watcher.record.recorder import EventRecorder
 from watcher.record.snapshot import crop
 from watcher.source.base import Frame, Packet, StreamInfo
+from watcher.source.limiter import DecodeLimiter, DecodingMode
 from watcher.source.pictures import luma, rgb
 from watcher.store import StoreWriter
 
@@ -40,6 +41,20 @@ _PREROLL_SLACK_S = 5.0
 # A known person's presence (MQTT `<prefix>/people/<name>`) is told at most this often.
 PRESENCE_EVERY_S = 60.0
 _MIN_FACE_SLACK = 0.8
+# Limited decoding (source/limiter.py): every frame is decoded for this long (media
+# seconds) after analysis last saw new motion, a face or an open event; then, from
+# the next keyframe, keyframes only. Long enough to bridge a still moment of someone
+# who is there (a pause at the door), short next to the minutes of an empty scene.
+EVERY_FRAME_HOLD_S = 4.0
+# The planner's slow lane (habitual motion: leaves, water, a screen) while only
+# keyframes are decoded, against its usual 2 s. Searching a tree every 2 s costs
+# more than decoding the keyframes themselves (measured: ~1 CPU-s of HOG for two
+# minutes of the bench's empty scene, against 0.3 to decode its keyframes). While
+# only keyframes are decoded, someone stepping into such a place also makes the
+# packets jump (the cue), and then every frame is decoded and the usual pace
+# returns; the slower pace only delays a face that appears in a habitually moving
+# place without moving the packets (a constant-bitrate camera) - by at most this.
+KEYFRAMES_SLOW_LANE_S = 8.0
 
 
 @dataclass
@@ -49,6 +64,7 @@ class CameraStats:
     analysed: int = 0  # frames analysed
     gated: int = 0  # of those, frames where nothing moved: no face search at all
     embeddings: int = 0  # faces embedded
+    searched_pixels: int = 0  # pixels of the regions handed to the face detector
 
 
 class CameraPipeline:
@@ -112,6 +128,9 @@ class CameraPipeline:
         self._generation = 0  # bumped at every connection and loss
         self._reset_pending = False
         self._analysed_t = float("-inf")  # media time of the latest analysed frame
+        # Shared with the camera's source: what it decodes (None: every frame).
+        self.limiter = DecodeLimiter() if camera.decoding == "limited" else None
+        self._stirring = False  # the latest analysed frame showed new motion
 
     @property
     def event(self) -> ActiveEvent | None:
@@ -191,6 +210,10 @@ class CameraPipeline:
                 # The crop is kept by the decider only if the face is not known.
                 fresh[i] = Observation(vector, look, crop(picture, boxes[i]))
         decision = self.decider.judge(t, tracks, fresh, self.rule())
+        if self.limiter is not None and (
+            self._stirring or self.decider.tracks or self.events.event is not None
+        ):
+            self.limiter.hold(t + EVERY_FRAME_HOLD_S)
         if self.learn is not None:
             for person, vector in decision.lessons:
                 self.learn(person, vector, self.name)
@@ -265,19 +288,33 @@ class CameraPipeline:
         height, width = grey.shape[:2]
         if self.gate is None:
             regions = [(Box(0, width, height, 0), min_face_px)]
+            self._stirring = False  # no gate: only faces hold every-frame decoding
         else:
             people = [body_area(tr.box) for tr in self.decider.tracks]
             motion = self.gate.regions(grey, people)
+            # Habitual motion (leaves, a screen) alone never holds every-frame decoding:
+            # the scene's own movement is what keyframes-only decoding is for. Nor does
+            # the first frame (all of it is "new"): it is searched whole, and a face
+            # found there holds every frame by its track.
+            self._stirring = not self.gate.first_frame and (
+                self.gate.scene_changed or any(not m.habitual for m in motion)
+            )
             if self.gate.scene_changed:
                 # A new picture: whoever is in it is found and judged afresh, so no
                 # track carries one person's name onto another's face.
                 self.decider.tracks.clear()
+            if self.limiter is not None:
+                idle = self.limiter.mode is DecodingMode.KEYFRAMES
+                self.planner.pace_slow_lane(KEYFRAMES_SLOW_LANE_S if idle else SLOW_LANE_S)
             regions = self.planner.plan(
                 t, motion, self.decider.tracks, width, height, self.gate.scene_changed
             )
             if not regions:
                 self.stats.gated += 1
                 return []
+        self.stats.searched_pixels += sum(
+            (box[2] - box[0]) * (box[1] - box[3]) for box, _ in regions
+        )
         # The detector's window is coarse: a face a little under the minimum still counts.
         boxes = self.engine.detect(grey, min_face_px, regions)
         return [b for b in boxes if box_height(b) >= min_face_px * _MIN_FACE_SLACK]

@@ -15,6 +15,7 @@ from watcher.pipeline.clock import MediaClock
 from watcher.pipeline.events import FinishedEvent
 from watcher.pipeline.schedule import AnalysisSchedule
 from watcher.source.av_source import AVSource
+from watcher.source.limiter import DecodeLimiter
 from watcher.store.writer import StoreWriter
 
 Progress = Callable[[float, float], None]  # (seconds done, total seconds)
@@ -48,6 +49,7 @@ def replay(
         paced=False,
         skip_nonref=camera.skip_nonref_frames,
         decode_threads=camera.decode_threads,
+        limiter=pipeline.limiter,
     )
     info = source.open()
     total = source.duration_s
@@ -76,5 +78,23 @@ def replay(
         "analysed_frames": pipeline.stats.analysed,
         "gated_frames": pipeline.stats.gated,
         "embeddings": pipeline.stats.embeddings,
+        "decoded_frames": source.decoded_frames,
+        "searched_pixels": pipeline.stats.searched_pixels,
+        "decoding": decoding_summary(camera.decoding, pipeline.limiter),
         "events": [e.to_json() for e in finished],
+    }
+
+
+def decoding_summary(configured: str, limiter: DecodeLimiter | None) -> dict[str, Any]:
+    """What limited decoding did over a replay (the configured mode alone when full)."""
+    if limiter is None:
+        return {"mode": configured}
+    stats = limiter.stats
+    return {
+        "mode": configured,
+        "switches": stats.switches,
+        "catch_ups": stats.catch_ups,
+        "caught_up_frames": stats.caught_up_frames,
+        "cues": stats.cues,
+        "decoded_share": round(limiter.decoded_share, 4),
     }

@@ -35,6 +35,10 @@ class CameraStatus:
     budget_per_face_s: float = 0.0
     evidence_looks: int = 0
     faces_undecided: int = 0
+    # What the camera's source decodes now (source/limiter.py) and the share of its
+    # frames decoded over the interval ("full": every frame, as configured).
+    decoding: str = "full"
+    decoded_share: float = 1.0
 
     def line(self) -> str:
         """One log line."""
@@ -45,8 +49,14 @@ class CameraStatus:
             f"analysed {self.analysed_fps:.1f} fps, skipped {self.frames_skipped}, "
             f"gated {self.gated_share:.0%}, {self.embeddings_per_min:.1f} embeddings/min "
             f"(budget {self.budget_per_face_s:g}/s a face not yet decided, "
-            f"{self.faces_undecided} now), reconnects {self.reconnects}{event}"
+            f"{self.faces_undecided} now), decoding {self.decoding} "
+            f"({self.decoded_share:.0%} of frames), reconnects {self.reconnects}{event}"
         )
+
+
+def _share(part: int, whole: int) -> float:
+    """part / whole, rounded; 1.0 when nothing was seen (every frame is decoded then)."""
+    return round(min(1.0, part / whole), 3) if whole > 0 else 1.0
 
 
 def _iso(epoch: float | None) -> str | None:
@@ -60,7 +70,7 @@ class StatusReporter:
 
     def __init__(self, runners: list[CameraRunner]) -> None:
         self.runners = runners
-        self._previous: dict[str, tuple[float, int, int, int, int]] = {}
+        self._previous: dict[str, tuple[float, int, int, int, int, int, int]] = {}
         self._since = time.monotonic()  # the first rates are over the time since then
 
     def sample(self) -> list[CameraStatus]:
@@ -69,8 +79,20 @@ class StatusReporter:
         now = time.monotonic()
         for runner in self.runners:
             c, stats = runner.counters, runner.pipeline.stats
-            current = (now, c.frames_in, stats.analysed, stats.gated, stats.embeddings)
-            then = self._previous.get(runner.name, (self._since, 0, 0, 0, 0))
+            limiter = runner.pipeline.limiter
+            seen, decoded = (
+                (limiter.stats.packets, limiter.stats.decoded) if limiter is not None else (0, 0)
+            )
+            current = (
+                now,
+                c.frames_in,
+                stats.analysed,
+                stats.gated,
+                stats.embeddings,
+                seen,
+                decoded,
+            )
+            then = self._previous.get(runner.name, (self._since, 0, 0, 0, 0, 0, 0))
             self._previous[runner.name] = current
             span = max(1e-9, now - then[0])
             analysed = stats.analysed - then[2]
@@ -93,6 +115,8 @@ class StatusReporter:
                     budget_per_face_s=faces.embeddings_per_s,
                     evidence_looks=faces.evidence_looks,
                     faces_undecided=undecided,
+                    decoding="full" if limiter is None else str(limiter.mode),
+                    decoded_share=_share(decoded - then[6], seen - then[5]),
                 )
             )
         return out

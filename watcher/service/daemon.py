@@ -209,7 +209,10 @@ class Daemon:
             may_record=lambda: self.cfg.notify.record_when_disarmed or self.gate.armed(camera.name),
         )
         runner = CameraRunner(
-            pipeline, open_source(camera), finite=is_finite(camera), beat=self.liveness.beat
+            pipeline,
+            open_source(camera, pipeline.limiter),
+            finite=is_finite(camera),
+            beat=self.liveness.beat,
         )
         # The capture thread is silent while FFmpeg waits on the camera: allow for it.
         silence = max(CAPTURE_MAX_SILENCE_S, camera.open_timeout_s + camera.read_timeout_s + 60)

@@ -11,6 +11,7 @@ import av
 from watcher.config import mask_url
 from watcher.source.base import Chunk, Frame, Pacer, Packet, Source, SourceError, StreamInfo
 from watcher.source.encoder import RawEncoder
+from watcher.source.limiter import CUE_HOLD_S, DecodeLimiter, DecodingMode
 
 # Codecs a clip can carry as they are (MP4, plays in browsers): remuxed, never re-encoded.
 REMUX_CODECS = frozenset({"h264", "hevc"})
@@ -21,6 +22,10 @@ TIMELESS_FORMATS = frozenset({"mpjpeg"})  # demuxers that invent their pictures'
 # Packets without a decoding time held at a stream's start until one has it: far more
 # than any B-frame delay, yet a stream that never has DTS is not held back for long.
 MAX_UNTIMED_PACKETS = 16
+# Packets of one GOP kept for a catch-up (references to the packets the pre-roll
+# holds anyway): two minutes at 25 fps, the pre-roll's own limit. A camera whose
+# GOP is longer gets no catch-up in it: every frame is decoded from its next keyframe.
+MAX_GOP_PACKETS = 3000
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +48,16 @@ class AVSource(Source):
         timeouts: tuple[float, float] = (DEFAULT_OPEN_TIMEOUT_S, DEFAULT_READ_TIMEOUT_S),
         skip_nonref: bool = False,
         decode_threads: int = 1,
+        limiter: DecodeLimiter | None = None,
     ) -> None:
+        """`limiter`: decode only keyframes while it allows (H.264/H.265 inputs; see
+        source/limiter.py); None decodes every frame."""
         self.url = url
+        self.limiter = limiter
+        self._gop: list[av.Packet] | None = None  # the current GOP's packets, for a catch-up
+        self._synced = False  # the decoder holds this GOP's references (every-frame mode)
+        self._last_pts: int | None = None  # the latest picture given out, in stream units
+        self.decoded_frames = 0  # packets decoded (over every connection)
         self._decode_threads = decode_threads
         self.paced = paced
         self._fmt = fmt
@@ -112,6 +125,9 @@ class AVSource(Source):
         self._step = 1.0 / fps if fps > 0 else self._step
         self._offset = None
         self._encoder = None
+        self._gop, self._synced, self._last_pts = None, False, None
+        if self.limiter is not None:
+            self.limiter.reset()
         codec = stream.codec_context.name
         if codec in REMUX_CODECS:
             return StreamInfo(codec, stream.width, stream.height, fps, template=stream)
@@ -166,8 +182,38 @@ class AVSource(Source):
 
     def _take(self, packet: av.Packet, chunk: Chunk, pacer: Pacer | None) -> None:
         """Decode one packet into `chunk`: the packet to record (or the encoder's), its frames."""
+        wrapped: Packet | None = None
+        if packet.size and self._encoder is None:
+            t = self._seconds(packet.pts if packet.pts is not None else packet.dts)
+            decode_t = None if packet.dts is None else self._seconds(packet.dts)
+            wrapped = Packet(packet, t, bool(packet.is_keyframe), decode_t)
+        if self.limiter is not None and wrapped is not None:
+            if pacer is not None:
+                # Pictures may not come for seconds: a file plays at its own pace all the same.
+                pacer.wait(wrapped.arrival_t)
+            frames = self._limited(packet, wrapped)
+        else:
+            frames = self._decode(packet)
+        if wrapped is not None:
+            chunk.packets.append(wrapped)
+        for image in frames:
+            if image.pts is not None:
+                self._last_pts = image.pts
+            ft = self._arrival_seconds() if self._by_arrival else self._seconds(image.pts)
+            if pacer is not None:
+                pacer.wait(ft)
+            chunk.frames.append(Frame(image, ft))
+            if self._encoder is not None:
+                chunk.packets.extend(self._encoder.encode(image, ft))
+
+    def _decode(self, packet: av.Packet | None) -> list[av.VideoFrame]:
+        """Decode one packet (None drains the decoder); a broken one gives no picture."""
+        assert self._stream is not None
         try:
-            frames = packet.decode()
+            if packet is None:
+                frames = list(self._stream.codec_context.decode(None))
+            else:
+                frames = list(packet.decode())
             self._broken = 0
         except av.InvalidDataError:
             # One broken packet (a truncated MJPEG frame, a lost RTP packet) is
@@ -176,17 +222,79 @@ class AVSource(Source):
             if self._broken >= MAX_BROKEN_PACKETS:
                 raise SourceError(f"{self.description}: undecodable data") from None
             frames = []
-        if packet.size and self._encoder is None:
-            t = self._seconds(packet.pts if packet.pts is not None else packet.dts)
-            decode_t = None if packet.dts is None else self._seconds(packet.dts)
-            chunk.packets.append(Packet(packet, t, bool(packet.is_keyframe), decode_t))
-        for image in frames:
-            ft = self._arrival_seconds() if self._by_arrival else self._seconds(image.pts)
-            if pacer is not None:
-                pacer.wait(ft)
-            chunk.frames.append(Frame(image, ft))
-            if self._encoder is not None:
-                chunk.packets.extend(self._encoder.encode(image, ft))
+        if packet is not None:
+            self.decoded_frames += 1
+            if self.limiter is not None:
+                self.limiter.stats.decoded += 1
+        return [f for f in frames if isinstance(f, av.VideoFrame)]
+
+    def _limited(self, packet: av.Packet, wrapped: Packet) -> list[av.VideoFrame]:
+        """Decode what the limiter wants of this packet (see source/limiter.py)."""
+        limiter = self.limiter
+        assert limiter is not None
+        limiter.stats.packets += 1
+        keyframe, t = wrapped.keyframe, wrapped.t
+        if keyframe:
+            self._gop = [packet]
+        elif self._gop is not None:
+            self._gop.append(packet)
+            if len(self._gop) > MAX_GOP_PACKETS:
+                self._gop = None  # an endless GOP: no catch-up in it (bounded memory)
+        limiter.cued(packet.size, keyframe, t)
+        wanted = limiter.wants_every_frame(t)
+        if limiter.mode is DecodingMode.EVERY_FRAME:
+            if keyframe and not wanted:
+                limiter.switch(DecodingMode.KEYFRAMES)
+                return self._keyframe(packet)
+            if keyframe:
+                self._synced = True
+            return self._decode(packet) if self._synced else []
+        if not wanted:
+            if not keyframe:
+                return []
+            frames = self._keyframe(packet)
+            if frames:
+                return frames
+            # A keyframe that gives no picture (broken, or before a file's edit list):
+            # analysis would see nothing for a whole GOP. Decode on until a picture comes.
+            limiter.hold(t + CUE_HOLD_S)
+        limiter.switch(DecodingMode.EVERY_FRAME)
+        if keyframe:
+            self._synced = True
+            return self._decode(packet)
+        return self._catch_up()
+
+    def _keyframe(self, packet: av.Packet) -> list[av.VideoFrame]:
+        """Decode a keyframe alone and get its picture out now.
+
+        A decoder holds pictures back to reorder B-frames: fed keyframes only, it
+        would give each out one or two GOPs late. Draining it after the keyframe
+        gives the picture at once; the flush readies it for the next one.
+        """
+        assert self._stream is not None
+        frames = self._decode(packet) + self._decode(None)
+        self._stream.codec_context.flush_buffers()
+        self._synced = False
+        return frames
+
+    def _catch_up(self) -> list[av.VideoFrame]:
+        """Decode the GOP so far from its keyframe: every frame from here on decodes."""
+        assert self._stream is not None and self.limiter is not None
+        gop = self._gop
+        if gop is None:
+            self._synced = False  # nothing to catch up from: every frame from the next keyframe
+            return []
+        self._stream.codec_context.flush_buffers()
+        frames: list[av.VideoFrame] = []
+        for each in gop:
+            frames.extend(self._decode(each))
+        self._synced = True
+        last = self._last_pts  # the keyframe (and any picture after it) was given out
+        fresh = [f for f in frames if last is None or f.pts is None or f.pts > last]
+        stats = self.limiter.stats
+        stats.catch_ups += 1
+        stats.caught_up_frames += len(fresh)
+        return fresh
 
     def _time_untimed(self, untimed: list[av.Packet], nxt: av.Packet | None) -> None:
         """Give the packets without a DTS at a stream's start the times they stand for.
@@ -238,7 +346,8 @@ class AVSource(Source):
         tb = self._stream.time_base if self._stream is not None else None
         if value is None or tb is None:
             return self._last_t or 0.0
-        raw = float(value * tb)
+        # Exactly float(value * tb), without building a Fraction for every packet.
+        raw = value * tb.numerator / tb.denominator
         if self._offset is None:
             if self._last_t is None:  # first open: the stream's own times, from its start
                 start = self._stream.start_time if self._stream is not None else None

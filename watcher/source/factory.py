@@ -6,13 +6,18 @@ from watcher.config import CameraConfig, is_url
 from watcher.constants import DEMO_SOURCE
 from watcher.source.av_source import AVSource
 from watcher.source.base import Source
+from watcher.source.limiter import DecodeLimiter
 
 _V4L2_PREFIX = "/dev/video"
 _RTSP_SCHEMES = ("rtsp://", "rtsps://")
 
 
-def open_source(camera: CameraConfig) -> Source:
-    """A Source for the camera's `demo`, URL, V4L2 device or video file (not yet opened)."""
+def open_source(camera: CameraConfig, limiter: DecodeLimiter | None = None) -> Source:
+    """A Source for the camera's `demo`, URL, V4L2 device or video file (not yet opened).
+
+    `limiter` (the camera pipeline's, when its decoding is limited) decides which
+    frames of an H.264/H.265 input are decoded; a USB camera is always decoded in full.
+    """
     source = camera.source
     timeouts = (camera.open_timeout_s, camera.read_timeout_s)
     skip = camera.skip_nonref_frames
@@ -33,6 +38,7 @@ def open_source(camera: CameraConfig) -> Source:
             timeouts=timeouts,
             skip_nonref=skip,
             decode_threads=threads,
+            limiter=limiter,
         )
     if source.startswith(_V4L2_PREFIX):
         device_options = {
@@ -52,7 +58,14 @@ def open_source(camera: CameraConfig) -> Source:
             timeouts=timeouts,
             decode_threads=threads,
         )
-    return AVSource(source, paced=True, timeouts=timeouts, skip_nonref=skip, decode_threads=threads)
+    return AVSource(
+        source,
+        paced=True,
+        timeouts=timeouts,
+        skip_nonref=skip,
+        decode_threads=threads,
+        limiter=limiter,
+    )
 
 
 def is_finite(camera: CameraConfig) -> bool:

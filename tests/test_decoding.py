@@ -1,0 +1,122 @@
+"""Limited decoding (issue 15): keyframes only while nothing moves, the same decisions as full.
+
+Real footage through `watcher replay` with the real dlib models: composed clips
+of a still scene (encoded as a camera encodes it) with a stranger walking in
+mid-GOP, and the shared media clips.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.cli import replay, write_config
+from tests.support.footage import compose
+from tests.support.media import FACES, VIDEO
+from watcher.source.av_source import AVSource
+from watcher.source.cue import PacketCue
+from watcher.source.limiter import DecodeLimiter
+
+FULL = "    decoding: full\n"
+LIMITED = "    decoding: limited\n"
+
+
+def _replay(tmp_path: Path, name: str, video: Path, extra: str, **known: list[Path]) -> Any:
+    folder = tmp_path / name
+    folder.mkdir()
+    return replay(write_config(folder, extra=extra, known=known or None), video)
+
+
+def test_a_still_scene_decodes_its_keyframes_only(tmp_path: Path) -> None:
+    clip = compose(tmp_path / "still.mp4", 20.0)
+    doc = _replay(tmp_path, "limited", clip.path, LIMITED)
+    assert doc["events"] == []
+    assert doc["frames"] == 500
+    # Ten keyframes, and perhaps a few seconds of every frame while the motion
+    # gate learns the scene: far from the 500 frames that full decoding costs.
+    assert doc["decoded_frames"] <= 0.2 * doc["frames"], doc["decoding"]
+    assert doc["decoding"]["mode"] == "limited"
+    full = _replay(tmp_path, "full", clip.path, FULL)
+    assert full["decoded_frames"] >= full["frames"]
+    assert full["events"] == []
+
+
+@pytest.mark.parametrize("bframes", [0, 2])
+def test_a_stranger_arriving_mid_gop_is_caught_up_and_recorded_as_in_full(
+    tmp_path: Path, bframes: int
+) -> None:
+    # Keyframes at 0, 2, 4, ... s: the visitor walks in at 9.3 s, fully in view at 10.1 s.
+    clip = compose(tmp_path / "visit.mp4", 14.0, enter_s=9.3, bframes=bframes)
+    limited = _replay(tmp_path, "limited", clip.path, LIMITED)
+    full = _replay(tmp_path, "full", clip.path, FULL)
+    assert len(full["events"]) == 1, full["events"]
+    assert len(limited["events"]) == 1, limited["events"]
+    start_full, start_limited = full["events"][0]["start_s"], limited["events"][0]["start_s"]
+    assert clip.arrival_s is not None and start_full <= clip.arrival_s + 1.0
+    assert abs(start_limited - start_full) <= 0.25, (start_limited, start_full)
+    decoding = limited["decoding"]
+    # The packets said it first, mid-GOP: the frames since its keyframe were decoded at once.
+    assert decoding["cues"] >= 1 and decoding["catch_ups"] >= 1, decoding
+    assert decoding["caught_up_frames"] >= 1, decoding
+    assert limited["decoded_frames"] < 0.8 * full["decoded_frames"]
+    # The clip is the same either way: the packets, never decoded for it.
+    assert limited["events"][0]["clip_start_s"] == full["events"][0]["clip_start_s"]
+
+
+@pytest.mark.parametrize(
+    ("video", "known"),
+    [
+        ("short_hamilton_clip.mp4", {"lin_manuel_miranda": [FACES / "lin_manuel_miranda_1.png"]}),
+        ("noface_face.mp4", {}),
+        ("face_noface.mov", {}),  # H.265
+        ("single_face.mp4", {}),
+        ("no_face.mp4", {}),
+    ],
+)
+def test_the_shared_clips_give_the_same_events_limited_or_full(
+    tmp_path: Path, video: str, known: dict[str, list[Path]]
+) -> None:
+    limited = _replay(tmp_path, "limited", VIDEO / video, LIMITED, **known)
+    full = _replay(tmp_path, "full", VIDEO / video, FULL, **known)
+    assert len(limited["events"]) == len(full["events"]), (limited["events"], full["events"])
+    for a, b in zip(limited["events"], full["events"], strict=True):
+        assert abs(a["start_s"] - b["start_s"]) <= 0.25, (a["start_s"], b["start_s"])
+        names_a = sorted(str(f["name"]) for f in a["faces"])
+        names_b = sorted(str(f["name"]) for f in b["faces"])
+        assert set(names_a) == set(names_b)
+
+
+def test_a_gop_longer_than_the_catch_up_bound_waits_for_the_next_keyframe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The bound keeps memory flat for a camera that sends one keyframe a minute:
+    # past it there is no catch-up in that GOP, and every frame is decoded from the next.
+    monkeypatch.setattr("watcher.source.av_source.MAX_GOP_PACKETS", 10)
+    clip = compose(tmp_path / "long.mp4", 8.0, enter_s=3.0, gop_s=4.0)
+    limiter = DecodeLimiter()
+    source = AVSource(str(clip.path), paced=False, limiter=limiter)
+    source.open()
+    frames: list[float] = []
+    try:
+        for chunk in source.chunks():
+            frames += [f.t for f in chunk.frames]
+    finally:
+        source.close()
+    # The cue fired at the arrival (3.0 s, 75 packets into the GOP): nothing could be
+    # caught up; from the keyframe at 4.0 s on, every frame.
+    assert limiter.stats.cues >= 1 and limiter.stats.catch_ups == 0
+    assert [t for t in frames if t < 4.0] == [0.0]
+    after = [t for t in frames if t >= 4.0]
+    assert len(after) >= 95 and after[0] == 4.0
+
+
+def test_the_cue_ignores_a_noisy_scene_and_fires_on_a_jump() -> None:
+    cue = PacketCue()
+    rng = [900, 1400, 700, 1800, 1100, 800, 1500, 1000]  # P/B-frames of a noisy scene
+    fired = [cue.observe(rng[i % len(rng)], keyframe=i % 50 == 0) for i in range(500)]
+    assert not any(fired)
+    assert not cue.observe(40_000, keyframe=True)  # a keyframe says nothing of motion
+    jump = [cue.observe(8000, keyframe=False) for _ in range(3)]
+    assert any(jump)
