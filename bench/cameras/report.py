@@ -1,0 +1,78 @@
+"""The results kept across runs (bench/out/cameras/results.json) and their table."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from bench.cameras.run import WORK, Result
+from bench.live import header
+
+RESULTS = WORK / "results.json"
+SIZES_ORDER = {"720p": 0, "1080p": 1}
+GOAL_SHARE = 0.5  # issue 15, goal 3: sixteen 1080p empty cameras under half of the cores
+
+
+def load(path: Path = RESULTS) -> dict[str, Result]:
+    """Every result measured so far, by its key (count/size/scene/decoding)."""
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    results = (Result.from_json(d) for d in raw)
+    return {r.key: r for r in results}
+
+
+def save(results: dict[str, Result], path: Path = RESULTS) -> None:
+    """Write them all (the latest run of a key replaces the earlier one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps([r.to_json() for r in results.values()], indent=2) + "\n")
+
+
+def _order(r: Result) -> tuple[int, int, str, int, str]:
+    return (SIZES_ORDER.get(r.size, 9), 0 if r.scene == "empty" else 1, r.decoding, r.count, "")
+
+
+def _share(r: Result) -> str:
+    shares = [c.decoded_share for c in r.cameras if c.decoded_share is not None]
+    return f"{sum(shares) / len(shares):.0%}" if shares else "100%"
+
+
+def table(results: dict[str, Result]) -> str:
+    """The markdown table, 720p then 1080p, empty then visitor, full then limited."""
+    cores = os.cpu_count() or 1
+    lines = [
+        f"| cameras | size | scene | decoding | watcher CPU (of {cores} cores) | RSS (MiB) "
+        "| input fps, slowest camera | analysed fps (mean) | frames decoded "
+        "| skipped a camera-second | real time |",
+        "|--:|:--|:--|:--|--:|--:|--:|--:|--:|--:|:--|",
+    ]
+    for r in sorted(results.values(), key=_order):
+        analysed = sum(c.analysed_fps for c in r.cameras) / max(1, len(r.cameras))
+        goal = " (goal < 50 %)" if (r.count, r.size, r.scene) == (16, "1080p", "empty") else ""
+        lines.append(
+            f"| {r.count} | {r.size} | {r.scene} | {r.decoding} | {r.cpu_share:.1%}{goal} "
+            f"| {r.rss_mb:.0f} | {r.min_input_fps:.1f} | {analysed:.1f} | {_share(r)} "
+            f"| {r.skipped_per_s:.2f} | {'yes' if r.real_time else 'NO'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def report(results: dict[str, Result]) -> str:
+    """The whole markdown report: when, where, how, and the table."""
+    windows = sorted({r.window_s for r in results.values()})
+    dates = sorted({r.started for r in results.values()})
+    span = f"{dates[0]} to {dates[-1]}" if dates else "-"
+    return (
+        "# watcher: cameras per machine (issue 15, goal 3)\n\n"
+        + header()
+        + f"- runs: {span}; windows of {', '.join(f'{w:g}' for w in windows)} s after "
+        "every camera connected and a warm-up\n"
+        "- one loopback RTSP server process serves every camera (its CPU not counted); "
+        "footage: bench/footage/sizes.py (25 fps H.264, a keyframe every 2 s)\n"
+        "- real time: every camera's frames came in at 25/s (status input fps >= 24.5); "
+        "skipped: frames_skipped's growth, decoded frames overwritten in the camera's "
+        "one-frame analysis slot before analysis took them (analysis wants 5 of the 25 "
+        "a second)\n\n" + table(results)
+    )
