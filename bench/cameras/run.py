@@ -22,6 +22,7 @@ from typing import Any
 
 from bench.footage.sizes import video_path
 from bench.live import proc_cpu_s, proc_rss_mb, stop
+from bench.machine import code_fingerprint, machine_info
 from bench.paths import OUT, ROOT
 from tests.rtsp.harness import MultiRtspServer, numbered_mounts
 
@@ -58,6 +59,8 @@ class Result:
     cameras: list[CameraRow] = field(default_factory=list)
     started: str = ""
     note: str = ""
+    code: str = ""  # watcher's commit and a hash of its source as run (commits or not)
+    load: float = 0.0  # the machine's 1-minute load average as the window ended (shared)
 
     @property
     def key(self) -> str:
@@ -208,6 +211,7 @@ def measure(
                     samples.append(doc)
                 time.sleep(min(1.0, t0 + window_s - now))
             t1, cpu1 = time.monotonic(), proc_cpu_s(proc.pid)
+            load = os.getloadavg()[0]
             server1 = proc_cpu_s(server.proc.pid)
             # The counters as the window ends (the status file may be up to 10 s old).
             doc = read_status(folder)
@@ -229,4 +233,6 @@ def measure(
         cameras=_rows(samples, first),
         started=started,
         note="" if keyed else "watcher without the decoding key: every frame decoded",
+        code=f"{machine_info()['watcher_commit']}, source {code_fingerprint()}",
+        load=round(load, 2),
     )
