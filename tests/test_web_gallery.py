@@ -74,13 +74,26 @@ def strangers(engine: Engine, face_engine: FaceEngine, rec: Path, photos: list[s
         assert writer.stop(timeout=WRITER_STOP_S)
 
 
+def watch_listed(engine: Engine) -> None:
+    """An event of zoe, a known person on the watch-list (people.zoe.alert)."""
+    writer = StoreWriter(engine, backoff_s=0.01).start()
+    try:
+        at = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+        writer.open_event("watch0001", "cam", at)
+        seen = SightingData(at=at, offset_s=0.0, box=(10, 110, 110, 10), name="zoe", distance=0.3)
+        writer.add_sightings("watch0001", [seen])
+        writer.close_event("watch0001", at + timedelta(seconds=3))
+    finally:
+        assert writer.stop(timeout=WRITER_STOP_S)
+
+
 @pytest.fixture(scope="module")
 def site(
     tmp_path_factory: pytest.TempPathFactory, face_engine: FaceEngine
 ) -> Iterator[tuple[Path, Page, Engine]]:
     """No password (this machine only: the admin), three strangers, an empty gallery."""
     folder = tmp_path_factory.mktemp("gallery")
-    config = write_config(folder)
+    config = write_config(folder, "people:\n  zoe: {alert: true}\n")
     (folder / "known_faces").mkdir()
     (folder / "rec").mkdir()
     engine = make_engine(f"sqlite:///{folder / 'rec' / 'watcher.db'}")
@@ -88,10 +101,25 @@ def site(
     strangers(
         engine, face_engine, folder / "rec", ["person_a_1.jpg", "person_b_1.jpg", "person_c_1.jpg"]
     )
+    watch_listed(engine)
     page = Page(config).wait_ready()
     yield config, page, engine
     page.stop()
     engine.dispose()
+
+
+def test_the_timeline_names_a_watch_listed_person_and_an_event_links_its_neighbours(
+    site: tuple[Path, Page, Engine],
+) -> None:
+    _, page, _ = site
+    html = request(page.port, "/")[2].decode()
+    assert '<span class="badge watch">zoe (watch-list)</span>' in html
+    assert html.count("(watch-list)") == 1
+    html = request(page.port, "/events/visit0002")[2].decode()
+    assert 'id="newer" href="/events/visit0003"' in html
+    assert 'id="older" href="/events/visit0001"' in html
+    html = request(page.port, "/events/watch0001")[2].decode()
+    assert 'id="older"' not in html and 'id="newer" href="/events/visit0001"' in html
 
 
 def test_gallery_changes_need_the_csrf_token_and_photos_are_served_from_the_gallery_only(
@@ -225,6 +253,15 @@ def test_merge_two_strangers_then_forget_one(
             tab.locator("#unknown-3 .forget-form button").click()
         assert "unknown-3 forgotten" in tab.locator("[role=status]").inner_text()
         assert tab.locator("#unknown-3").count() == 0
+
+        # On an event page, j and k go to the older and the newer event.
+        tab.goto(f"http://127.0.0.1:{page.port}/events/visit0002")
+        with tab.expect_navigation():
+            tab.keyboard.press("j")
+        assert tab.url.endswith("/events/visit0001")
+        with tab.expect_navigation():
+            tab.keyboard.press("k")
+        assert tab.url.endswith("/events/visit0002")
     finally:
         context.close()
     (merged,) = list_unknown(engine)

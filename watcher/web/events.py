@@ -16,6 +16,7 @@ from watcher.store import get_event
 from watcher.store.db import set_reviewed
 from watcher.usecases.events import EventNotDeleted, delete_event
 from watcher.web.files import clip_codec, file_response, resolve_under
+from watcher.web.queries import neighbours
 from watcher.web.site import EVENT_ID, Unavailable, WebApp
 
 log = logging.getLogger("watcher.web")
@@ -45,9 +46,14 @@ def routes(web: WebApp) -> list[BaseRoute]:
         try:
             engine = web.db.engine()
             event = None if engine is None else get_event(engine, event_id)
+            around = (
+                None
+                if engine is None or event is None
+                else neighbours(engine, event.started_at, event.id)
+            )
         except Unavailable as exc:
             return web.error(request, 503, str(exc))
-        if event is None:
+        if event is None or around is None:
             return web.error(request, 404, NO_EVENT)
         camera = web.cfg.cameras.get(event.camera)
         clip = resolve_under(recordings, event.clip_path)
@@ -56,6 +62,7 @@ def routes(web: WebApp) -> list[BaseRoute]:
             "event.html",
             {
                 "event": event,
+                "around": around,
                 "camera_source": mask_url(camera.source) if camera else "",
                 "has_clip": clip is not None,
                 "codec": clip_codec(clip) if clip is not None else None,

@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from watcher.config.models import CAMERA_NAME_PATTERN
 from watcher.store import EventRecord, list_events
 from watcher.store.db import identities_of
+from watcher.web.queries import watched_in
 from watcher.web.site import EVENT_ID, LABEL, Unavailable, WebApp
 
 CAMERA: Final = re.compile(CAMERA_NAME_PATTERN)
@@ -131,7 +132,9 @@ def routes(web: WebApp) -> list[BaseRoute]:
                     identity=identity,
                 )
             )
-            seen = {} if engine is None else identities_of(engine, [e.id for e in events])
+            ids = [e.id for e in events]
+            seen = {} if engine is None else identities_of(engine, ids)
+            watched = {} if engine is None else watched_in(engine, ids, web.cfg.alert_names())
         except Unavailable as exc:
             return web.error(request, 503, str(exc))
         more = len(events) > size
@@ -162,6 +165,7 @@ def routes(web: WebApp) -> list[BaseRoute]:
                 "reviewed": shown,
                 "identity": identity or "",
                 "seen": seen,
+                "watched": watched,
                 "next_url": next_url,
                 "first_url": ("/?" + urlencode(query)) if before else None,
                 "no_database": engine is None,

@@ -31,7 +31,12 @@ document.addEventListener("DOMContentLoaded", () => {
   const video = document.getElementById("clip");
   document.addEventListener("keydown", (e) => {
     if (e.target.closest("input, select, textarea, button") || e.ctrlKey || e.metaKey || e.altKey) return;
-    if (e.key === "j") focus(current + 1);
+    // On an event page j / k go to the older / newer event; on the timeline they move.
+    const older = document.getElementById("older");
+    const newer = document.getElementById("newer");
+    if (e.key === "j" && !rows.length && older) older.click();
+    else if (e.key === "k" && !rows.length && newer) newer.click();
+    else if (e.key === "j") focus(current + 1);
     else if (e.key === "k") focus(current - 1);
     else if (e.key === "Delete" && deleting) deleting.requestSubmit();
     else if (e.key === "r" && document.getElementById("review")) document.getElementById("review").requestSubmit();
