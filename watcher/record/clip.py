@@ -2,6 +2,9 @@
 
 Fragmented MP4 with packets flushed as written: a crash or power cut leaves a
 file that plays up to its last complete fragment (one per keyframe).
+
+H.265 clips carry the sample entry `hvc1` (parameter sets in the hvcC box), the
+one Safari and Apple's players accept; FFmpeg's default `hev1` they refuse.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import logging
 import os
 from fractions import Fraction
 from pathlib import Path
+from typing import Final
 
 import av
 
@@ -18,6 +22,12 @@ from watcher.constants import MP4_OPTIONS
 from watcher.source.base import Packet, StreamInfo
 
 log = logging.getLogger(__name__)
+
+# The MP4 sample entry per codec where FFmpeg's default is not the one every player takes.
+MP4_TAGS: Final = {"hevc": "hvc1"}
+# NAL unit types of the parameter sets (H.264: SPS, PPS; H.265: VPS, SPS, PPS).
+_PARAMETER_SETS: Final = {"h264": frozenset({7, 8}), "hevc": frozenset({32, 33, 34})}
+_START_CODE: Final = b"\x00\x00\x01"
 
 
 class ClipError(OSError):
@@ -48,6 +58,14 @@ class ClipWriter:
             with contextlib.suppress(OSError, av.FFmpegError):
                 self._out.close()
             raise ClipError(f"{path}: cannot set up the clip: {_reason(exc)}") from None
+        self._codec = info.codec
+        tag = MP4_TAGS.get(info.codec)
+        # A copied stream (a camera's H.265) has a codec context; our own encoder's
+        # H.264 stream has none and needs no other tag. The header is written with the
+        # first packet, so the tag set here is the one muxed, and FFmpeg then marks the
+        # hvcC's parameter-set arrays complete.
+        if tag is not None and self._stream.codec_context is not None:
+            self._stream.codec_context.codec_tag = tag
         self._offset: int | None = None  # first packet's dts, in its time base
         self._time_base = Fraction(1, 90000)  # replaced by the first packet's
         self._good_size = 0  # bytes of the file known to end on a complete fragment
@@ -65,6 +83,8 @@ class ClipWriter:
             if not packet.keyframe:
                 return  # cannot start mid-GOP; wait for a keyframe
             self._time_base = src.time_base or Fraction(1, 90000)
+            if self.packets == 0:  # the header (and its hvcC / avcC) is not written yet
+                self._parameter_sets_from(bytes(src))
             base = src.dts if src.dts is not None else src.pts
             self._offset = base or 0
             self.first_t = packet.t
@@ -107,6 +127,22 @@ class ClipWriter:
         self.packets += 1
         self.last_t = packet.t if self.last_t is None else max(self.last_t, packet.t)
 
+    def _parameter_sets_from(self, keyframe: bytes) -> None:
+        """Give the stream the keyframe's parameter sets when the source gave none.
+
+        A camera whose SDP names no parameter sets sends them in-band only; a
+        fragmented MP4 writes its header (hvcC / avcC) before the first packet, and
+        without them there no player opens the file.
+        """
+        context = self._stream.codec_context
+        if context is None:
+            return  # our own encoder's stream: the muxer takes its in-band SPS/PPS
+        if context.extradata_size or not keyframe.startswith((_START_CODE, b"\x00" + _START_CODE)):
+            return  # already known, or length-prefixed packets (an MP4 file's: it had them)
+        sets = parameter_sets(keyframe, self._codec)
+        if sets:
+            context.extradata = sets
+
     @property
     def duration_s(self) -> float:
         """Seconds of media written so far."""
@@ -140,6 +176,22 @@ class ClipWriter:
             self._out.close()
         except (OSError, av.FFmpegError) as exc:
             log.error("%s: closing clip failed: %s", self.path, _reason(exc))
+
+
+def parameter_sets(annexb: bytes, codec: str) -> bytes:
+    """The parameter-set NAL units of an Annex B access unit, each after a start code."""
+    types = _PARAMETER_SETS.get(codec)
+    if types is None:
+        return b""
+    found: list[bytes] = []
+    for unit in annexb.split(_START_CODE)[1:]:
+        unit = unit.rstrip(b"\x00")  # a 4-byte start code's leading zero, or trailing zeros
+        if not unit:
+            continue
+        kind = unit[0] & 0x1F if codec == "h264" else (unit[0] >> 1) & 0x3F
+        if kind in types and unit not in found:  # a camera may repeat them in one frame
+            found.append(unit)
+    return b"".join(b"\x00\x00\x00\x01" + unit for unit in found)
 
 
 def _reason(exc: BaseException) -> str:
