@@ -25,7 +25,9 @@ from watcher.store import (
     to_blob,
 )
 from watcher.usecases import add_photos, name_identity
+from watcher.usecases.naming import DEFAULT_MAX_PHOTOS
 from watcher.usecases.strangers import (
+    NAMING_PHOTOS,
     IdentityError,
     forget_identity,
     merge_identities,
@@ -168,3 +170,7 @@ def test_undo_of_a_naming_that_was_her_only_photos_removes_the_person(
     assert len(again.photos) == 1
     with pytest.raises(GalleryError, match="already named"):
         name_identity(visits.engine, "unknown-1", "bob", gallery, face_engine=visits.face_engine)
+
+
+def test_the_preview_counts_the_photos_naming_adds() -> None:
+    assert NAMING_PHOTOS == DEFAULT_MAX_PHOTOS

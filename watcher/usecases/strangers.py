@@ -12,6 +12,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from sqlalchemy import CursorResult, Engine, delete, select, update
 from sqlalchemy.orm import Session
@@ -22,6 +23,10 @@ from watcher.store.grouping import from_blob, lock_identities, refresh_identitie
 from watcher.store.models import EventIdentity, Sighting, UnknownIdentity
 
 log = logging.getLogger("watcher.store")
+
+# How many crops naming adds by default: naming.DEFAULT_MAX_PHOTOS, repeated (and tested
+# equal) because importing naming brings the gallery's OpenCV into a caller that only lists.
+NAMING_PHOTOS: Final = 3
 
 
 class IdentityError(ValueError):

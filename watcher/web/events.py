@@ -14,7 +14,6 @@ from starlette.routing import BaseRoute, Route
 from watcher.config import mask_url
 from watcher.store import get_event
 from watcher.store.db import set_reviewed
-from watcher.usecases.events import EventNotDeleted, delete_event
 from watcher.web.files import clip_codec, file_response, resolve_under
 from watcher.web.queries import neighbours
 from watcher.web.site import EVENT_ID, Unavailable, WebApp
@@ -98,6 +97,9 @@ def routes(web: WebApp) -> list[BaseRoute]:
         _form, event_id, refused = await event_change(request)
         if refused is not None:
             return refused
+        # Imported here: deleting reaches housekeeping, which brings PyAV; looking does not.
+        from watcher.usecases.events import EventNotDeleted, delete_event
+
         try:
             engine = web.db.engine()
             if engine is None:

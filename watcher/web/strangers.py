@@ -15,8 +15,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from watcher.store import list_unknown
-from watcher.usecases.naming import DEFAULT_MAX_PHOTOS
 from watcher.usecases.strangers import (
+    NAMING_PHOTOS,
     IdentityError,
     forget_identity,
     merge_identities,
@@ -29,9 +29,9 @@ from watcher.web.site import LABEL, MAX_NAME, Unavailable, WebApp
 log = logging.getLogger("watcher.web")
 
 CROPS_SHOWN: Final = 4  # best crops of a stranger on the strangers page
-# The preview shows the crops naming tries first: it adds the first DEFAULT_MAX_PHOTOS
+# The preview shows the crops naming tries first: it adds the first NAMING_PHOTOS
 # that show one usable face, so a few more than that are shown in case some are refused.
-CROPS_PREVIEWED: Final = 2 * DEFAULT_MAX_PHOTOS
+CROPS_PREVIEWED: Final = 2 * NAMING_PHOTOS
 NO_STRANGER: Final = "No such stranger."
 NAME_NEEDED: Final = "Give a name (at most 63 characters)."
 PAGE: Final = "/strangers"
@@ -103,7 +103,7 @@ def routes(web: WebApp) -> list[BaseRoute]:
                 "label": label,
                 "name": name,
                 "crops": range(len(crops)),
-                "most": DEFAULT_MAX_PHOTOS,
+                "most": NAMING_PHOTOS,
             },
         )
 
