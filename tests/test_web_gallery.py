@@ -34,6 +34,7 @@ from watcher.core import FaceEngine, box_height
 from watcher.faces.gallery import read_rgb
 from watcher.record.snapshot import crop, write_jpeg
 from watcher.store import SightingData, StoreWriter, init_db, list_unknown, make_engine, to_blob
+from watcher.web.upload import MAX_UPLOAD_BYTES
 
 PEOPLE = MEDIA / "people"
 CLI_MS = 240_000  # a `watcher faces` command the page runs (it loads dlib)
@@ -156,6 +157,10 @@ def test_gallery_changes_need_the_csrf_token_and_photos_are_served_from_the_gall
     multipart = {**form, "Content-Type": f"multipart/form-data; boundary={boundary}"}
     assert request(page.port, "/gallery/add", method="POST", headers=multipart, body=data)[0] == 403
     assert not (known / "zoe").exists()
+    # One that says it is larger than an upload may be is refused before it is read.
+    huge = {**multipart, "Content-Length": str(MAX_UPLOAD_BYTES + 1)}
+    status, _, answer = request(page.port, "/gallery/add", method="POST", headers=huge, body=data)
+    assert status == 413 and b"too large" in answer
 
 
 @pytest.mark.browser
