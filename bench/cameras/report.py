@@ -45,8 +45,8 @@ def table(results: dict[str, Result]) -> str:
     lines = [
         f"| cameras | size | scene | decoding | watcher CPU (of {cores} cores) | RSS (MiB) "
         "| input fps, slowest camera | analysed fps (mean) | frames decoded "
-        "| skipped a camera-second | real time |",
-        "|--:|:--|:--|:--|--:|--:|--:|--:|--:|--:|:--|",
+        "| skipped a camera-second | real time | load |",
+        "|--:|:--|:--|:--|--:|--:|--:|--:|--:|--:|:--|--:|",
     ]
     for r in sorted(results.values(), key=_order):
         analysed = sum(c.analysed_fps for c in r.cameras) / max(1, len(r.cameras))
@@ -54,7 +54,7 @@ def table(results: dict[str, Result]) -> str:
         lines.append(
             f"| {r.count} | {r.size} | {r.scene} | {r.decoding} | {r.cpu_share:.1%}{goal} "
             f"| {r.rss_mb:.0f} | {r.min_input_fps:.1f} | {analysed:.1f} | {_share(r)} "
-            f"| {r.skipped_per_s:.2f} | {'yes' if r.real_time else 'NO'} |"
+            f"| {r.skipped_per_s:.2f} | {'yes' if r.real_time else 'NO'} | {r.load:.1f} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -74,5 +74,6 @@ def report(results: dict[str, Result]) -> str:
         "- real time: every camera's frames came in at 25/s (status input fps >= 24.5); "
         "skipped: frames_skipped's growth, decoded frames overwritten in the camera's "
         "one-frame analysis slot before analysis took them (analysis wants 5 of the 25 "
-        "a second)\n\n" + table(results)
+        "a second); load: the machine's 1-minute load average as the window ended "
+        "(the machine is shared)\n\n" + table(results)
     )
