@@ -166,7 +166,7 @@ def _check(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@_gallery_errors
+@guard  # it reads the database only: no gallery (and none of its OpenCV) to load
 def _unknown(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """Unknown visitors, grouped across events."""
     from watcher.store import list_unknown
