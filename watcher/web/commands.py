@@ -18,26 +18,43 @@ from watcher.config import WatcherConfig
 COMMAND_TIMEOUT_S: Final = 300.0
 LINES_SHOWN: Final = 20
 CLI_PREFIX: Final = "watcher: "
+NO_CONFIG: Final = "this page was not started from a config file"
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a command did: whether it succeeded, and its output lines."""
+    """What a command did: whether it succeeded, its output lines, its standard output."""
 
     ok: bool
     lines: list[str]
     stdout: str = ""
 
 
-def run_faces(cfg: WatcherConfig, command: str, *args: str) -> Outcome:
-    """Run `watcher faces COMMAND -c CONFIG -- ARGS...` on this page's config."""
+def _lines(text: str) -> list[str]:
+    """The last non-empty lines of a command's output, without the `watcher: ` prefix."""
+    lines = [line.removeprefix(CLI_PREFIX) for line in text.splitlines()]
+    return [line for line in lines if line.strip()][-LINES_SHOWN:]
+
+
+def run_faces(
+    cfg: WatcherConfig, command: str, *args: str, options: tuple[str, ...] = ()
+) -> Outcome:
+    """Run `watcher faces COMMAND -c CONFIG [OPTIONS] -- ARGS...` on this page's config."""
     if cfg.config_path is None:
-        return Outcome(False, ["this page was not started from a config file"])
-    config = ["-c", str(cfg.config_path)]
+        return Outcome(False, [NO_CONFIG])
+    config = ["-c", str(cfg.config_path), *options]
     try:
         done = subprocess.run(
             # After `--` a name is never taken for an option; the command validates it.
-            [sys.executable, "-m", "watcher", "faces", command, *config, "--", *args],
+            [
+                sys.executable,
+                "-m",
+                "watcher",
+                "faces",
+                command,
+                *config,
+                *(("--", *args) if args else ()),
+            ],
             capture_output=True,
             text=True,
             timeout=COMMAND_TIMEOUT_S,
@@ -46,9 +63,7 @@ def run_faces(cfg: WatcherConfig, command: str, *args: str) -> Outcome:
         )
     except subprocess.TimeoutExpired:
         return Outcome(False, [f"{command} took longer than {COMMAND_TIMEOUT_S:.0f} s: stopped"])
-    lines = [line.removeprefix(CLI_PREFIX) for line in (done.stdout + done.stderr).splitlines()]
-    shown = [line for line in lines if line.strip()][-LINES_SHOWN:]
-    return Outcome(done.returncode == 0, shown, done.stdout)
+    return Outcome(done.returncode == 0, _lines(done.stdout + done.stderr), done.stdout)
 
 
 def name_by_command(cfg: WatcherConfig, label: str, name: str) -> tuple[bool, list[str]]:
@@ -59,25 +74,11 @@ def name_by_command(cfg: WatcherConfig, label: str, name: str) -> tuple[bool, li
 
 def check_by_command(cfg: WatcherConfig) -> tuple[dict[str, Any] | None, list[str]]:
     """`watcher faces check --json`: the gallery quality report, or None and why."""
-    if cfg.config_path is None:
-        return None, ["this page was not started from a config file"]
+    outcome = run_faces(cfg, "check", options=("--json",))
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "watcher", "faces", "check", "--json"]
-            + ["-c", str(cfg.config_path)],
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_TIMEOUT_S,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return None, [f"the check took longer than {COMMAND_TIMEOUT_S:.0f} s: stopped"]
-    try:
-        report = json.loads(done.stdout) if done.returncode == 0 else None
+        report = json.loads(outcome.stdout) if outcome.ok else None
     except ValueError:
         report = None
     if not isinstance(report, dict):
-        lines = [line.removeprefix(CLI_PREFIX) for line in done.stderr.splitlines()]
-        return None, [line for line in lines if line.strip()][-LINES_SHOWN:]
+        return None, outcome.lines
     return report, []

@@ -134,9 +134,6 @@ def routes(web: WebApp) -> list[BaseRoute]:
             refused = web.error(request, 404, NO_STRANGER)
         return form, label, refused
 
-    def engine_or_none() -> Engine | None:
-        return web.db.engine()
-
     async def merge(request: Request) -> Response:
         """Two identities that are one person: `other` joins this one."""
         form, label, refused = await identity_change(request)
@@ -146,7 +143,7 @@ def routes(web: WebApp) -> list[BaseRoute]:
         if not LABEL.match(other):
             return web.error(request, 400, "Choose the stranger to merge with.")
         try:
-            engine = engine_or_none()
+            engine = web.db.engine()
             if engine is None:
                 return web.error(request, 404, NO_STRANGER)
             merged = await run_in_threadpool(merge_identities, engine, label, other)
@@ -163,7 +160,7 @@ def routes(web: WebApp) -> list[BaseRoute]:
         if refused is not None:
             return refused
         try:
-            engine = engine_or_none()
+            engine = web.db.engine()
             if engine is None:
                 return web.error(request, 404, NO_STRANGER)
             await run_in_threadpool(forget_identity, engine, label)
@@ -184,7 +181,7 @@ def routes(web: WebApp) -> list[BaseRoute]:
         from watcher.usecases.strangers import undo_naming
 
         try:
-            engine = engine_or_none()
+            engine = web.db.engine()
             if engine is None:
                 return web.error(request, 404, NO_STRANGER)
             undone = await run_in_threadpool(undo_naming, engine, label, cfg.known_faces_dir)
