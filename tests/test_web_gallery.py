@@ -130,9 +130,16 @@ def test_gallery_changes_need_the_csrf_token_and_photos_are_served_from_the_gall
     known = config.parent / "known_faces"
     (known / "zoe").mkdir(exist_ok=True)
     shutil.copyfile(PEOPLE / "person_d_1.jpg", known / "zoe" / "one.jpg")
+    (known / "José").mkdir(exist_ok=True)
+    shutil.copyfile(PEOPLE / "person_g_1.jpg", known / "José" / "at home #2.jpg")
     status, headers, body = request(page.port, "/gallery")
     assert status == 200 and b'src="/gallery/zoe/photo/one.jpg"' in body
     assert request(page.port, "/gallery/zoe/photo/one.jpg")[0] == 200
+    # A name and a file name that a URL must escape are escaped, and served.
+    escaped = "/gallery/Jos%C3%A9/photo/at%20home%20%232.jpg"
+    assert f'src="{escaped}"'.encode() in body
+    assert request(page.port, escaped)[0] == 200
+    shutil.rmtree(known / "José")  # the later tests start from a gallery of zoe alone
     for bad in ("/gallery/zoe/photo/..%2F..%2Fwatcher.yaml", "/gallery/..%2Frec/photo/watcher.db"):
         assert request(page.port, bad)[0] == 404
     form = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie_of(headers)}
