@@ -96,3 +96,14 @@ def scaled(costs: OpCosts, decode: float, faces: float, rest: float) -> OpCosts:
         embed_s=costs.embed_s * faces,
         rest_s_per_packet=costs.rest_s_per_packet * rest,
     )
+
+
+def difference(once: Counts, more: Counts) -> Counts:
+    """Counts of a longer run minus a shorter one: what the extra loops alone cost."""
+    return Counts(
+        packets=more.packets - once.packets,
+        keyframes=more.keyframes - once.keyframes,
+        decoded=more.decoded - once.decoded,
+        searched_px=more.searched_px - once.searched_px,
+        embeddings=more.embeddings - once.embeddings,
+    )
