@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.pi.estimate import Counts, OpCosts, cameras, per_second, scaled, terms
+from bench.pi.estimate import Counts, OpCosts, cameras, difference, per_second, scaled, terms
 
 COSTS = OpCosts(
     keyframe_s=0.040, pframe_s=0.010, hog_s_per_px=2e-7, embed_s=0.3, rest_s_per_packet=1e-4
@@ -44,3 +44,12 @@ def test_per_second_and_ratios() -> None:
         per_second(c, 0)
     with pytest.raises(ValueError):
         cameras(0, 3.5)
+
+
+def test_difference_is_the_extra_loops() -> None:
+    # A 40 s scene played 3 times minus once: 80 s of steady state.
+    once = Counts(packets=1000, keyframes=20, decoded=150, searched_px=5e6, embeddings=2)
+    thrice = Counts(packets=3000, keyframes=60, decoded=250, searched_px=7e6, embeddings=2)
+    extra = difference(once, thrice)
+    assert extra == Counts(2000, 40, 100, 2e6, 0)
+    assert per_second(extra, 80.0) == Counts(25, 0.5, 1.25, 25000, 0)
