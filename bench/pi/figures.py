@@ -117,6 +117,30 @@ FIGURES: tuple[Figure, ...] = (
         "2024-01-11 ; 2026-01-16",
     ),
     Figure(
+        "embed_and_rest_as_hog",
+        1.0,
+        "x the HOG ratio",
+        "the embedding (dlib's ResNet: 5 landmarks, a 150x150 chip, the forward pass) and "
+        "watcher's own Python per packet are as much slower on the Pi, relative to this "
+        "machine, as the HOG search is (Pi face_locations / x86 face_locations)",
+        "assumption: no published Pi time of dlib's face descriptor or of this code was "
+        "found; the same library on the same cores is the nearest figure",
+        "",
+        "assumption",
+    ),
+    Figure(
+        "pi4_decode_as_published",
+        1.0,
+        "x",
+        "the Pi 4 decodes this scene's average frame at the published rate (a TV-like clip "
+        "of unknown bitrate); keyframes and other frames split as measured here. A camera's "
+        "near-static picture is cheaper (the 6 ms cross-check): this errs towards fewer "
+        "cameras. The other bound scales x86 decoding by the HOG ratio instead",
+        "assumption: the test clip of the published rate is not named",
+        "",
+        "assumption",
+    ),
+    Figure(
         "usable_cores",
         3.5,
         "cores",
