@@ -102,6 +102,13 @@ class CameraConfig(CameraInput):
         description="`demo`, an rtsp://, rtsps://, http:// or https:// URL, a USB camera "
         "such as /dev/video0, or a video file path (relative to base_dir).",
     )
+    detect_source: str | None = Field(
+        default=None,
+        description="A low-resolution stream of the same camera to analyse (an NVR's "
+        "sub-stream, e.g. 640x360): faces are searched in it, while `source` (H.264 or "
+        "H.265) is recorded and gives the full-resolution crop each face is judged on. "
+        "An rtsp://, http:// URL or a video file path.",
+    )
     enabled: bool = Field(default=True, description="Whether the daemon watches this camera.")
     faces: FacesConfig = Field(
         default_factory=FacesConfig,
@@ -121,6 +128,19 @@ class CameraConfig(CameraInput):
     def _name_not_written(cls, value: Any) -> Any:
         """Refuse a `name` the config file wrote: the name is the key under `cameras`."""
         return _refuse(value)
+
+    @field_validator("detect_source")
+    @classmethod
+    def _check_detect_source(cls, value: str | None) -> str | None:
+        """Accept what `source` accepts, but `demo` or a USB camera (no sub-stream there)."""
+        if value is None:
+            return None
+        value = cls._check_source(value)
+        if value == DEMO_SOURCE or value.startswith("/dev/"):
+            raise PydanticCustomError(
+                "detect_source", "must be a URL or a video file: the camera's sub-stream"
+            )
+        return value
 
     @field_validator("source")
     @classmethod
@@ -336,6 +356,9 @@ class WatcherConfig(BaseModel):
             source = camera.source
             if source != DEMO_SOURCE and not is_url(source) and not Path(source).is_absolute():
                 camera.source = str(_absolute(Path(source), self.base_dir))
+            detect = camera.detect_source
+            if detect is not None and not is_url(detect) and not Path(detect).is_absolute():
+                camera.detect_source = str(_absolute(Path(detect), self.base_dir))
         return self
 
     def _resolve_notify_paths(self) -> None:

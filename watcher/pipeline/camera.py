@@ -28,6 +28,7 @@ from watcher.motion.planner import SLOW_LANE_S, ScanPlanner, body_area
 from watcher.pipeline.clock import MediaClock
 from watcher.pipeline.eventing import EventKeeper
 from watcher.pipeline.events import ActiveEvent, FinishedEvent
+from watcher.pipeline.main_picture import MainPictures
 from watcher.record.recorder import EventRecorder
 from watcher.record.snapshot import crop
 from watcher.source.base import Frame, Packet, StreamInfo
@@ -65,6 +66,14 @@ class CameraStats:
     gated: int = 0  # of those, frames where nothing moved: no face search at all
     embeddings: int = 0  # faces embedded
     searched_pixels: int = 0  # pixels of the regions handed to the face detector
+
+
+def _scaled(box: Box, scale: float) -> Box:
+    """A box in another picture's pixels (the main stream's, for a detect_source's box)."""
+    if scale == 1.0:
+        return box
+    top, right, bottom, left = box
+    return Box(round(top * scale), round(right * scale), round(bottom * scale), round(left * scale))
 
 
 class CameraPipeline:
@@ -131,6 +140,9 @@ class CameraPipeline:
         # Shared with the camera's source: what it decodes (None: every frame).
         self.limiter = DecodeLimiter() if camera.decoding == "limited" else None
         self._stirring = False  # the latest analysed frame showed new motion
+        # With a detect_source, faces are found in its frames and embedded from the
+        # main stream's picture at the same moment.
+        self.main_pictures = MainPictures(self.preroll) if camera.detect_source else None
 
     @property
     def event(self) -> ActiveEvent | None:
@@ -154,6 +166,8 @@ class CameraPipeline:
             self.info = info
             self.preroll.clear()
             self.clock = clock or MediaClock()
+            if self.main_pictures is not None:
+                self.main_pictures.start(info)
             self._generation += 1
             # Tracks and the motion background are the analysis thread's: it
             # resets them itself before its next frame, never under its feet.
@@ -201,14 +215,16 @@ class CameraPipeline:
         todo = [i for i, tr in enumerate(tracks) if self.decider.needs_embedding(tr, t)]
         fresh: list[Observation | None] = [None] * len(tracks)
         picture: RGBImage | None = None
+        scale = 1.0  # from this frame's pixels to those of `picture`
         if todo:
-            picture = rgb(frame.image)
-            vectors, points = self.engine.embed_faces(picture, [boxes[i] for i in todo])
+            picture, look_grey, scale = self._embedding_picture(frame, grey)
+            faces_at = [_scaled(boxes[i], scale) for i in todo]
+            vectors, points = self.engine.embed_faces(picture, faces_at)
             self.stats.embeddings += len(todo)
-            for i, vector, marks in zip(todo, vectors, points, strict=True):
-                look = measure(grey, boxes[i], marks)
+            for i, box, vector, marks in zip(todo, faces_at, vectors, points, strict=True):
+                look = measure(look_grey, box, marks)
                 # The crop is kept by the decider only if the face is not known.
-                fresh[i] = Observation(vector, look, crop(picture, boxes[i]))
+                fresh[i] = Observation(vector, look, crop(picture, box))
         decision = self.decider.judge(t, tracks, fresh, self.rule())
         if self.limiter is not None and (
             self._stirring or self.decider.tracks or self.events.event is not None
@@ -243,10 +259,25 @@ class CameraPipeline:
             if decision.stranger_in_view:
                 event.deadline_t = max(event.deadline_t, t + self.camera.record.post_capture_s)
                 if not event.snapshot_taken:
-                    boxes = [tr.box for tr in tracks if tr.confirmed]
-                    shown = picture if picture is not None else rgb(frame.image)
+                    if picture is None:
+                        picture, _, scale = self._embedding_picture(frame, grey)
+                    boxes = [_scaled(tr.box, scale) for tr in tracks if tr.confirmed]
+                    shown = picture
                     self.events.snapshot(shown, boxes)
             self.events.add_sightings(decision.sightings)
+
+    def _embedding_picture(
+        self, frame: Frame, grey: GreyImage
+    ) -> tuple[RGBImage, GreyImage, float]:
+        """The picture faces are embedded from: the main stream's at this moment when the
+        camera has a detect_source (its grey, and the scale from the frame's pixels), else
+        the frame itself."""
+        if self.main_pictures is not None:
+            main = self.main_pictures.at(frame.t)
+            if main is not None and main.width > 0 and frame.image.width > 0:
+                return rgb(main), luma(main), main.width / frame.image.width
+            self.log.debug("no main-stream picture at %.2f s: the sub-stream's is used", frame.t)
+        return rgb(frame.image), grey, 1.0
 
     def _tell_presence(self, tracks: list[Track], t: float) -> None:
         """A known person decided on good looks, at most once per PRESENCE_EVERY_S."""

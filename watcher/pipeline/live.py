@@ -18,6 +18,7 @@ from traceback import format_exception
 from watcher.config import mask_url
 from watcher.log import FaultLog
 from watcher.pipeline.camera import CameraPipeline
+from watcher.pipeline.detect import DetectReader, Epoch
 from watcher.pipeline.schedule import AnalysisSchedule
 from watcher.source.base import Frame, Source, SourceError, StreamInfo
 
@@ -54,7 +55,10 @@ class CameraRunner:
         *,
         finite: bool = False,
         beat: Beat | None = None,
+        detect: Source | None = None,
     ) -> None:
+        """`detect`: the camera's sub-stream, analysed in place of `source`'s frames
+        (`source` is then read for its packets only)."""
         self.pipeline = pipeline
         self.source = source
         self.finite = finite  # a file without loop: its end is the camera's end
@@ -75,12 +79,20 @@ class CameraRunner:
             threading.Thread(target=self._capture, name=self.capture_name, daemon=True),
             threading.Thread(target=self._analyse, name=self.analyse_name, daemon=True),
         ]
+        self._main_epoch = Epoch()
+        self.detect = (
+            None
+            if detect is None
+            else DetectReader(self.name, detect, self._main_epoch, self._offer, self._beat)
+        )
 
     def start(self) -> None:
         """Start the capture and analysis threads, and the recorder's."""
         self.pipeline.recorder.start()
         for thread in self._threads:
             thread.start()
+        if self.detect is not None:
+            self.detect.start()
 
     def request_stop(self) -> None:
         """Ask both threads to finish (returns at once; `stop` waits for them)."""
@@ -91,6 +103,8 @@ class CameraRunner:
     def stop(self) -> None:
         """Stop both threads; the open event, if any, ends with its last frame."""
         self.request_stop()
+        if self.detect is not None:
+            self.detect.stop(_JOIN_TIMEOUT_S)
         for thread in self._threads:
             thread.join(_JOIN_TIMEOUT_S)
         self.pipeline.end_stream()
@@ -197,6 +211,7 @@ class CameraRunner:
         else:
             self.log.info("%s", text)
         self.counters.connected_since, self.counters.disconnected_since = time.time(), None
+        self._main_epoch.reset()
         self.pipeline.start_stream(info)
 
     def _backoff(self) -> None:
@@ -220,15 +235,26 @@ class CameraRunner:
                 return False
             if chunk.packets:
                 self.pipeline.clock.arrived(chunk.packets[-1].arrival_t)
+                if self.detect is not None:
+                    now = time.monotonic()
+                    for packet in chunk.packets:
+                        self._main_epoch.arrived(packet.arrival_t, now)
             self.pipeline.on_packets(chunk.packets)
             self.counters.frames_in += len(chunk.packets)  # one per frame, decoded or not
             if chunk.frames:
-                with self._slot_ready:
-                    dropped = len(chunk.frames) - 1 + (self._slot is not None)
-                    self.counters.frames_skipped += dropped
-                    self._slot = chunk.frames[-1]
-                    self._slot_ready.notify()
+                # A catch-up (source/limiter.py) gives the frames since a keyframe at
+                # once: only the newest is for analysis, the others are history, not
+                # frames analysis had no time for.
+                dropped = sum(1 for f in chunk.frames[:-1] if not f.caught_up)
+                self._offer(chunk.frames[-1], dropped)
         return True
+
+    def _offer(self, frame: Frame, dropped: int = 0) -> None:
+        """Hand the newest frame to analysis; one it had not taken yet is dropped, counted."""
+        with self._slot_ready:
+            self.counters.frames_skipped += dropped + (self._slot is not None)
+            self._slot = frame
+            self._slot_ready.notify()
 
     # -- analysis ------------------------------------------------------------
     def _analyse(self) -> None:

@@ -40,7 +40,7 @@ from watcher.service import (
     Liveness,
     Notifier,
 )
-from watcher.source import open_source
+from watcher.source import open_detect_source, open_source
 from watcher.source.factory import is_finite
 from watcher.store import StoreWriter
 
@@ -208,16 +208,22 @@ class Daemon:
             seen=self._person_seen if self.notify is not None else None,
             may_record=lambda: self.cfg.notify.record_when_disarmed or self.gate.armed(camera.name),
         )
+        detect = (
+            None if camera.detect_source is None else open_detect_source(camera, pipeline.limiter)
+        )
         runner = CameraRunner(
             pipeline,
             open_source(camera, pipeline.limiter),
             finite=is_finite(camera),
             beat=self.liveness.beat,
+            detect=detect,
         )
         # The capture thread is silent while FFmpeg waits on the camera: allow for it.
         silence = max(CAPTURE_MAX_SILENCE_S, camera.open_timeout_s + camera.read_timeout_s + 60)
         self.liveness.register(runner.capture_name, silence)
         self.liveness.register(runner.analyse_name, ANALYSE_MAX_SILENCE_S)
+        if runner.detect is not None:
+            self.liveness.register(runner.detect.thread_name, silence)
         recorder = pipeline.recorder
         recorder.beat = self.liveness.beat
         self.liveness.register(recorder.thread_name, recorder.max_silence_s)
@@ -233,6 +239,8 @@ class Daemon:
         runner.stop()
         self.liveness.unregister(runner.capture_name)
         self.liveness.unregister(runner.analyse_name)
+        if runner.detect is not None:
+            self.liveness.unregister(runner.detect.thread_name)
         self.liveness.unregister(runner.pipeline.recorder.thread_name)
 
     def reload(self) -> None:

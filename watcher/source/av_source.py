@@ -49,11 +49,14 @@ class AVSource(Source):
         skip_nonref: bool = False,
         decode_threads: int = 1,
         limiter: DecodeLimiter | None = None,
+        packets_only: bool = False,
     ) -> None:
         """`limiter`: decode only keyframes while it allows (H.264/H.265 inputs; see
-        source/limiter.py); None decodes every frame."""
+        source/limiter.py); None decodes every frame. `packets_only`: decode nothing
+        (a main stream recorded while a sub-stream is analysed; H.264/H.265 only)."""
         self.url = url
         self.limiter = limiter
+        self.packets_only = packets_only
         self._gop: list[av.Packet] | None = None  # the current GOP's packets, for a catch-up
         self._synced = False  # the decoder holds this GOP's references (every-frame mode)
         self._last_pts: int | None = None  # the latest picture given out, in stream units
@@ -129,6 +132,11 @@ class AVSource(Source):
         if self.limiter is not None:
             self.limiter.reset()
         codec = stream.codec_context.name
+        if self.packets_only and codec not in REMUX_CODECS:
+            raise SourceError(
+                f"{self.description} sends {codec}: a camera with a detect_source must "
+                "record an H.264 or H.265 main stream"
+            )
         if codec in REMUX_CODECS:
             return StreamInfo(codec, stream.width, stream.height, fps, template=stream)
         try:
@@ -187,22 +195,27 @@ class AVSource(Source):
             t = self._seconds(packet.pts if packet.pts is not None else packet.dts)
             decode_t = None if packet.dts is None else self._seconds(packet.dts)
             wrapped = Packet(packet, t, bool(packet.is_keyframe), decode_t)
-        if self.limiter is not None and wrapped is not None:
+        caught_up = 0  # of `frames`, the first ones a catch-up decoded
+        if self.packets_only:
+            frames: list[av.VideoFrame] = []
+        elif self.limiter is not None and wrapped is not None:
             if pacer is not None:
                 # Pictures may not come for seconds: a file plays at its own pace all the same.
                 pacer.wait(wrapped.arrival_t)
+            catch_ups = self.limiter.stats.catch_ups
             frames = self._limited(packet, wrapped)
+            caught_up = len(frames) - 1 if self.limiter.stats.catch_ups > catch_ups else 0
         else:
             frames = self._decode(packet)
         if wrapped is not None:
             chunk.packets.append(wrapped)
-        for image in frames:
+        for index, image in enumerate(frames):
             if image.pts is not None:
                 self._last_pts = image.pts
             ft = self._arrival_seconds() if self._by_arrival else self._seconds(image.pts)
             if pacer is not None:
                 pacer.wait(ft)
-            chunk.frames.append(Frame(image, ft))
+            chunk.frames.append(Frame(image, ft, caught_up=index < caught_up))
             if self._encoder is not None:
                 chunk.packets.extend(self._encoder.encode(image, ft))
 

@@ -50,6 +50,9 @@ class Frame:
 
     image: av.VideoFrame
     t: float
+    # Decoded at once with the frames since a keyframe (source/limiter.py): history
+    # for analysis to skip, not a frame it had no time for.
+    caught_up: bool = False
 
 
 @dataclass

@@ -12,13 +12,25 @@ _V4L2_PREFIX = "/dev/video"
 _RTSP_SCHEMES = ("rtsp://", "rtsps://")
 
 
-def open_source(camera: CameraConfig, limiter: DecodeLimiter | None = None) -> Source:
+def open_detect_source(camera: CameraConfig, limiter: DecodeLimiter | None = None) -> Source:
+    """The camera's sub-stream to analyse (`detect_source`, a URL or file; not yet opened)."""
+    assert camera.detect_source is not None
+    return open_source(camera, limiter, url=camera.detect_source)
+
+
+def open_source(
+    camera: CameraConfig, limiter: DecodeLimiter | None = None, *, url: str | None = None
+) -> Source:
     """A Source for the camera's `demo`, URL, V4L2 device or video file (not yet opened).
 
     `limiter` (the camera pipeline's, when its decoding is limited) decides which
     frames of an H.264/H.265 input are decoded; a USB camera is always decoded in full.
+    A camera with a `detect_source` reads its main `source` for its packets only.
     """
-    source = camera.source
+    source = camera.source if url is None else url
+    packets_only = url is None and camera.detect_source is not None
+    if packets_only:
+        limiter = None
     timeouts = (camera.open_timeout_s, camera.read_timeout_s)
     skip = camera.skip_nonref_frames
     threads = camera.decode_threads
@@ -39,6 +51,7 @@ def open_source(camera: CameraConfig, limiter: DecodeLimiter | None = None) -> S
             skip_nonref=skip,
             decode_threads=threads,
             limiter=limiter,
+            packets_only=packets_only,
         )
     if source.startswith(_V4L2_PREFIX):
         device_options = {
@@ -65,6 +78,7 @@ def open_source(camera: CameraConfig, limiter: DecodeLimiter | None = None) -> S
         skip_nonref=skip,
         decode_threads=threads,
         limiter=limiter,
+        packets_only=packets_only,
     )
 
 
