@@ -81,7 +81,8 @@ def sides(args: argparse.Namespace) -> tuple[Side, Side]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     x86 = Side("x86-64", [sys.executable], src, env)
     clean = ["/usr/bin/env", "-i", "HOME=/root", "LANG=C.UTF-8", "PATH=/usr/bin:/bin"]
-    arm = Side("arm64", ["chroot", str(args.root), *clean, f"{args.venv}/bin/python"], None, {})
+    chroot = shutil.which("chroot") or "/usr/sbin/chroot"
+    arm = Side("arm64", [chroot, str(args.root), *clean, f"{args.venv}/bin/python"], None, env)
     return x86, arm
 
 

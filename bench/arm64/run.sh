@@ -30,7 +30,7 @@ WHEELS_ONLY=dlib-bin,av,opencv-python-headless,numpy,pydantic-core,SQLAlchemy,gr
 say() { printf '\n== %s\n' "$*" >&2; }
 die() { printf 'bench/arm64: %s\n' "$*" >&2; exit 1; }
 in_root() { chroot "$ROOT" /usr/bin/env -i HOME=/root LANG=C.UTF-8 \
-    PATH=/usr/local/bin:/usr/bin:/bin "$@"; }
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
 
 [ "$(id -u)" = 0 ] || die "needs root (apt-get, debootstrap, mount, chroot)"
 [ -x "$PYTHON" ] || die "no host venv at $PYTHON (set PYTHON=...)"
@@ -64,6 +64,12 @@ if [ ! -e "$ROOT/.watcher-debootstrap-done" ]; then
     touch "$ROOT/.watcher-debootstrap-done"
 fi
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"  # pip reaches PyPI from inside
+# A network that inspects TLS (a company proxy) has its own CA, which the host trusts
+# through /usr/local/share/ca-certificates: the root's pip must trust it too.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+    cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
+    in_root update-ca-certificates >/dev/null 2>&1
+fi
 
 # Mounts for the run; a run cut short may have left them, so mount only what is missing.
 mount_once() { mountpoint -q "$2" || mount "${@:3}" "$1" "$2"; }
