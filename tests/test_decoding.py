@@ -93,7 +93,7 @@ def test_a_gop_longer_than_the_catch_up_bound_waits_for_the_next_keyframe(
 ) -> None:
     # The bound keeps memory flat for a camera that sends one keyframe a minute:
     # past it there is no catch-up in that GOP, and every frame is decoded from the next.
-    monkeypatch.setattr("watcher.source.av_source.MAX_GOP_PACKETS", 10)
+    monkeypatch.setattr("watcher.source.limited.MAX_GOP_PACKETS", 10)
     clip = compose(tmp_path / "long.mp4", 8.0, enter_s=3.0, gop_s=4.0)
     limiter = DecodeLimiter()
     source = AVSource(str(clip.path), paced=False, limiter=limiter)

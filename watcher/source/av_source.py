@@ -11,7 +11,8 @@ import av
 from watcher.config import mask_url
 from watcher.source.base import Chunk, Frame, Pacer, Packet, Source, SourceError, StreamInfo
 from watcher.source.encoder import RawEncoder
-from watcher.source.limiter import CUE_HOLD_S, DecodeLimiter, DecodingMode
+from watcher.source.limited import LimitedDecoding
+from watcher.source.limiter import DecodeLimiter
 
 # Codecs a clip can carry as they are (MP4, plays in browsers): remuxed, never re-encoded.
 REMUX_CODECS = frozenset({"h264", "hevc"})
@@ -22,10 +23,6 @@ TIMELESS_FORMATS = frozenset({"mpjpeg"})  # demuxers that invent their pictures'
 # Packets without a decoding time held at a stream's start until one has it: far more
 # than any B-frame delay, yet a stream that never has DTS is not held back for long.
 MAX_UNTIMED_PACKETS = 16
-# Packets of one GOP kept for a catch-up (references to the packets the pre-roll
-# holds anyway): two minutes at 25 fps, the pre-roll's own limit. A camera whose
-# GOP is longer gets no catch-up in it: every frame is decoded from its next keyframe.
-MAX_GOP_PACKETS = 3000
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +54,7 @@ class AVSource(Source):
         self.url = url
         self.limiter = limiter
         self.packets_only = packets_only
-        self._gop: list[av.Packet] | None = None  # the current GOP's packets, for a catch-up
-        self._synced = False  # the decoder holds this GOP's references (every-frame mode)
+        self._limited: LimitedDecoding | None = None  # this connection's, when limited
         self._last_pts: int | None = None  # the latest picture given out, in stream units
         self.decoded_frames = 0  # packets decoded (over every connection)
         self._decode_threads = decode_threads
@@ -128,9 +124,12 @@ class AVSource(Source):
         self._step = 1.0 / fps if fps > 0 else self._step
         self._offset = None
         self._encoder = None
-        self._gop, self._synced, self._last_pts = None, False, None
+        self._last_pts, self._limited = None, None
         if self.limiter is not None:
             self.limiter.reset()
+            self._limited = LimitedDecoding(
+                self.limiter, self._decode, stream.codec_context.flush_buffers
+            )
         codec = stream.codec_context.name
         if self.packets_only and codec not in REMUX_CODECS:
             raise SourceError(
@@ -198,13 +197,12 @@ class AVSource(Source):
         caught_up = 0  # of `frames`, the first ones a catch-up decoded
         if self.packets_only:
             frames: list[av.VideoFrame] = []
-        elif self.limiter is not None and wrapped is not None:
+        elif self._limited is not None and wrapped is not None:
             if pacer is not None:
                 # Pictures may not come for seconds: a file plays at its own pace all the same.
                 pacer.wait(wrapped.arrival_t)
-            catch_ups = self.limiter.stats.catch_ups
-            frames = self._limited(packet, wrapped)
-            caught_up = len(frames) - 1 if self.limiter.stats.catch_ups > catch_ups else 0
+            frames = self._limited.take(packet, wrapped.keyframe, wrapped.t, self._last_pts)
+            caught_up = self._limited.caught_up
         else:
             frames = self._decode(packet)
         if wrapped is not None:
@@ -240,74 +238,6 @@ class AVSource(Source):
             if self.limiter is not None:
                 self.limiter.stats.decoded += 1
         return [f for f in frames if isinstance(f, av.VideoFrame)]
-
-    def _limited(self, packet: av.Packet, wrapped: Packet) -> list[av.VideoFrame]:
-        """Decode what the limiter wants of this packet (see source/limiter.py)."""
-        limiter = self.limiter
-        assert limiter is not None
-        limiter.stats.packets += 1
-        keyframe, t = wrapped.keyframe, wrapped.t
-        if keyframe:
-            self._gop = [packet]
-        elif self._gop is not None:
-            self._gop.append(packet)
-            if len(self._gop) > MAX_GOP_PACKETS:
-                self._gop = None  # an endless GOP: no catch-up in it (bounded memory)
-        limiter.cued(packet.size, keyframe, t)
-        wanted = limiter.wants_every_frame(t)
-        if limiter.mode is DecodingMode.EVERY_FRAME:
-            if keyframe and not wanted:
-                limiter.switch(DecodingMode.KEYFRAMES)
-                return self._keyframe(packet)
-            if keyframe:
-                self._synced = True
-            return self._decode(packet) if self._synced else []
-        if not wanted:
-            if not keyframe:
-                return []
-            frames = self._keyframe(packet)
-            if frames:
-                return frames
-            # A keyframe that gives no picture (broken, or before a file's edit list):
-            # analysis would see nothing for a whole GOP. Decode on until a picture comes.
-            limiter.hold(t + CUE_HOLD_S)
-        limiter.switch(DecodingMode.EVERY_FRAME)
-        if keyframe:
-            self._synced = True
-            return self._decode(packet)
-        return self._catch_up()
-
-    def _keyframe(self, packet: av.Packet) -> list[av.VideoFrame]:
-        """Decode a keyframe alone and get its picture out now.
-
-        A decoder holds pictures back to reorder B-frames: fed keyframes only, it
-        would give each out one or two GOPs late. Draining it after the keyframe
-        gives the picture at once; the flush readies it for the next one.
-        """
-        assert self._stream is not None
-        frames = self._decode(packet) + self._decode(None)
-        self._stream.codec_context.flush_buffers()
-        self._synced = False
-        return frames
-
-    def _catch_up(self) -> list[av.VideoFrame]:
-        """Decode the GOP so far from its keyframe: every frame from here on decodes."""
-        assert self._stream is not None and self.limiter is not None
-        gop = self._gop
-        if gop is None:
-            self._synced = False  # nothing to catch up from: every frame from the next keyframe
-            return []
-        self._stream.codec_context.flush_buffers()
-        frames: list[av.VideoFrame] = []
-        for each in gop:
-            frames.extend(self._decode(each))
-        self._synced = True
-        last = self._last_pts  # the keyframe (and any picture after it) was given out
-        fresh = [f for f in frames if last is None or f.pts is None or f.pts > last]
-        stats = self.limiter.stats
-        stats.catch_ups += 1
-        stats.caught_up_frames += len(fresh)
-        return fresh
 
     def _time_untimed(self, untimed: list[av.Packet], nxt: av.Packet | None) -> None:
         """Give the packets without a DTS at a stream's start the times they stand for.

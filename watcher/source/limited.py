@@ -1,0 +1,104 @@
+"""How a limited source decodes (source/limiter.py says when): keyframes, catch-ups.
+
+Kept apart from the reading and timing of packets (av_source.py): this part
+holds the current GOP's packets for a catch-up and knows whether the decoder
+holds the references every-frame decoding needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import av
+
+from watcher.source.limiter import CUE_HOLD_S, DecodeLimiter, DecodingMode
+
+# Packets of one GOP kept for a catch-up (references to the packets the pre-roll
+# holds anyway): two minutes at 25 fps, the pre-roll's own limit. A camera whose
+# GOP is longer gets no catch-up in it: every frame is decoded from its next keyframe.
+MAX_GOP_PACKETS = 3000
+
+Decode = Callable[[av.Packet | None], list[av.VideoFrame]]
+
+
+class LimitedDecoding:
+    """Decodes one connection's packets as its limiter wants them."""
+
+    def __init__(self, limiter: DecodeLimiter, decode: Decode, flush: Callable[[], None]) -> None:
+        """`decode(packet)` decodes one packet (None drains); `flush()` empties the decoder."""
+        self.limiter = limiter
+        self._decode = decode
+        self._flush = flush
+        self._gop: list[av.Packet] | None = None  # the current GOP's packets, for a catch-up
+        self._synced = False  # the decoder holds this GOP's references (every-frame mode)
+        self.caught_up = (
+            0  # of the frames the latest `take` gave, the first ones a catch-up decoded
+        )
+
+    def take(
+        self, packet: av.Packet, keyframe: bool, t: float, last_pts: int | None
+    ) -> list[av.VideoFrame]:
+        """Decode what the limiter wants of this packet (`last_pts`: the latest picture out)."""
+        limiter = self.limiter
+        limiter.stats.packets += 1
+        self.caught_up = 0
+        if keyframe:
+            self._gop = [packet]
+        elif self._gop is not None:
+            self._gop.append(packet)
+            if len(self._gop) > MAX_GOP_PACKETS:
+                self._gop = None  # an endless GOP: no catch-up in it (bounded memory)
+        limiter.cued(packet.size, keyframe, t)
+        wanted = limiter.wants_every_frame(t)
+        if limiter.mode is DecodingMode.EVERY_FRAME:
+            if keyframe and not wanted:
+                limiter.switch(DecodingMode.KEYFRAMES)
+                return self._keyframe(packet)
+            if keyframe:
+                self._synced = True
+            return self._decode(packet) if self._synced else []
+        if not wanted:
+            if not keyframe:
+                return []
+            frames = self._keyframe(packet)
+            if frames:
+                return frames
+            # A keyframe that gives no picture (broken, or before a file's edit list):
+            # analysis would see nothing for a whole GOP. Decode on until a picture comes.
+            limiter.hold(t + CUE_HOLD_S)
+        limiter.switch(DecodingMode.EVERY_FRAME)
+        if keyframe:
+            self._synced = True
+            return self._decode(packet)
+        return self._catch_up(last_pts)
+
+    def _keyframe(self, packet: av.Packet) -> list[av.VideoFrame]:
+        """Decode a keyframe alone and get its picture out now.
+
+        A decoder holds pictures back to reorder B-frames: fed keyframes only, it
+        would give each out one or two GOPs late. Draining it after the keyframe
+        gives the picture at once; the flush readies it for the next one.
+        """
+        frames = self._decode(packet) + self._decode(None)
+        self._flush()
+        self._synced = False
+        return frames
+
+    def _catch_up(self, last_pts: int | None) -> list[av.VideoFrame]:
+        """Decode the GOP so far from its keyframe: every frame from here on decodes."""
+        gop = self._gop
+        if gop is None:
+            self._synced = False  # nothing to catch up from: every frame from the next keyframe
+            return []
+        self._flush()
+        frames: list[av.VideoFrame] = []
+        for each in gop:
+            frames.extend(self._decode(each))
+        self._synced = True
+        # The keyframe (and any picture after it) was given out before.
+        fresh = [f for f in frames if last_pts is None or f.pts is None or f.pts > last_pts]
+        stats = self.limiter.stats
+        stats.catch_ups += 1
+        stats.caught_up_frames += len(fresh)
+        self.caught_up = max(0, len(fresh) - 1)  # the newest is analysis's, not history
+        return fresh
