@@ -39,12 +39,16 @@ def _share(r: Result) -> str:
     return f"{sum(shares) / len(shares):.0%}" if shares else "100%"
 
 
+def _rss(r: Result) -> str:
+    return f"{r.rss_start_mb:.0f} -> {r.rss_mb:.0f}" if r.rss_start_mb else f"{r.rss_mb:.0f}"
+
+
 def table(results: dict[str, Result]) -> str:
     """The markdown table, 720p then 1080p, empty then visitor, full then limited."""
     cores = os.cpu_count() or 1
     lines = [
-        f"| cameras | size | scene | decoding | watcher CPU (of {cores} cores) | RSS (MiB) "
-        "| input fps, slowest camera | analysed fps (mean) | frames decoded "
+        f"| cameras | size | scene | decoding | watcher CPU (of {cores} cores) "
+        "| RSS, start -> peak (MiB) | input fps, slowest camera | analysed fps (mean) | frames decoded "
         "| skipped a camera-second | real time | load |",
         "|--:|:--|:--|:--|--:|--:|--:|--:|--:|--:|:--|--:|",
     ]
@@ -53,7 +57,7 @@ def table(results: dict[str, Result]) -> str:
         goal = " (goal < 50 %)" if (r.count, r.size, r.scene) == (16, "1080p", "empty") else ""
         lines.append(
             f"| {r.count} | {r.size} | {r.scene} | {r.decoding} | {r.cpu_share:.1%}{goal} "
-            f"| {r.rss_mb:.0f} | {r.min_input_fps:.1f} | {analysed:.1f} | {_share(r)} "
+            f"| {_rss(r)} | {r.min_input_fps:.1f} | {analysed:.1f} | {_share(r)} "
             f"| {r.skipped_per_s:.2f} | {'yes' if r.real_time else 'NO'} | {r.load:.1f} |"
         )
     return "\n".join(lines) + "\n"

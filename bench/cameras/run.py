@@ -61,6 +61,7 @@ class Result:
     note: str = ""
     code: str = ""  # watcher's commit and a hash of its source as run (commits or not)
     load: float = 0.0  # the machine's 1-minute load average as the window ended (shared)
+    rss_start_mb: float = 0.0  # RSS as the window began: with rss_mb, whether it grows
 
     @property
     def key(self) -> str:
@@ -200,6 +201,7 @@ def measure(
             assert server.proc is not None
             t0, cpu0 = time.monotonic(), proc_cpu_s(proc.pid)
             server0 = proc_cpu_s(server.proc.pid)
+            rss_start = proc_rss_mb(proc.pid)
             rss, samples, last_written = 0.0, [], first_doc["written_at"]
             while (now := time.monotonic()) < t0 + window_s:
                 if proc.poll() is not None:
@@ -235,4 +237,5 @@ def measure(
         note="" if keyed else "watcher without the decoding key: every frame decoded",
         code=f"{machine_info()['watcher_commit']}, source {code_fingerprint()}",
         load=round(load, 2),
+        rss_start_mb=round(rss_start, 1),
     )
