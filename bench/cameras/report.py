@@ -48,8 +48,8 @@ def table(results: dict[str, Result]) -> str:
     cores = os.cpu_count() or 1
     lines = [
         f"| cameras | size | scene | decoding | watcher CPU (of {cores} cores) "
-        "| RSS, start -> peak (MiB) | input fps, slowest camera | analysed fps (mean) | frames decoded "
-        "| skipped a camera-second | real time | load |",
+        "| RSS, start -> peak (MiB) | input fps, slowest camera | analysed fps (mean) "
+        "| frames decoded | skipped a camera-second | real time | load |",
         "|--:|:--|:--|:--|--:|--:|--:|--:|--:|--:|:--|--:|",
     ]
     for r in sorted(results.values(), key=_order):
