@@ -56,7 +56,6 @@ def test_faces_are_found_in_the_sub_stream_and_judged_on_the_main_one(
     # The face crop comes from the main picture: larger than the sub-stream's whole height.
     face = cv2.imread(str(row["snapshot"]).replace(".jpg", "-face.jpg"))
     assert face is not None and face.shape[0] > 150, face.shape
-    assert not any("no main-stream picture" in line for line in daemon.lines)
 
 
 @pytest.mark.timeout(60)

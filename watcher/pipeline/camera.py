@@ -28,12 +28,12 @@ from watcher.motion.planner import SLOW_LANE_S, ScanPlanner, body_area
 from watcher.pipeline.clock import MediaClock
 from watcher.pipeline.eventing import EventKeeper
 from watcher.pipeline.events import ActiveEvent, FinishedEvent
-from watcher.pipeline.main_picture import MainPictures
+from watcher.pipeline.main_picture import MainPictures, embedding_picture, scaled
 from watcher.record.recorder import EventRecorder
 from watcher.record.snapshot import crop
 from watcher.source.base import Frame, Packet, StreamInfo
 from watcher.source.limiter import DecodeLimiter, DecodingMode
-from watcher.source.pictures import luma, rgb
+from watcher.source.pictures import luma
 from watcher.store import StoreWriter
 
 # Packets kept beyond pre_capture_s: analysis may lag the capture by this much
@@ -66,14 +66,6 @@ class CameraStats:
     gated: int = 0  # of those, frames where nothing moved: no face search at all
     embeddings: int = 0  # faces embedded
     searched_pixels: int = 0  # pixels of the regions handed to the face detector
-
-
-def _scaled(box: Box, scale: float) -> Box:
-    """A box in another picture's pixels (the main stream's, for a detect_source's box)."""
-    if scale == 1.0:
-        return box
-    top, right, bottom, left = box
-    return Box(round(top * scale), round(right * scale), round(bottom * scale), round(left * scale))
 
 
 class CameraPipeline:
@@ -217,8 +209,8 @@ class CameraPipeline:
         picture: RGBImage | None = None
         scale = 1.0  # from this frame's pixels to those of `picture`
         if todo:
-            picture, look_grey, scale = self._embedding_picture(frame, grey)
-            faces_at = [_scaled(boxes[i], scale) for i in todo]
+            picture, look_grey, scale = embedding_picture(self.main_pictures, frame, grey)
+            faces_at = [scaled(boxes[i], scale) for i in todo]
             vectors, points = self.engine.embed_faces(picture, faces_at)
             self.stats.embeddings += len(todo)
             for i, box, vector, marks in zip(todo, faces_at, vectors, points, strict=True):
@@ -260,24 +252,11 @@ class CameraPipeline:
                 event.deadline_t = max(event.deadline_t, t + self.camera.record.post_capture_s)
                 if not event.snapshot_taken:
                     if picture is None:
-                        picture, _, scale = self._embedding_picture(frame, grey)
-                    boxes = [_scaled(tr.box, scale) for tr in tracks if tr.confirmed]
+                        picture, _, scale = embedding_picture(self.main_pictures, frame, grey)
+                    boxes = [scaled(tr.box, scale) for tr in tracks if tr.confirmed]
                     shown = picture
                     self.events.snapshot(shown, boxes)
             self.events.add_sightings(decision.sightings)
-
-    def _embedding_picture(
-        self, frame: Frame, grey: GreyImage
-    ) -> tuple[RGBImage, GreyImage, float]:
-        """The picture faces are embedded from: the main stream's at this moment when the
-        camera has a detect_source (its grey, and the scale from the frame's pixels), else
-        the frame itself."""
-        if self.main_pictures is not None:
-            main = self.main_pictures.at(frame.t)
-            if main is not None and main.width > 0 and frame.image.width > 0:
-                return rgb(main), luma(main), main.width / frame.image.width
-            self.log.debug("no main-stream picture at %.2f s: the sub-stream's is used", frame.t)
-        return rgb(frame.image), grey, 1.0
 
     def _tell_presence(self, tracks: list[Track], t: float) -> None:
         """A known person decided on good looks, at most once per PRESENCE_EVERY_S."""

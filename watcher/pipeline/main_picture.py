@@ -17,7 +17,10 @@ import av
 from av.video.codeccontext import VideoCodecContext
 
 from watcher.buffer.preroll import PrerollBuffer
-from watcher.source.base import Packet, StreamInfo
+from watcher.core import Box, RGBImage
+from watcher.motion.gate import GreyImage
+from watcher.source.base import Frame, Packet, StreamInfo
+from watcher.source.pictures import luma, rgb
 
 # A GOP starting this much after the moment asked for is not its GOP.
 _LOOKAHEAD_S = 0.25
@@ -111,3 +114,24 @@ class MainPictures:
             except (av.FFmpegError, ValueError) as exc:
                 log.warning("cannot decode the main stream (%s): %s", name, exc)
         return self._context
+
+
+def scaled(box: Box, scale: float) -> Box:
+    """A box in another picture's pixels (the main stream's, for a detect_source's box)."""
+    if scale == 1.0:
+        return box
+    top, right, bottom, left = box
+    return Box(round(top * scale), round(right * scale), round(bottom * scale), round(left * scale))
+
+
+def embedding_picture(
+    main: MainPictures | None, frame: Frame, grey: GreyImage
+) -> tuple[RGBImage, GreyImage, float]:
+    """The picture faces are embedded from, its grey, and the scale from `frame`'s pixels:
+    the main stream's at this moment for a camera with a detect_source, else `frame`'s."""
+    if main is not None:
+        picture = main.at(frame.t)
+        if picture is not None and picture.width > 0 and frame.image.width > 0:
+            return rgb(picture), luma(picture), picture.width / frame.image.width
+        log.debug("no main-stream picture at %.2f s: the sub-stream's is used", frame.t)
+    return rgb(frame.image), grey, 1.0
