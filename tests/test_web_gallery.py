@@ -332,3 +332,48 @@ def test_a_viewer_cannot_delete_nor_change_the_gallery(
         context.close()
         page.stop()
     assert (tmp_path / "known_faces" / "anna" / "one.jpg").is_file()
+
+
+@pytest.mark.browser
+def test_put_a_person_on_the_watch_list_and_take_them_off(
+    site: tuple[Path, Page, Engine],
+    browser: Any,  # noqa: F811 (the fixture)
+) -> None:
+    config, page, _ = site
+    known = config.parent / "known_faces"
+    (known / "ben").mkdir(exist_ok=True)
+    shutil.copyfile(PEOPLE / "person_b_1.jpg", known / "ben" / "one.jpg")
+    marker = known / "ben" / ".watch"
+    # Without the page's token nothing changes.
+    _, headers, _ = request(page.port, "/gallery")
+    form = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie_of(headers)}
+    forged = urlencode({"on": "1"}).encode()
+    url = "/gallery/ben/watch"
+    assert request(page.port, url, method="POST", headers=form, body=forged)[0] == 403
+    assert not marker.exists()
+    context = browser.new_context(viewport=DESKTOP)
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(STEP_MS)
+        tab.goto(f"http://127.0.0.1:{page.port}/gallery")
+        card = tab.locator("#person-ben")
+        assert "Not on the watch-list" in card.inner_text()
+        with tab.expect_navigation(timeout=CLI_MS):
+            card.locator(".watch-person button").click()
+        card = tab.locator("#person-ben")
+        assert card.locator(".badge.watch").count() == 1 and marker.is_file()
+        with tab.expect_navigation(timeout=CLI_MS):
+            card.locator(".watch-person button").click()
+        assert not marker.exists()
+        assert tab.locator("#person-ben .badge.watch").count() == 0
+        # zoe is on it by the config: no button takes her off here.
+        (known / "zoe").mkdir(exist_ok=True)
+        shutil.copyfile(PEOPLE / "person_d_1.jpg", known / "zoe" / "one.jpg")
+        tab.reload()
+        zoe = tab.locator("#person-zoe")
+        assert zoe.locator(".badge.watch").count() == 1
+        assert zoe.locator(".watch-person").count() == 0 and "people.zoe.alert" in zoe.inner_text()
+    finally:
+        context.close()
+        shutil.rmtree(known / "ben", ignore_errors=True)
+        shutil.rmtree(known / "zoe", ignore_errors=True)

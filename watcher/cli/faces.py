@@ -39,6 +39,13 @@ def register(sub: Subparsers) -> None:
     rm = command(faces, "remove", "remove a person, or one of their images", _remove)
     rm.add_argument("name")
     rm.add_argument("image", nargs="?")
+    for verb, on, text in (
+        ("watch", True, "put a known person on the watch-list: their appearance is an event"),
+        ("unwatch", False, "take a person off the watch-list set by `faces watch`"),
+    ):
+        toggle = command(faces, verb, text, _watch)
+        toggle.add_argument("name")
+        toggle.set_defaults(watch=on)
     check = command(faces, "check", "a gallery quality report", _check)
     check.add_argument("--json", action="store_true")
     unknown = command(faces, "unknown", "unknown visitors, grouped across events", _unknown)
@@ -84,6 +91,24 @@ def _forget(cfg: WatcherConfig, args: argparse.Namespace) -> int:
 
     count = forget_learned(cfg.known_faces_dir, args.name)
     print(f"forgot {count} learned look(s) of {args.name}")
+    return EXIT_OK
+
+
+@guard
+def _watch(cfg: WatcherConfig, args: argparse.Namespace) -> int:
+    """Put a person on the watch-list, or take them off (a marker in their folder)."""
+    from watcher.faces.watchlist import NotAPerson, set_watched
+
+    try:
+        changed = set_watched(cfg.known_faces_dir, args.name, args.watch)
+    except NotAPerson as exc:
+        raise CommandFailed(f"{exc}: add their photos first (watcher faces add)") from None
+    state = "on" if args.watch else "off"
+    extra = "" if changed else " already"
+    if not args.watch and args.name in cfg.alert_names():
+        print(f"{args.name} stays on the watch-list by the config (people.{args.name}.alert)")
+        return EXIT_OK
+    print(f"{args.name} is{extra} {state} the watch-list")
     return EXIT_OK
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from watcher.constants import EMBEDDING_SIZE, GALLERY_IMAGE_EXTS
 from watcher.core import Box, Embeddings, FaceEngine, RGBImage, box_height
-from watcher.faces import learned
+from watcher.faces import learned, watchlist
 from watcher.faces.cache import Entry, GalleryCache, digest_of
 from watcher.faces.photo_file import (
     MAX_IMAGE_BYTES,
@@ -110,6 +110,8 @@ class Gallery:
     # Looks learned at the cameras (faces/learned.py), apart from the user's photos.
     learned_names: list[str] = field(default_factory=list)
     learned_matrix: Embeddings = field(default_factory=lambda: np.empty((0, EMBEDDING_SIZE)))
+    # People on the watch-list by their folder's marker (faces/watchlist.py).
+    watched: frozenset[str] = frozenset()
 
     def rows(self) -> tuple[list[str], Embeddings, list[bool]]:
         """Every row to match against: (names, matrix, is-a-user's-photo), photos first."""
@@ -173,7 +175,7 @@ def fingerprint(folder: Path) -> Fingerprint:
         except OSError:
             continue  # vanished since the scan: the next look will not see it either
         out.append((str(path), st.st_size, st.st_mtime_ns))
-    return tuple(sorted(out)) + learned.fingerprint(folder)
+    return tuple(sorted(out)) + learned.fingerprint(folder) + watchlist.fingerprint(folder)
 
 
 def _padded(rgb: RGBImage) -> RGBImage:
@@ -266,7 +268,10 @@ def load_gallery(
         gallery.images.append(KnownImage(person, path, digest, entry.box))
     if vectors:
         gallery.matrix = np.vstack(vectors)
-    gallery.fingerprint = tuple(sorted(prints)) + learned.fingerprint(folder)
+    gallery.fingerprint = (
+        tuple(sorted(prints)) + learned.fingerprint(folder) + watchlist.fingerprint(folder)
+    )
+    gallery.watched = watchlist.watched(folder) & set(gallery.people)
     _add_learned(gallery, folder)
     if folder.is_dir():
         cache.retain(seen, paths)

@@ -111,11 +111,12 @@ class CameraPipeline:
         self.decider = Decider(
             camera.faces.confirm_frames,
             refresh_s=camera.faces.refresh_s,
-            alert_names=alert_names,
+            alert_names=alert_names | gallery().watched,
             evidence_looks=camera.faces.evidence_looks,
             embeddings_per_s=camera.faces.embeddings_per_s,
         )
         self._rule: tuple[Gallery, OpenSetRule] | None = None
+        self._config_alerts = alert_names  # the config's watch-list; the gallery's joins it
         self.info: StreamInfo | None = None
         self.stats = CameraStats()
         motion = camera.motion
@@ -291,7 +292,13 @@ class CameraPipeline:
                 reference=photos,
             )
             self._rule = (gallery, rule)
+            self.decider.alert_names = self._config_alerts | gallery.watched
         return self._rule[1]
+
+    def set_alert_names(self, names: frozenset[str]) -> None:
+        """The config's watch-list changed (a reload); the gallery's markers still count."""
+        self._config_alerts = names
+        self.decider.alert_names = names | self.gallery().watched
 
     def _detect(self, grey: GreyImage, min_face_px: int, t: float) -> list[Box]:
         """Face boxes in the regions worth searching now (all of the frame without the gate)."""

@@ -284,7 +284,7 @@ class Daemon:
         # Privacy applies from the next round (retention's limits wait for a restart).
         self.housekeeping.unknown_faces_days = new.privacy.unknown_faces_days
         for runner in self.runners:  # the watch-list applies to every camera at once
-            runner.pipeline.decider.alert_names = new.alert_names()
+            runner.pipeline.set_alert_names(new.alert_names())
         self.gallery.request_reload()
         log.info("config reloaded: %d camera(s)", len(self.runners))
         self.notifier.ready()

@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from watcher.constants import GALLERY_IMAGE_EXTS
+from watcher.faces.watchlist import watched
 from watcher.web.commands import Outcome, check_by_command, run_faces
 from watcher.web.files import file_response, resolve_under
 from watcher.web.site import MAX_NAME, VIEWER_REFUSED, WebApp
@@ -36,10 +37,11 @@ class Person:
 
     name: str
     photos: list[str]  # file names: known_faces/<name>/<photo>, or known_faces/<photo>
-    alert: bool  # on the watch-list (people.<name>.alert)
+    alert: bool  # on the watch-list (people.<name>.alert, or the folder's marker)
+    by_config: bool = False  # people.<name>.alert: only the config file can take it off
 
 
-def scan_people(folder: Path, alerts: frozenset[str]) -> list[Person]:
+def scan_people(folder: Path, config_alerts: frozenset[str]) -> list[Person]:
     """The gallery's people and photo names, as the gallery reads them (by extension),
     without opening a photo: the page never loads OpenCV or dlib for a listing."""
     found: dict[str, list[str]] = {}
@@ -58,7 +60,11 @@ def scan_people(folder: Path, alerts: frozenset[str]) -> list[Person]:
             )
         elif entry.is_file() and entry.suffix.lower() in GALLERY_IMAGE_EXTS:
             found.setdefault(entry.stem, []).append(entry.name)
-    return [Person(name, photos, name in alerts) for name, photos in sorted(found.items())]
+    alerts = config_alerts | watched(folder)
+    return [
+        Person(name, photos, name in alerts, name in config_alerts)
+        for name, photos in sorted(found.items())
+    ]
 
 
 def photo_path(folder: Path, name: str, photo: str) -> Path | None:
@@ -161,8 +167,22 @@ def routes(web: WebApp) -> list[BaseRoute]:
         log.info("web: %s removed from the gallery from the page", photo_name or name)
         return RedirectResponse(PAGE + "?" + urlencode({"removed": photo_name or name}), 303)
 
+    async def watch(request: Request) -> Response:
+        """Put a person on the watch-list or take them off, by `watcher faces watch/unwatch`."""
+        form, refused = await web.admin_change(request)
+        if refused is not None:
+            return refused
+        name = request.path_params["name"]
+        verb = "watch" if form.get("on") == "1" else "unwatch"
+        outcome = await run_in_threadpool(run_faces, cfg, verb, name)
+        if not outcome.ok:
+            return web.error(request, 409, "Not changed: " + " ".join(outcome.lines[-2:]))
+        log.info("web: %s %sed from the page", name, verb)
+        return RedirectResponse(PAGE + "#person-" + quote(name), 303)
+
     return [
         Route(PAGE, gallery),
+        Route(PAGE + "/{name}/watch", watch, methods=["POST"]),
         Route(PAGE + "/check", check),
         Route(PAGE + "/add", upload, methods=["POST"]),
         Route(PAGE + "/{name}/photo/{photo}", photo),

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from watcher.config.models import CAMERA_NAME_PATTERN
+from watcher.faces.watchlist import watched as watched_people
 from watcher.store import EventRecord, list_events
 from watcher.store.db import identities_of
 from watcher.web.queries import watched_in
@@ -134,7 +135,13 @@ def routes(web: WebApp) -> list[BaseRoute]:
             )
             ids = [e.id for e in events]
             seen = {} if engine is None else identities_of(engine, ids)
-            watched = {} if engine is None else watched_in(engine, ids, web.cfg.alert_names())
+            watched = (
+                {}
+                if engine is None
+                else watched_in(
+                    engine, ids, web.cfg.alert_names() | watched_people(web.cfg.known_faces_dir)
+                )
+            )
         except Unavailable as exc:
             return web.error(request, 503, str(exc))
         more = len(events) > size
