@@ -122,7 +122,7 @@ def offsets(main: list[tuple[float, int]], sub: list[tuple[float, int]], count: 
     return out
 
 
-def read_two_streams(camera: MultiRtspServer, main: str, sub: str) -> list[int]:
+def read_two_streams(camera: MultiRtspServer, main: str, sub: str, frames: int = 100) -> list[int]:
     main_frames: list[tuple[float, int]] = []
     sub_frames: list[tuple[float, int]] = []
     # The sub-stream is connected 1.3 s after the main one: out of step, the two
@@ -134,7 +134,7 @@ def read_two_streams(camera: MultiRtspServer, main: str, sub: str) -> list[int]:
     for thread in threads:
         thread.join(timeout=30)
     assert len(main_frames) == 150 and len(sub_frames) == 90
-    return offsets(main_frames, sub_frames, 100)
+    return offsets(main_frames, sub_frames, frames)
 
 
 @pytest.mark.timeout(90)
@@ -150,6 +150,17 @@ def test_a_two_stream_camera_shows_the_same_frame_on_both(tmp_path: Path) -> Non
     with MultiRtspServer({"/main": main, "/sub": sub}, loop=True) as plain:
         apart = read_two_streams(plain, "/main", "/sub")
     assert min(abs(d) for d in apart) >= 20, apart
+
+
+@pytest.mark.timeout(60)
+def test_staggered_mounts_each_show_their_own_moment(tmp_path: Path) -> None:
+    clip = numbered_clip(tmp_path / "n.mp4", 100, 160, 96)  # 4 s, keyframe each 1 s
+    with MultiRtspServer(numbered_mounts(clip, 4), loop=True, in_step=True, stagger=True) as s:
+        # Mount 2 of 4 is a quarter of the file (25 frames) ahead of mount 1.
+        ahead = read_two_streams(s, "/cam01", "/cam02")
+    assert all(24 <= d <= 26 for d in ahead), ahead
+    with pytest.raises(ValueError, match="stagger needs in_step"):
+        MultiRtspServer({"/a": clip}, loop=True, stagger=True)
 
 
 @pytest.mark.timeout(60)

@@ -38,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--decoding", default="full,limited")
     parser.add_argument("--warmup", type=float, default=15.0, help="seconds after connecting")
     parser.add_argument("--window", type=float, default=60.0, help="measured seconds")
+    parser.add_argument(
+        "--together",
+        action="store_true",
+        help="every camera's scene in phase (default: staggered over the loop)",
+    )
     parser.add_argument("--report", action="store_true", help="only rewrite the table")
     args = parser.parse_args(argv)
     results = load()
@@ -54,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         for count, size, scene, decoding in grid:
             print(f"cameras: {count} x {size} {scene}, decoding {decoding}", file=sys.stderr)
-            result = measure(count, size, scene, decoding, args.warmup, args.window)
+            result = measure(
+                count, size, scene, decoding, args.warmup, args.window, not args.together
+            )
             print(
                 f"  CPU {result.cpu_share:.1%} of the cores, RSS {result.rss_mb:.0f} MiB, "
                 f"slowest camera {result.min_input_fps:.1f} fps in, skipped {result.skipped}",

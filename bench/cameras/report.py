@@ -31,7 +31,8 @@ def save(results: dict[str, Result], path: Path = RESULTS) -> None:
 
 
 def _order(r: Result) -> tuple[int, int, str, int, str]:
-    return (SIZES_ORDER.get(r.size, 9), 0 if r.scene == "empty" else 1, r.decoding, r.count, "")
+    scene = 0 if r.scene == "empty" else 1
+    return (SIZES_ORDER.get(r.size, 9), scene, r.decoding, r.count, r.arrangement)
 
 
 def _share(r: Result) -> str:
@@ -47,16 +48,17 @@ def table(results: dict[str, Result]) -> str:
     """The markdown table, 720p then 1080p, empty then visitor, full then limited."""
     cores = os.cpu_count() or 1
     lines = [
-        f"| cameras | size | scene | decoding | watcher CPU (of {cores} cores) "
+        f"| cameras | size | scene | scenes' phase | decoding | watcher CPU (of {cores} cores) "
         "| RSS, start -> peak (MiB) | input fps, slowest camera | analysed fps (mean) "
         "| frames decoded | skipped a camera-second | real time | load |",
-        "|--:|:--|:--|:--|--:|--:|--:|--:|--:|--:|:--|--:|",
+        "|--:|:--|:--|:--|:--|--:|--:|--:|--:|--:|--:|:--|--:|",
     ]
     for r in sorted(results.values(), key=_order):
         analysed = sum(c.analysed_fps for c in r.cameras) / max(1, len(r.cameras))
         goal = " (goal < 50 %)" if (r.count, r.size, r.scene) == (16, "1080p", "empty") else ""
         lines.append(
-            f"| {r.count} | {r.size} | {r.scene} | {r.decoding} | {r.cpu_share:.1%}{goal} "
+            f"| {r.count} | {r.size} | {r.scene} | {r.arrangement} | {r.decoding} "
+            f"| {r.cpu_share:.1%}{goal} "
             f"| {_rss(r)} | {r.min_input_fps:.1f} | {analysed:.1f} | {_share(r)} "
             f"| {r.skipped_per_s:.2f} | {'yes' if r.real_time else 'NO'} | {r.load:.1f} |"
         )

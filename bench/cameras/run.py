@@ -1,11 +1,13 @@
 """One measurement: N looping RTSP cameras in one `watcher run`, its CPU, RSS and frame counts.
 
 One loopback RTSP server process (tests/rtsp/harness.py) serves N mounts of the same
-looping file; watcher watches them all as N cameras. After a warm-up (every camera
-connected, then `warmup_s`), the daemon's own CPU time (/proc/<pid>/stat, utime +
-stime, all threads; the server's is read too but not counted) is read at both ends of
-the window, its RSS every second, and the status file it rewrites every 10 s gives
-each camera's input and analysed fps, its frames skipped and its decoded share.
+looping file, staggered (camera k of n k/n of the loop ahead, as cameras are: not all
+seeing motion at once) or together; watcher watches them all as N cameras. After a
+warm-up (every camera connected, then `warmup_s`), the daemon's own CPU time
+(/proc/<pid>/stat, utime + stime, all threads; the server's is read too but not
+counted) is read at both ends of the window, its RSS every second, and the status
+file it rewrites every 10 s gives each camera's input and analysed fps, its frames
+skipped and its decoded share.
 """
 
 from __future__ import annotations
@@ -62,10 +64,13 @@ class Result:
     code: str = ""  # watcher's commit and a hash of its source as run (commits or not)
     load: float = 0.0  # the machine's 1-minute load average as the window ended (shared)
     rss_start_mb: float = 0.0  # RSS as the window began: with rss_mb, whether it grows
+    # "staggered": camera k of n shows the scene k/n of its loop later than the first
+    # (as real cameras: not everyone's motion at once); "together": all in phase.
+    arrangement: str = "together"
 
     @property
     def key(self) -> str:
-        return f"{self.count}/{self.size}/{self.scene}/{self.decoding}"
+        return f"{self.count}/{self.size}/{self.scene}/{self.decoding}/{self.arrangement}"
 
     @property
     def skipped(self) -> int:
@@ -169,7 +174,13 @@ def _rows(samples: list[dict[str, Any]], first: dict[str, int]) -> list[CameraRo
 
 
 def measure(
-    count: int, size: str, scene: str, decoding: str, warmup_s: float, window_s: float
+    count: int,
+    size: str,
+    scene: str,
+    decoding: str,
+    warmup_s: float,
+    window_s: float,
+    stagger: bool = True,
 ) -> Result:
     """Run the daemon on `count` cameras of `scene` at `size` and measure the window."""
     video = video_path(scene, size)
@@ -178,12 +189,14 @@ def measure(
     keyed = decoding_key_supported()
     if decoding == "limited" and not keyed:
         raise SystemExit("this watcher has no `decoding` key: only `full` can be measured")
-    folder = WORK / f"{count}-{size}-{scene}-{decoding}"
+    arrangement = "staggered" if stagger else "together"
+    folder = WORK / f"{count}-{size}-{scene}-{decoding}-{arrangement}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     cores = os.cpu_count() or 1
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    with MultiRtspServer(numbered_mounts(video, count), loop=True) as server:
+    mounts = numbered_mounts(video, count)
+    with MultiRtspServer(mounts, loop=True, in_step=stagger, stagger=stagger) as server:
         config = write_config(folder, list(server.urls.values()), decoding if keyed else None)
         with (folder / "daemon.log").open("wb") as log:
             proc = subprocess.Popen(
@@ -238,4 +251,5 @@ def measure(
         code=f"{machine_info()['watcher_commit']}, source {code_fingerprint()}",
         load=round(load, 2),
         rss_start_mb=round(rss_start, 1),
+        arrangement=arrangement,
     )

@@ -245,6 +245,8 @@ class MultiRtspServer(RtspServer):
     one process, so on every mount at once. With `in_step` (and `loop`) each mount
     plays its file as if looping since the server started: files of the same length
     and keyframes show the same moment at the same time, whoever connects when.
+    With `stagger` (and `in_step`) mount k of n is k/n of its file ahead instead:
+    cameras of the same footage, each at its own moment (no motion on all at once).
     """
 
     def __init__(
@@ -254,11 +256,15 @@ class MultiRtspServer(RtspServer):
         *,
         loop: bool = False,
         in_step: bool = False,
+        stagger: bool = False,
     ) -> None:
         if not mounts:
             raise ValueError("at least one mount")
         if in_step and not loop:
             raise ValueError("in_step needs loop")
+        if stagger and not in_step:
+            raise ValueError("stagger needs in_step")
+        self.stagger = stagger
         self.mounts = {_slashed(path): Path(file).resolve() for path, file in mounts.items()}
         self.in_step = in_step
         first_path, first_file = next(iter(self.mounts.items()))
@@ -282,6 +288,8 @@ class MultiRtspServer(RtspServer):
             args += ["--mount", f"{path}={file}"]
         if self.in_step:
             args.append("--in-step")
+        if self.stagger:
+            args.append("--stagger")
         return [*args, "--loop"] if self.loop else args
 
 

@@ -61,8 +61,13 @@ class CameraMedia(GstRtspServer.RTSPMedia):
     camera). Files of the same length and keyframes thus stay frame for frame together.
     """
 
-    def arm(self, loop, origin=None):
-        """Set the media up: looping or not; `origin` (monotonic ns) keeps it in step."""
+    def arm(self, loop, origin=None, phase=0.0):
+        """Set the media up: looping or not; `origin` (monotonic ns) keeps it in step.
+
+        `phase` (a share of the file's length) puts this mount that much ahead of
+        the others: staggered cameras, each at its own moment of the same scene.
+        """
+        self.phase = phase
         self.flushed = not loop
         self.seeking = False
         self.last_duration = 0
@@ -134,7 +139,7 @@ class CameraMedia(GstRtspServer.RTSPMedia):
 
     def _clock(self):
         """Nanoseconds since the origin every mount of this server counts from."""
-        return time.monotonic_ns() - self.origin
+        return time.monotonic_ns() - self.origin + round(self.phase * self._duration())
 
     def _duration(self):
         ok, duration = self.get_element().get_by_name("demux").query_duration(Gst.Format.TIME)
@@ -186,14 +191,14 @@ def _mounts(parser, args):
     return [(path, os.path.abspath(file)) for path, file in mounts]
 
 
-def _factory(file, loop, origin):
+def _factory(file, loop, origin, phase):
     """A shared media factory streaming `file` (looping or not, in step or not)."""
     location = file.replace("\\", "\\\\").replace('"', '\\"')
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_launch(LAUNCH.format(file=f'"{location}"'))
     factory.set_shared(True)
     factory.set_media_gtype(CameraMedia)
-    factory.connect("media-configure", lambda _factory, media: media.arm(loop, origin))
+    factory.connect("media-configure", lambda _factory, media: media.arm(loop, origin, phase))
     return factory
 
 
@@ -211,20 +216,28 @@ def main():
         action="store_true",
         help="with --loop: every mount shows its file as if playing since the server started",
     )
+    parser.add_argument(
+        "--stagger",
+        action="store_true",
+        help="with --in-step: mount k of n is k/n of its file ahead (cameras out of phase)",
+    )
     args = parser.parse_args()
     if sys.platform == "linux":
         die_with_parent()
     mounts = _mounts(parser, args)
     if args.in_step and not args.loop:
         parser.error("--in-step needs --loop")
+    if args.stagger and not args.in_step:
+        parser.error("--stagger needs --in-step")
     origin = time.monotonic_ns() if args.in_step else None
 
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
     points = server.get_mount_points()
-    for path, file in mounts:
-        points.add_factory(path, _factory(file, args.loop, origin))
+    for k, (path, file) in enumerate(mounts):
+        phase = k / len(mounts) if args.stagger else 0.0
+        points.add_factory(path, _factory(file, args.loop, origin, phase))
     if not server.attach(None):
         sys.exit(f"cannot listen on 127.0.0.1:{args.port}")
     print("READY", flush=True)
