@@ -8,9 +8,10 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from watcher.pipeline.live import CameraRunner
+if TYPE_CHECKING:  # `watcher status` reads the file: no camera machinery (OpenCV, PyAV)
+    from watcher.pipeline.live import CameraRunner
 
 STATUS_FILE = "status.json"
 

@@ -27,6 +27,7 @@ from av.packet import Packet
 from av.video.stream import VideoStream
 
 from watcher.constants import MP4_OPTIONS
+from watcher.record.clip import MP4_TAGS
 
 log = logging.getLogger("watcher.record")
 
@@ -265,6 +266,9 @@ def repair_clip(path: Path) -> bool:
             written = 0
             with av.open(str(tmp), mode="w", format="mp4", options=dict(MP4_OPTIONS)) as out:
                 target = out.add_stream_from_template(stream)
+                tag = MP4_TAGS.get(stream.codec_context.name)
+                if tag is not None:  # Safari plays H.265 in MP4 only as hvc1
+                    target.codec_context.codec_tag = tag
                 for packet in _Scan(source, stream).packets():
                     packet.stream = target
                     out.mux(packet)

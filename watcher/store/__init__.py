@@ -1,31 +1,81 @@
-"""Event store: models, read queries, the single background writer, unknown identities."""
+"""Event store: models, read queries, the single background writer, unknown identities.
 
-from watcher.store.db import (
-    EventRecord,
-    SightingRecord,
-    get_event,
-    init_db,
-    list_events,
-    make_engine,
-)
-from watcher.store.grouping import DEFAULT_GROUP_DISTANCE, from_blob, to_blob
-from watcher.store.identities import (
-    IdentityRecord,
-    IdentityRef,
-    find_identity,
-    identity_crops,
-    list_unknown,
-    mark_named,
-)
-from watcher.store.models import Base, Event, EventIdentity, Sighting, UnknownIdentity, UTCDateTime
-from watcher.store.schema import (
-    SchemaError,
-    current_revision,
-    downgrade,
-    head_revision,
-    upgrade,
-)
-from watcher.store.writer import MissingEventError, SightingData, StoreWriter
+Names are loaded on first use (PEP 562): a reader of events (`watcher events list`,
+the review page) needs the models and queries, not the grouping's NumPy nor the writer.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from watcher.store.db import (
+        EventRecord,
+        SightingRecord,
+        get_event,
+        init_db,
+        list_events,
+        make_engine,
+    )
+    from watcher.store.grouping import DEFAULT_GROUP_DISTANCE, from_blob, to_blob
+    from watcher.store.identities import (
+        IdentityRecord,
+        IdentityRef,
+        find_identity,
+        identity_crops,
+        list_unknown,
+        mark_named,
+    )
+    from watcher.store.models import (
+        Base,
+        Event,
+        EventIdentity,
+        Sighting,
+        UnknownIdentity,
+        UTCDateTime,
+    )
+    from watcher.store.schema import (
+        SchemaError,
+        current_revision,
+        downgrade,
+        head_revision,
+        upgrade,
+    )
+    from watcher.store.writer import MissingEventError, SightingData, StoreWriter
+
+# Each public name and the submodule that defines it.
+_WHERE: dict[str, str] = {
+    "EventRecord": "db",
+    "SightingRecord": "db",
+    "get_event": "db",
+    "init_db": "db",
+    "list_events": "db",
+    "make_engine": "db",
+    "DEFAULT_GROUP_DISTANCE": "grouping",
+    "from_blob": "grouping",
+    "to_blob": "grouping",
+    "IdentityRecord": "identities",
+    "IdentityRef": "identities",
+    "find_identity": "identities",
+    "identity_crops": "identities",
+    "list_unknown": "identities",
+    "mark_named": "identities",
+    "Base": "models",
+    "Event": "models",
+    "EventIdentity": "models",
+    "Sighting": "models",
+    "UnknownIdentity": "models",
+    "UTCDateTime": "models",
+    "SchemaError": "schema",
+    "current_revision": "schema",
+    "downgrade": "schema",
+    "head_revision": "schema",
+    "upgrade": "schema",
+    "MissingEventError": "writer",
+    "SightingData": "writer",
+    "StoreWriter": "writer",
+}
 
 __all__ = [
     "DEFAULT_GROUP_DISTANCE",
@@ -58,3 +108,18 @@ __all__ = [
     "to_blob",
     "upgrade",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the submodule that defines `name` when it is first asked for."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    """The public names, loaded or not."""
+    return sorted(set(globals()) | set(__all__))

@@ -17,10 +17,11 @@ from typing import Final
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import ColumnElement, func, select, text
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from watcher.constants import EMBEDDING_SIZE
+from watcher.store.locking import lock_identities
 from watcher.store.models import EventIdentity, Sighting, UnknownIdentity
 
 log = logging.getLogger("watcher.store")
@@ -32,7 +33,6 @@ LABEL_PREFIX: Final = "unknown-"
 DEFAULT_GROUP_DISTANCE: Final = 0.5
 _DTYPE: Final = np.dtype("<f4")  # float32, little-endian, whatever the host's byte order
 EMBEDDING_BYTES: Final = EMBEDDING_SIZE * _DTYPE.itemsize
-_PG_LOCK_KEY: Final = 0x7761_7463_6869_64  # "watchid": other hosts grouping into one database
 
 
 def to_blob(vector: npt.ArrayLike) -> bytes:
@@ -48,20 +48,6 @@ def from_blob(blob: bytes) -> Vector:
     if len(blob) != EMBEDDING_BYTES:
         raise ValueError(f"an embedding is {EMBEDDING_BYTES} bytes, got {len(blob)}")
     return np.frombuffer(blob, dtype=_DTYPE).astype(np.float64)
-
-
-def lock_identities(session: Session) -> None:
-    """Wait for other writers of identities; held until the transaction ends.
-
-    Call it before reading identities: what is read then stays true until commit.
-    """
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
-    elif dialect == "sqlite":
-        # pysqlite opens a transaction only at the first write, so reads before it see
-        # no fixed state: a write that changes nothing takes the database's write lock.
-        session.execute(text("UPDATE unknown_identities SET id = id WHERE 0 = 1"))
 
 
 class Grouper:

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import CursorResult, Engine, Result, func, select, update
 from sqlalchemy.orm import Session
 
-from watcher.store.grouping import lock_identities
+from watcher.store.locking import lock_identities
 from watcher.store.models import Event, EventIdentity, Sighting, UnknownIdentity
 
 

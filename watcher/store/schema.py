@@ -60,10 +60,12 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at; None when it was never migrated."""
-    from alembic.migration import MigrationContext
-
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    revisions = _recorded_revisions(engine)
+    if not revisions:
+        return None
+    if len(revisions) > 1:
+        raise SchemaError(f"the database records several schema revisions: {', '.join(revisions)}")
+    return revisions[0]
 
 
 @contextmanager

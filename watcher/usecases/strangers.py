@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from watcher.constants import GALLERY_IMAGE_EXTS
 from watcher.store import find_identity, identity_crops
-from watcher.store.grouping import from_blob, lock_identities, refresh_identities, to_blob
+from watcher.store.locking import lock_identities
 from watcher.store.models import EventIdentity, Sighting, UnknownIdentity
 
 log = logging.getLogger("watcher.store")
@@ -73,6 +73,9 @@ def _unnamed(session: Session, label: str) -> UnknownIdentity:
 
 def merge_identities(engine: Engine, keep: str, other: str) -> Merged:
     """Make `other` part of `keep`: its sightings and events move, then it is deleted."""
+    # NumPy is for the centroid: the page's listings and the other tidying need none.
+    from watcher.store.grouping import from_blob, refresh_identities, to_blob
+
     if keep == other:
         raise IdentityError(f"{keep} cannot be merged with itself")
     with Session(engine) as session, session.begin():
