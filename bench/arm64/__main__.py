@@ -103,6 +103,12 @@ def events_cell(doc: dict[str, Any]) -> str:
     return f"{len(doc['events'])}: {each}"
 
 
+def costs(x86: Measurement, arm: Measurement) -> str:
+    """The table's cost cells: wall and CPU seconds on each side, and the CPU ratio."""
+    ratio = f"{arm.cpu_s / x86.cpu_s:.0f}×" if x86.cpu_s else "–"
+    return f"| {x86.wall_s:.1f} | {arm.wall_s:.1f} | {x86.cpu_s:.1f} | {arm.cpu_s:.1f} | {ratio} |"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.arm64", description=__doc__)
     parser.add_argument("--root", type=Path, default=Path("/var/tmp/watcher-arm64"))
@@ -131,17 +137,20 @@ def main(argv: list[str] | None = None) -> int:
     }
     rows: list[dict[str, Any]] = []
     # The gallery first (six photos embedded, then cached): its cost is not the first clip's.
+    gallery: dict[str, Measurement] = {}
     for side in (x86, arm):
-        m = side.run("faces", "list", "-c", configs[side.name])
+        m = gallery[side.name] = side.run("faces", "list", "-c", configs[side.name])
         if not m.ok:
             raise SystemExit(f"{side.name} faces list failed:\n{m.stderr[-3000:]}")
         print(f"gallery on {side.name}: {m.wall_s:.1f} s wall", file=sys.stderr)
-        rows.append({"clip": "(gallery: 6 photos)", "side": side.name, **m.summary()})
+        rows.append({"clip": "(gallery)", "side": side.name, **m.summary()})
+    gallery_row = ["| (gallery: 6 photos, `faces list`) | | | | | | " + costs(*gallery.values())]
 
     table = [
         "| clip | length | events x86-64 | events arm64 | same? | start gap | distance gap "
-        "| x86-64 wall s | arm64 wall s (qemu) | arm64 CPU s |",
-        "|---|--:|---|---|---|--:|--:|--:|--:|--:|",
+        "| wall s x86-64 | wall s arm64 (qemu) | CPU s x86-64 | CPU s arm64 (qemu) | CPU ÷ |",
+        "|---|--:|---|---|---|--:|--:|--:|--:|--:|--:|--:|",
+        *gallery_row,
     ]
     verdicts: list[Verdict] = []
     for video in videos:
@@ -157,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         table.append(
             f"| {video.name} | {seconds:.1f} s | {events_cell(ours)} | {events_cell(theirs)} "
             f"| {same} | {v.max_start_gap_s:.3f} s | {v.max_distance_gap:.4f} "
-            f"| {m_x86.wall_s:.1f} | {m_arm.wall_s:.1f} | {m_arm.cpu_s:.1f} |"
+            + costs(m_x86, m_arm)
         )
         for side, doc, m in ((x86, ours, m_x86), (arm, theirs, m_arm)):
             rows.append({"clip": video.name, "side": side.name, "doc": doc, **m.summary()})

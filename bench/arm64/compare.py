@@ -62,7 +62,8 @@ def compare(x86: dict[str, Any], arm: dict[str, Any], frame_s: float, frames: in
     # Half a frame of slack: start times are rounded to the millisecond.
     if gap > (frames + 0.5) * frame_s:
         differences.append(f"starts {gap:.3f} s apart (> {frames} frames)")
-    for key in ("frames", "analysed_frames"):
+    # The work done must match too: a face found on one machine only would show here.
+    for key in ("frames", "analysed_frames", "gated_frames", "embeddings"):
         if x86.get(key) != arm.get(key):
             differences.append(f"{key} {x86.get(key)} vs {arm.get(key)}")
     return Verdict(not differences, differences, gap, dist)
