@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from watcher.core import FaceEngine
 from watcher.faces.models import ModelsMissing
+
+if TYPE_CHECKING:  # core's NumPy is not for the light users (the page's watch-list)
+    from watcher.core import FaceEngine
 
 __all__ = ["ModelsMissing", "open_engine"]
 
