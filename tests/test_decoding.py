@@ -17,7 +17,7 @@ from tests.support.footage import compose
 from tests.support.media import FACES, VIDEO
 from watcher.source.av_source import AVSource
 from watcher.source.cue import PacketCue
-from watcher.source.limiter import DecodeLimiter
+from watcher.source.limiter import DecodeLimiter, DecodingMode
 
 FULL = "    decoding: full\n"
 LIMITED = "    decoding: limited\n"
@@ -88,13 +88,14 @@ def test_the_shared_clips_give_the_same_events_limited_or_full(
         assert set(names_a) == set(names_b)
 
 
-def test_a_gop_longer_than_the_catch_up_bound_waits_for_the_next_keyframe(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_stream_without_keyframes_for_too_long_is_decoded_in_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # The bound keeps memory flat for a camera that sends one keyframe a minute:
-    # past it there is no catch-up in that GOP, and every frame is decoded from the next.
+    # The bound keeps memory flat for a camera that sends one keyframe a minute, or
+    # none after the first (a picture refreshed a stripe at a time): past it, keyframes
+    # cannot be relied on, and every frame of the connection is decoded.
     monkeypatch.setattr("watcher.source.limited.MAX_GOP_PACKETS", 10)
-    clip = compose(tmp_path / "long.mp4", 8.0, enter_s=3.0, gop_s=4.0)
+    clip = compose(tmp_path / "long.mp4", 8.0, gop_s=100.0)  # one keyframe, at 0 s
     limiter = DecodeLimiter()
     source = AVSource(str(clip.path), paced=False, limiter=limiter)
     source.open()
@@ -104,12 +105,10 @@ def test_a_gop_longer_than_the_catch_up_bound_waits_for_the_next_keyframe(
             frames += [f.t for f in chunk.frames]
     finally:
         source.close()
-    # The cue fired at the arrival (3.0 s, 75 packets into the GOP): nothing could be
-    # caught up; from the keyframe at 4.0 s on, every frame.
-    assert limiter.stats.cues >= 1 and limiter.stats.catch_ups == 0
-    assert [t for t in frames if t < 4.0] == [0.0]
-    after = [t for t in frames if t >= 4.0]
-    assert len(after) >= 95 and after[0] == 4.0
+    assert limiter.mode is DecodingMode.EVERY_FRAME
+    assert "no keyframe in 10 frames" in caplog.text
+    # The keyframe, then (the first frames after it could not be decoded) every frame.
+    assert frames[0] == 0.0 and len([t for t in frames if t >= 1.0]) == 175, frames[:20]
 
 
 def test_the_cue_ignores_a_noisy_scene_and_fires_on_a_jump() -> None:

@@ -128,7 +128,7 @@ class AVSource(Source):
         if self.limiter is not None:
             self.limiter.reset()
             self._limited = LimitedDecoding(
-                self.limiter, self._decode, stream.codec_context.flush_buffers
+                self.limiter, self._decode, stream.codec_context.flush_buffers, self.description
             )
         codec = stream.codec_context.name
         if self.packets_only and codec not in REMUX_CODECS:

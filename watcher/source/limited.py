@@ -7,6 +7,7 @@ holds the references every-frame decoding needs.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import av
@@ -14,9 +15,12 @@ import av
 from watcher.source.limiter import CUE_HOLD_S, DecodeLimiter, DecodingMode
 
 # Packets of one GOP kept for a catch-up (references to the packets the pre-roll
-# holds anyway): two minutes at 25 fps, the pre-roll's own limit. A camera whose
-# GOP is longer gets no catch-up in it: every frame is decoded from its next keyframe.
-MAX_GOP_PACKETS = 3000
+# holds anyway): 30 s at 25 fps, three times the longest GOP of cameras' "smart"
+# modes; a catch-up of that many frames is a second or two of decoding, once. A
+# stream with no keyframe for longer is decoded in full (LimitedDecoding.unlimited).
+MAX_GOP_PACKETS = 750
+
+log = logging.getLogger(__name__)
 
 Decode = Callable[[av.Packet | None], list[av.VideoFrame]]
 
@@ -24,16 +28,23 @@ Decode = Callable[[av.Packet | None], list[av.VideoFrame]]
 class LimitedDecoding:
     """Decodes one connection's packets as its limiter wants them."""
 
-    def __init__(self, limiter: DecodeLimiter, decode: Decode, flush: Callable[[], None]) -> None:
-        """`decode(packet)` decodes one packet (None drains); `flush()` empties the decoder."""
+    def __init__(
+        self, limiter: DecodeLimiter, decode: Decode, flush: Callable[[], None], name: str = ""
+    ) -> None:
+        """`decode(packet)` decodes one packet (None drains); `flush()` empties the decoder;
+        `name` says which stream in the log."""
         self.limiter = limiter
+        self.name = name
         self._decode = decode
         self._flush = flush
         self._gop: list[av.Packet] | None = None  # the current GOP's packets, for a catch-up
         self._synced = False  # the decoder holds this GOP's references (every-frame mode)
-        self.caught_up = (
-            0  # of the frames the latest `take` gave, the first ones a catch-up decoded
-        )
+        # Of the frames the latest `take` gave, the first ones a catch-up decoded.
+        self.caught_up = 0
+        # A stream past MAX_GOP_PACKETS without a keyframe (a camera that refreshes its
+        # picture a stripe at a time instead, or sent a single keyframe): keyframes cannot
+        # be relied on, and this connection is decoded in full from then on.
+        self.unlimited = False
 
     def take(
         self, packet: av.Packet, keyframe: bool, t: float, last_pts: int | None
@@ -42,12 +53,14 @@ class LimitedDecoding:
         limiter = self.limiter
         limiter.stats.packets += 1
         self.caught_up = 0
+        if self.unlimited:
+            return self._decode(packet)
         if keyframe:
             self._gop = [packet]
         elif self._gop is not None:
             self._gop.append(packet)
             if len(self._gop) > MAX_GOP_PACKETS:
-                self._gop = None  # an endless GOP: no catch-up in it (bounded memory)
+                return self._give_up(last_pts)
         limiter.cued(packet.size, keyframe, t)
         wanted = limiter.wants_every_frame(t)
         if limiter.mode is DecodingMode.EVERY_FRAME:
@@ -71,6 +84,26 @@ class LimitedDecoding:
             self._synced = True
             return self._decode(packet)
         return self._catch_up(last_pts)
+
+    def _give_up(self, last_pts: int | None) -> list[av.VideoFrame]:
+        """No keyframe for MAX_GOP_PACKETS: every frame of this connection from here on.
+
+        Unless every frame was being decoded already, the GOP so far is decoded at once
+        (the decoder needs each of its frames; at most MAX_GOP_PACKETS, once), then
+        dropped: nothing is kept from here on (bounded memory).
+        """
+        log.warning(
+            "%s: no keyframe in %d frames: every frame is decoded", self.name, MAX_GOP_PACKETS
+        )
+        self.unlimited = True
+        if self.limiter.mode is DecodingMode.EVERY_FRAME and self._synced:
+            assert self._gop is not None
+            frames = self._decode(self._gop[-1])
+        else:
+            self.limiter.switch(DecodingMode.EVERY_FRAME)
+            frames = self._catch_up(last_pts)
+        self._gop = None
+        return frames
 
     def _keyframe(self, packet: av.Packet) -> list[av.VideoFrame]:
         """Decode a keyframe alone and get its picture out now.
