@@ -12,19 +12,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.measure import run_measured
 from bench.paths import OUT
 from bench.pi.counts import (
     MODES,
     PI_OUT,
     counts_of,
     decoding_key_supported,
-    run_replay,
     write_config,
 )
 from bench.pi.estimate import (
@@ -37,6 +35,7 @@ from bench.pi.estimate import (
     terms,
 )
 from bench.pi.figures import FIGURES, value
+from bench.pi.inproc import InprocReplay, replay_here
 from bench.pi.measure import DecodeCost, FaceCost, decode_cost, face_cost
 from bench.pi.report import render
 from bench.pi.scenes import RESOLUTIONS, SCENES, Footage, footage
@@ -45,25 +44,23 @@ FACE_T = 8.0  # bench/out/visitors.mp4: the first visitor in view (face ~190 px)
 FPS = 25.0
 
 
-def pi_costs(x86: DecodeCost, faces: FaceCost, rest_s: float, res: str) -> dict[str, OpCosts]:
-    """Each operation's CPU-s on one core of a Pi 4 and a Pi 5.
+def faces_ratio(faces: FaceCost) -> float:
+    """How much slower dlib's HOG is on the Pi than here (published Pi time / x86 time)."""
+    return value("pi_face_locations_s") / faces.face_locations_720p_s
+
+
+def pi_costs(here: OpCosts, dec: DecodeCost, faces: FaceCost, res: str) -> dict[str, OpCosts]:
+    """Each operation's CPU-s on one core of a Pi 4 and a Pi 5, from this machine's `here`.
 
     Decoding: the published Pi 4 rate at this size is taken as this scene's average
     frame (CPU-s = cores busy / fps), split into keyframes and other frames as here.
     HOG, embeddings and the rest: x86 times the published face_locations ratio.
     Pi 5: the Pi 4's costs over the Pi 5 / Pi 4 single-core ratio. Only ratios of
-    x86 figures enter, so this shared machine's slowness (steal) cancels.
+    x86 figures enter, so this shared machine's slowness (steal) mostly cancels.
     """
     pi4_mean = value("pi4_decode_threads") / value(f"pi4_sw_h264_{res}_fps")
-    decode_ratio = pi4_mean / x86.mean_frame_s
-    faces_ratio = value("pi_face_locations_s") / faces.face_locations_720p_s
-    pi4 = OpCosts(
-        keyframe_s=x86.keyframe_s * decode_ratio,
-        pframe_s=x86.pframe_s * decode_ratio,
-        hog_s_per_px=faces.hog_s_per_px * faces_ratio,
-        embed_s=faces.embed_s * faces_ratio,
-        rest_s_per_packet=rest_s * faces_ratio,
-    )
+    ratio = faces_ratio(faces)
+    pi4 = scaled(here, decode=pi4_mean / dec.mean_frame_s, faces=ratio, rest=ratio)
     return {"Pi 4": pi4, "Pi 5": _pi5(pi4)}
 
 
@@ -72,71 +69,57 @@ def _pi5(pi4: OpCosts) -> OpCosts:
     return OpCosts(**{k: v / speedup for k, v in asdict(pi4).items()})
 
 
-def decode_as_dlib(costs: OpCosts, x86: DecodeCost, faces: FaceCost, pi: str) -> OpCosts:
+def decode_as_dlib(costs: OpCosts, here: OpCosts, faces: FaceCost, pi: str) -> OpCosts:
     """`costs` with decoding scaled from x86 by the dlib ratio instead (the other bound)."""
-    ratio = value("pi_face_locations_s") / faces.face_locations_720p_s
-    pi4 = OpCosts(
-        x86.keyframe_s * ratio,
-        x86.pframe_s * ratio,
-        costs.hog_s_per_px,
-        costs.embed_s,
-        costs.rest_s_per_packet,
-    )
-    if pi == "Pi 4":
-        return pi4
-    five = _pi5(pi4)
-    return OpCosts(
-        five.keyframe_s, five.pframe_s, costs.hog_s_per_px, costs.embed_s, costs.rest_s_per_packet
-    )
+    pi4 = scaled(here, decode=faces_ratio(faces), faces=1.0, rest=1.0)
+    decode = pi4 if pi == "Pi 4" else _pi5(pi4)
+    return replace(costs, keyframe_s=decode.keyframe_s, pframe_s=decode.pframe_s)
 
 
-def _replayed(video: Path, config: Path, repeats: int) -> tuple[dict[str, Any], float]:
-    """The replay JSON and the least CPU-s of `repeats` runs."""
-    runs = [run_replay(video, config) for _ in range(repeats)]
-    return runs[0][0], min(m.cpu_s for _, m in runs)
+def _best(config: Path, video: Path, repeats: int) -> InprocReplay:
+    """The in-process replay of `repeats` with the least CPU (the machine is noisy)."""
+    return min((replay_here(config, video) for _ in range(repeats)), key=lambda r: r.process_s)
 
 
-def _floor_cpu(video: Path, repeats: int) -> float:
-    """Least CPU-s of decoding every frame of `video` in a child process (bench.floor)."""
-    cmd = [sys.executable, "-m", "bench.floor", str(video), "--child"]
-    return min(run_measured(cmd).cpu_s for _ in range(repeats))
+@dataclass(frozen=True)
+class Steady:
+    """The extra loops of a scene (N loops minus one): counts and x86 CPU-s by kind."""
+
+    counts: Counts  # searched_px: pixels handed to dlib
+    process_s: float
+    hog_s: float
+    embed_s: float
+    estimated: list[str]
+    docs: dict[str, Any]
 
 
-def drift(f: Footage, dec: DecodeCost, repeats: int) -> float:
-    """How much costlier decoding is now than when `dec` was measured (load drifts).
-
-    The floor's extra loops, measured between the replays, over what `dec` predicts
-    for them: the x86 costs the rest is solved against are scaled by it.
-    """
-    extra = _floor_cpu(f.looped, repeats) - _floor_cpu(f.once, repeats)
-    return extra / ((f.loops - 1) * (dec.all_frames_s - dec.demux_s))
-
-
-def _steady(
-    f: Footage,
-    mode: str,
-    config: Path,
-    repeats: int,
-    x86: DecodeCost,
-    scale: float,
-    analyse_fps: float,
-) -> tuple[Counts, float, list[str], dict[str, Any]]:
-    """Counts and CPU-s of the N-1 extra loops (N loops minus one)."""
-    totals: list[Counts] = []
-    cpu: list[float] = []
+def steady(
+    f: Footage, mode: str, config: Path, repeats: int, dec: DecodeCost, analyse_fps: float
+) -> Steady:
+    """Replay the scene once and N times; keep the difference."""
+    runs = [_best(config, f.once, repeats), _best(config, f.looped, repeats)]
+    counts: list[Counts] = []
     estimated: list[str] = []
-    docs: list[dict[str, Any]] = []
-    for video, loops in ((f.once, 1), (f.looped, f.loops)):
-        doc, cpu_s = _replayed(video, config, repeats)
+    for run, loops in zip(runs, (1, f.loops), strict=True):
         c, est = counts_of(
-            doc, mode, x86.keyframes * loops, (x86.width, x86.height), FPS, scale, analyse_fps
+            run.doc, mode, dec.keyframes * loops, (dec.width, dec.height), FPS, 1.0, analyse_fps
         )
-        totals.append(c)
-        cpu.append(cpu_s)
-        estimated.extend(e for e in est if e not in estimated)
-        docs.append({k: v for k, v in doc.items() if k != "events"} | {"cpu_s": cpu_s})
-    extra = difference(totals[0], totals[1])
-    return extra, cpu[1] - cpu[0], estimated, {"once": docs[0], "looped": docs[1]}
+        # The brief's searched pixels: those handed to dlib, after the engine's scaling.
+        counts.append(replace(c, searched_px=run.faces.hog_px))
+        estimated.extend(e for e in est if e not in estimated and e != "searched_pixels")
+    once, more = runs
+    return Steady(
+        counts=difference(counts[0], counts[1]),
+        process_s=more.process_s - once.process_s,
+        hog_s=more.faces.hog_s - once.faces.hog_s,
+        embed_s=more.faces.embed_s - once.faces.embed_s,
+        estimated=estimated,
+        docs={
+            name: {k: v for k, v in r.doc.items() if k != "events"}
+            | {"thread_s": r.thread_s, "process_s": r.process_s, "faces": asdict(r.faces)}
+            for name, r in (("once", once), ("looped", more))
+        },
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,9 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = datetime.now(UTC)
     from watcher.config.sections import FacesConfig
-    from watcher.constants import HOG_WINDOW_PX
 
-    scale = HOG_WINDOW_PX / FacesConfig().min_face_px
     analyse_fps = FacesConfig().analyse_fps
     with_key = decoding_key_supported()
     configs = {m: write_config(m, with_key) for m in MODES}
@@ -159,48 +140,52 @@ def main(argv: list[str] | None = None) -> int:
     faces = face_cost(OUT / "visitors.mp4", FACE_T)
     usable = value("usable_cores")
     rows: list[dict[str, Any]] = []
-    x86: dict[str, Any] = {"faces": faces.to_json(), "decode": {}, "rest": {}, "drift": {}}
+    x86: dict[str, Any] = {"faces": faces.to_json(), "decode": {}, "rest": {}}
     replays: dict[str, Any] = {}
     rest_floor: dict[str, float] = {}  # per size: the first (empty, limited) residual
     for f in films:
         dec = decode_cost(f.once)
         name = f"{f.scene}/{f.res}"
         x86["decode"][name] = dec.to_json()
-        k = drift(f, dec, args.repeat)
-        x86["drift"][name] = k
         for mode in MODES:
             # Without the `decoding` key both modes come from the one (full) replay.
             config = configs[mode if with_key else "full"]
-            extra, cpu_s, estimated, docs = _steady(
-                f, mode, config, args.repeat, dec, scale, analyse_fps
-            )
-            here = scaled(
-                OpCosts(dec.keyframe_s, dec.pframe_s, faces.hog_s_per_px, faces.embed_s, 0.0),
-                decode=k,
-                faces=k,
-                rest=1.0,
-            )
-            # The rest: what the extra loops cost beyond the modelled decoding, HOG and
-            # embeddings, per packet: watcher's own Python (never below 0: noise).
-            rest_raw = (cpu_s - terms(extra, here).total) / extra.packets
+            st = steady(f, mode, config, args.repeat, dec, analyse_fps)
+            extra = st.counts
+            # HOG and embeddings as they cost inside the pipeline (its regions, its
+            # faces); the stand-alone figures where the scene had none.
+            hog = st.hog_s / extra.searched_px if extra.searched_px else faces.hog_s_per_px
+            embed = st.embed_s / extra.embeddings if extra.embeddings else faces.embed_s
+            decoding = terms(extra, OpCosts(dec.keyframe_s, dec.pframe_s, 0, 0, 0)).total
+            # The rest: what the extra loops cost beyond decoding (modelled), HOG and
+            # embeddings (timed): watcher's own Python, per packet.
+            rest_raw = (st.process_s - st.hog_s - st.embed_s - decoding) / extra.packets
             x86["rest"][f"{name}/{mode}"] = rest_raw
-            replays[f"{name}/{mode}"] = docs | {"estimated": estimated, "extra_cpu_s": cpu_s}
+            replays[f"{name}/{mode}"] = st.docs | {
+                "estimated": st.estimated,
+                "extra": asdict(extra),
+                "extra_process_s": st.process_s,
+                "extra_hog_s": st.hog_s,
+                "extra_embed_s": st.embed_s,
+                "x86_hog_s_per_px": hog,
+                "x86_embed_s": embed,
+            }
             per_s = per_second(extra, (f.loops - 1) * f.loop_s)
             print(f"  {name} {mode}: {asdict(per_s)} rest {1e6 * rest_raw:.0f} us", file=sys.stderr)
             # Noise can make a residual negative, or smaller than an idle camera's:
             # no camera costs less Python per packet than the empty scene's limited one.
             floor_rest = rest_floor.setdefault(f.res, max(rest_raw, 0.0))
-            rest = max(rest_raw, floor_rest)
-            for pi, costs in pi_costs(dec, faces, rest, f.res).items():
+            here = OpCosts(dec.keyframe_s, dec.pframe_s, hog, embed, max(rest_raw, floor_rest))
+            for pi, costs in pi_costs(here, dec, faces, f.res).items():
                 t = terms(per_s, costs)
-                alt = terms(per_s, decode_as_dlib(costs, dec, faces, pi))
+                alt = terms(per_s, decode_as_dlib(costs, here, faces, pi))
                 rows.append(
                     {
                         "pi": pi,
                         "res": f.res,
                         "scene": f.scene,
                         "mode": mode,
-                        "estimated": estimated,
+                        "estimated": st.estimated,
                         "counts": asdict(per_s),
                         "costs": asdict(costs),
                         "terms": asdict(t) | {"total": t.total},

@@ -1,4 +1,4 @@
-"""watcher's own counts per scene: `watcher replay` JSON, with `decoding: limited` or `full`.
+"""watcher's own counts per scene from the replay JSON, with `decoding: limited` or `full`.
 
 `decoded_frames` and `searched_pixels` are read from the replay JSON when watcher
 prints them. Until it does (and for a watcher without the camera key `decoding`)
@@ -10,18 +10,16 @@ they are estimated here, and every estimated count is named in `estimated`:
   which analysis was not gated (something moved), at the camera's frame rate;
 * searched pixels: each analysed frame not gated searched whole, at the detector's
   scale (HOG_WINDOW_PX / min_face_px)^2: an upper bound, the planner searches only
-  the regions that moved.
+  the regions that moved. (`python -m bench.pi` counts the pixels handed to dlib
+  itself, inproc.py: the JSON's `searched_pixels` are the regions in source pixels.)
 """
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Any
 
-from bench.measure import Measurement, run_measured
-from bench.paths import OUT, ROOT
+from bench.paths import OUT
 from bench.pi.estimate import Counts
 
 MODES = ("limited", "full")
@@ -52,25 +50,6 @@ def write_config(mode: str, with_key: bool) -> Path:
         "    source: demo\n" + key
     )
     return path
-
-
-def run_replay(
-    video: Path, config: Path, timeout_s: float = 1800
-) -> tuple[dict[str, Any], Measurement]:
-    """Run `watcher replay` in a child process, measured; its JSON and the measurement."""
-    for suffix in ("", "-wal", "-shm"):
-        (config.parent / f"watcher.db{suffix}").unlink(missing_ok=True)
-    m = run_measured(
-        [sys.executable, "-m", "watcher", "replay", str(video), "-c", str(config)],
-        cwd=ROOT,
-        timeout_s=timeout_s,
-    )
-    if m.returncode != 0 or m.timed_out:
-        tail = "\n".join(m.stderr.strip().splitlines()[-8:])
-        raise RuntimeError(f"watcher replay {video.name} failed ({m.returncode}): {tail}")
-    text = m.stdout
-    doc: dict[str, Any] = json.loads(text[text.index("{") :])
-    return doc, m
 
 
 def counts_of(
