@@ -145,3 +145,42 @@ def test_a_camera_removed_from_the_config_is_removed_from_home_assistant(
         late.stop()
     finally:
         third.close()
+
+
+def test_people_added_to_or_removed_from_the_gallery_are_announced_without_a_restart(
+    broker: Broker,  # noqa: F811
+) -> None:
+    broker.start()
+    topic = "homeassistant/device/watcher/config"
+    config = MqttConfig(host=broker.host, port=broker.port)
+    channel = MqttChannel(config, cameras=["front_door"], people=["alice"]).start()
+    watch = Subscriber(broker, topic, client_id="ha").start()
+    try:
+        assert channel.wait_connected(20)
+        first = json.loads(watch.wait(topic)[-1].payload)["components"]
+        assert "person_alice" in first and "person_bob" not in first
+        # The gallery's hot reload brought bob: a sensor for him, at once.
+        channel.set_people(["bob", "alice"])
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            last = json.loads(watch.on(topic)[-1].payload)["components"]
+            if "person_bob" in last:
+                break
+            time.sleep(0.1)
+        assert last["person_bob"]["state_topic"] == "watcher/people/bob"
+        check_device_discovery({**json.loads(watch.on(topic)[-1].payload)})
+        # alice was removed from the gallery: her sensor is removed from Home Assistant.
+        count = len(watch.on(topic))
+        channel.set_people(["bob"])
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and len(watch.on(topic)) == count:
+            time.sleep(0.1)
+        last = json.loads(watch.on(topic)[-1].payload)["components"]
+        assert len(last["person_alice"]) == 1 and "platform" in last["person_alice"], last
+        assert len(last["person_bob"]) > 1
+        channel.set_people(["bob"])  # nothing changed: nothing published
+        time.sleep(0.5)
+        assert len(watch.on(topic)) == count + 1
+    finally:
+        channel.close()
+        watch.stop()

@@ -207,3 +207,36 @@ def test_pushes_by_kind_and_the_watch_list_named() -> None:
     assert gate.why_muted("door", None, kind="unknown") is None
     after = {"camera": "door", "kind": "watch_listed", "person": "mallory", "start_time": "x"}
     assert text_of("new", after)[0] == "door: mallory (watch-list)"
+
+
+def test_a_first_start_says_every_armed_state_so_home_assistant_never_shows_unknown(
+    broker: Broker,  # noqa: F811
+) -> None:
+    broker.start()
+    config = MqttConfig(host=broker.host, port=broker.port)
+    gate = Gate(NotifyConfig())
+    gate.set_armed(False, "garage")  # as a command would have left it
+    channel = MqttChannel(config, cameras=["door", "garage"], gate=gate).start()
+    try:
+        assert channel.wait_connected(20)
+        deadline = time.monotonic() + 10
+        states: dict[str, bytes] = {}
+        while time.monotonic() < deadline and len(states) < 3:
+            time.sleep(0.5)
+            probe = Subscriber(broker, "watcher/#", client_id=f"probe{len(states)}").start()
+            time.sleep(0.3)  # retained messages come right after the subscription
+            states = {
+                m.topic: m.payload
+                for m in probe.on("watcher/armed")
+                + probe.on("watcher/door/armed")
+                + probe.on("watcher/garage/armed")
+                if m.retain
+            }
+            probe.stop()
+        assert states == {
+            "watcher/armed": b"ON",
+            "watcher/door/armed": b"ON",
+            "watcher/garage/armed": b"OFF",
+        }
+    finally:
+        channel.close()

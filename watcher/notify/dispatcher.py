@@ -110,6 +110,13 @@ class Dispatcher:
         self._thread.start()
         return self
 
+    def set_people(self, people: list[str]) -> None:
+        """Tell the channels that announce the known people (MQTT discovery) who they are now."""
+        for channel in self.channels.values():
+            announce = getattr(channel, "set_people", None)  # only MQTT announces people
+            if announce is not None:
+                announce(people)
+
     def wake(self) -> None:
         """Look at the outbox now (the writer committed rows); returns at once."""
         for lane in self._lanes.values():

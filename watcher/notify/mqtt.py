@@ -39,6 +39,9 @@ log = logging.getLogger("watcher.notify")
 
 TARGET: Final = "mqtt"
 QOS: Final = 1
+# After connecting, how long retained armed states may take to come back before the
+# ones that did not are published (a broker answers a subscription within milliseconds).
+ARMED_STATE_WAIT_S: Final = 2.0
 PUBLISH_TIMEOUT_S: Final = 10.0
 RECONNECT_MIN_S: Final = 1
 RECONNECT_MAX_S: Final = 30
@@ -72,6 +75,8 @@ class MqttChannel:
         self.kinds = frozenset({"new", "update", "end", "seen"})
         self._connected = threading.Event()
         self._said_down = False  # one line per outage, not one per reconnect attempt
+        # Armed states (None: the global one) a retained message told since connecting.
+        self._armed_heard: set[str | None] = set()
         client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=config.client_id,
@@ -133,6 +138,10 @@ class MqttChannel:
                 client.publish(self.topic(camera, "stranger"), "OFF", qos=QOS, retain=True)
         if self.gate is not None:
             # The retained state comes back first (armed survives a restart), then commands.
+            self._armed_heard = set()
+            timer = threading.Timer(ARMED_STATE_WAIT_S, self._tell_armed, (client,))
+            timer.daemon = True
+            timer.start()
             self._subscribe(client, self.topic("armed"))
             self._subscribe(client, self.topic("+", "armed"))
             self._subscribe(client, self.topic("armed", "set"))
@@ -161,6 +170,20 @@ class MqttChannel:
 
     def _device(self) -> dict[str, Any]:
         return device_config(self.prefix, self.config.client_id, self.cameras, people=self.people)
+
+    def set_people(self, people: Sequence[str]) -> None:
+        """The gallery's people changed (a hot reload): announce the new set at once, a
+        sensor for each newcomer and a removal for each one gone (no restart needed)."""
+        wanted = tuple(sorted(people))
+        if wanted == self.people:
+            return
+        before = json.dumps(self._device()).encode()
+        self.people = wanted
+        if not self._connected.is_set():
+            return  # the next connection announces them
+        update = with_removals(self._device(), before) or self._device()
+        self._client.publish(self._discovery_topic, json.dumps(update), qos=QOS, retain=True)
+        log.info("notify: Home Assistant: the known people are now %s", ", ".join(wanted) or "none")
 
     def _announce(self, client: mqtt.Client) -> None:
         """Publish the Home Assistant device discovery config (retained)."""
@@ -238,6 +261,7 @@ class MqttChannel:
         armed = value == b"ON"
         if rest == ["set"]:
             self.gate.set_armed(armed, camera)
+            self._armed_heard.add(camera)
             state = self.topic(camera, "armed") if camera else self.topic("armed")
             client.publish(state, value.decode(), qos=QOS, retain=True)
             goes_on = self.gate.config.record_when_disarmed
@@ -246,7 +270,20 @@ class MqttChannel:
             log.info("notify: %s %s", camera or "every camera", what)
         else:
             self.gate.set_armed(armed, camera)  # the state kept from before
+            self._armed_heard.add(camera)
         return True
+
+    def _tell_armed(self, client: mqtt.Client) -> None:
+        """The armed states no retained message told (a first start): said, retained, so
+        Home Assistant's switches show ON or OFF rather than "unknown"."""
+        if self.gate is None or not self._connected.is_set():
+            return
+        for camera in (None, *self.cameras):
+            if camera not in self._armed_heard:
+                on = self.gate.armed() if camera is None else self.gate.own_armed(camera)
+                state = "ON" if on else "OFF"
+                topic = self.topic(camera, "armed") if camera else self.topic("armed")
+                client.publish(topic, state, qos=QOS, retain=True)
 
     def _on_disconnect(
         self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any

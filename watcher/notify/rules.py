@@ -55,6 +55,11 @@ class Gate:
             else:
                 self._camera_armed[camera] = value
 
+    def own_armed(self, camera: str) -> bool:
+        """The camera's own switch, whatever the global one says."""
+        with self._lock:
+            return self._camera_armed.get(camera, True)
+
     def armed(self, camera: str | None = None) -> bool:
         with self._lock:
             if camera is None:

@@ -231,6 +231,13 @@ class Daemon:
         runner.start()
         return runner
 
+    def _tell_people(self) -> None:
+        """Home Assistant learns of people added to (or removed from) the gallery by a
+        hot reload: a sensor each, without a restart."""
+        if self.notify is None:
+            return
+        self.notify.set_people(sorted(self.current_gallery().people))
+
     def _person_seen(self, person: str, camera: str) -> None:
         """Presence for MQTT (`<prefix>/people/<name>`): queued, never waited on."""
         self.store.person_seen(person, camera, datetime.now(UTC))
@@ -302,6 +309,7 @@ class Daemon:
                 if runner.counters.finished:  # a video file that ended is not stuck
                     self.liveness.unregister(runner.capture_name)
             self.keepalive.tick()
+            self._tell_people()
             if self._reload_wanted.is_set():
                 self._reload_wanted.clear()
                 self.reload()
