@@ -32,6 +32,7 @@ from bench.paths import OUT, ROOT
 from tests.rtsp.harness import MISSING_HINT, RtspServer, gst_rtsp_available
 
 GOAL_STEADY = 0.25  # issue 15, goal 1: an idle camera for a quarter of decoding it
+SAMPLE_S = 10.0  # the daemon rewrites status.json every 10 s
 
 _CONFIG = """\
 # Written by `python -m bench.decoding.live`: watcher's defaults but for `decoding`.
@@ -79,12 +80,21 @@ def _status(mode: str) -> Any:
         return None
 
 
+def _decoded_share(mode: str) -> float | None:
+    status = _status(mode)
+    try:
+        return float(status["cameras"][0]["decoded_share"])
+    except (TypeError, KeyError, IndexError, ValueError):
+        return None
+
+
 def measure(video: Path, warmup_s: float, window_s: float, windows: int) -> dict[str, Any]:
     """CPU seconds per second of stream of each client, per window."""
     keyed = decoding_key_supported()
     modes = ["full", "limited"] if keyed else ["full"]
     procs: dict[str, subprocess.Popen[bytes]] = {}
     cpu: dict[str, list[float]] = {}
+    shares: dict[str, list[float | None]] = {mode: [] for mode in modes}
     with RtspServer(video, loop=True) as server:
         try:
             procs["floor"] = subprocess.Popen(
@@ -97,7 +107,11 @@ def measure(video: Path, warmup_s: float, window_s: float, windows: int) -> dict
             time.sleep(warmup_s)
             marks = [(time.monotonic(), {k: proc_cpu_s(p.pid) for k, p in procs.items()})]
             for _ in range(windows):
-                time.sleep(window_s)
+                end = time.monotonic() + window_s
+                while (left := end - time.monotonic()) > 0:
+                    time.sleep(min(SAMPLE_S, left))
+                    for mode in modes:
+                        shares[mode].append(_decoded_share(mode))
                 marks.append((time.monotonic(), {k: proc_cpu_s(p.pid) for k, p in procs.items()}))
             rss = {k: round(proc_rss_mb(p.pid), 1) for k, p in procs.items()}
             for k in procs:
@@ -118,6 +132,8 @@ def measure(video: Path, warmup_s: float, window_s: float, windows: int) -> dict
         "rss_mb": rss,
         "alive_to_the_end": alive,
         "status": {m: _status(m) for m in modes},
+        # the daemons' status.json every SAMPLE_S: decoded share over its last 10 s
+        "decoded_share_samples": shares,
     }
 
 
@@ -130,15 +146,20 @@ def report(info: dict[str, Any], result: dict[str, Any]) -> str:
         header(),
         f"- watcher {info['watcher_commit']}; file {Path(result['video']).name} looped over "
         f"loopback RTSP (TCP); {result['warmup_s']:g} s warm-up, then "
-        f"{len(cpu['floor'])} window(s) of {result['window_s']:g} s, all three at once\n",
-        "| client | CPU s per s (windows) | median | % of one core | × floor | RSS MiB |",
-        "|---|--:|--:|--:|--:|--:|",
+        f"{len(cpu['floor'])} window(s) of {result['window_s']:g} s, all three at once; "
+        "decoded: the mean of the daemon's status.json share (each over its last 10 s), "
+        f"read every {SAMPLE_S:g} s\n",
+        "| client | CPU s per s (windows) | median | % of one core | × floor | decoded | RSS MiB |",
+        "|---|--:|--:|--:|--:|--:|--:|",
     ]
+    shares = result.get("decoded_share_samples", {})
     for k, xs in cpu.items():
         m = statistics.median(xs)
+        got = [x for x in shares.get(k, []) if x is not None]
+        decoded = "100%" if k == "floor" else (f"{statistics.mean(got):.0%}" if got else "–")
         lines.append(
             f"| {k if k == 'floor' else 'watcher ' + k} | {', '.join(f'{x:.4f}' for x in xs)} "
-            f"| {m:.4f} | {m:.1%} | {m / floor:.2f}× | {result['rss_mb'][k]:.0f} |"
+            f"| {m:.4f} | {m:.1%} | {m / floor:.2f}× | {decoded} | {result['rss_mb'][k]:.0f} |"
         )
     if "limited" in cpu:
         x = statistics.median(cpu["limited"]) / floor
