@@ -7,6 +7,7 @@ mid-GOP, and the shared media clips.
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
@@ -119,3 +120,36 @@ def test_the_cue_ignores_a_noisy_scene_and_fires_on_a_jump() -> None:
     assert not cue.observe(40_000, keyframe=True)  # a keyframe says nothing of motion
     jump = [cue.observe(8000, keyframe=False) for _ in range(3)]
     assert any(jump)
+
+
+def test_a_cue_that_missed_motion_with_sparse_keyframes_means_every_frame_until_it_fires() -> None:
+    # Keyframes 4 s apart; between them still-scene packets the cue learns as the level.
+    limiter = DecodeLimiter()
+    noise = random.Random(3)  # a variable-rate encoder's still scene
+    t = 0.0
+    for i in range(250):
+        t = i * 0.04
+        keyframe = i % 100 == 0
+        if keyframe:
+            limiter.keyframe_at(t)
+        limiter.cued(40_000 if keyframe else noise.randint(700, 1500), keyframe, t)
+    assert limiter.gop_s == 4.0 and not limiter.wants_every_frame(t + 0.04)
+    # Analysis saw new motion at the keyframe that no packet announced: blind.
+    limiter.motion_at_keyframe()
+    assert limiter.wants_every_frame(t + 60.0)
+    # The packets jump with the next motion: the cue sees after all; back to limited
+    # once the hold it asks for is over.
+    assert any([limiter.cued(9000, False, t + 1.0) for _ in range(3)])
+    assert limiter.wants_every_frame(t + 1.5) and not limiter.wants_every_frame(t + 60.0)
+
+
+def test_a_constant_bitrate_stream_is_known_blind() -> None:
+    cue = PacketCue()
+    for i in range(300):
+        cue.observe(4100, keyframe=i % 50 == 0)  # every frame padded to the rate
+    assert cue.blind
+    varied = PacketCue()
+    noise = random.Random(5)
+    for i in range(300):
+        varied.observe(noise.randint(700, 1500), keyframe=i % 50 == 0)
+    assert not varied.blind

@@ -69,6 +69,7 @@ def compose(
     gop_s: float = 2.0,
     bframes: int = 0,
     seed: int = 7,
+    cbr_kbps: int | None = None,
 ) -> Clip:
     """Write a still scene of `seconds` (a visitor walking in at `enter_s`) as H.264 MP4."""
     rng = np.random.default_rng(seed)
@@ -79,11 +80,15 @@ def compose(
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=FPS)
         stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
-        stream.options = {
-            "preset": "veryfast",
-            "crf": "23",
-            "x264-params": f"keyint={keyint}:min-keyint={keyint}:scenecut=0:bframes={bframes}",
-        }
+        params = f"keyint={keyint}:min-keyint={keyint}:scenecut=0:bframes={bframes}"
+        if cbr_kbps is None:
+            stream.options = {"preset": "veryfast", "crf": "23", "x264-params": params}
+        else:  # constant bitrate, padded with filler: packet sizes no longer follow motion
+            rate = f"bitrate={cbr_kbps}:vbv-maxrate={cbr_kbps}:vbv-bufsize={cbr_kbps}"
+            stream.options = {
+                "preset": "veryfast",
+                "x264-params": f"{params}:nal-hrd=cbr:filler=1:{rate}",
+            }
         for i in range(round(seconds * FPS)):
             t = i / FPS
             noisy = background + rng.normal(0.0, NOISE_SIGMA, background.shape)

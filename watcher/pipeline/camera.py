@@ -222,6 +222,8 @@ class CameraPipeline:
         if self.limiter is not None and (
             self._stirring or self.decider.tracks or self.events.event is not None
         ):
+            if self._stirring and self.limiter.mode is DecodingMode.KEYFRAMES:
+                self.limiter.motion_at_keyframe()
             self.limiter.hold(t + EVERY_FRAME_HOLD_S)
         if self.learn is not None:
             for person, vector in decision.lessons:

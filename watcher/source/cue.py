@@ -13,8 +13,10 @@ their size says nothing about motion.
 Measured on bench/ footage (720p, crf 23, B-frames, GOP 2 s): the sums of an
 empty scene (noise, light drift, a tree in the wind) stay within 1.5x of their
 median for two minutes; a visitor walking in lifts them 7-9x within 0.1 s.
-A constant-bitrate stream pads its packets to one size: the cue stays silent
-there, and the keyframes (and the motion gate on them) carry the detection alone.
+A constant-bitrate stream pads its packets to one size: the cue is blind there
+(it says so), and the keyframes (and the motion gate on them) carry the
+detection alone - or, if they come too seldom, every frame is decoded
+(source/limiter.py).
 """
 
 from __future__ import annotations
@@ -36,6 +38,11 @@ RISE_RATIO = 2.5
 # ...and at least this many bytes a frame over it: a still scene's frames are a
 # few dozen bytes, and doubling that is one macroblock, not a person.
 MIN_RISE_BYTES = 48
+# A constant-bitrate camera pads its frames to the rate: the sums sit at a ceiling,
+# the median is (within this factor) the largest, and no motion can lift them
+# (measured on bench/ CBR footage: median = 95th percentile = maximum; variable-rate
+# footage, empty or not: the maximum is 1.2x the median and more).
+BLIND_CEILING = 1.02
 
 
 class PacketCue:
@@ -47,6 +54,8 @@ class PacketCue:
         self._level: float | None = None
         self._since_refresh = 0
         self.fired = 0  # how many packets fired the cue
+        # The packets' sizes cannot follow motion (constant bitrate): the cue is blind.
+        self.blind = False
 
     def observe(self, size: int, keyframe: bool) -> bool:
         """Take one packet's size; True when its frames changed far more than the scene does."""
@@ -62,6 +71,7 @@ class PacketCue:
         self._since_refresh += 1
         if self._since_refresh >= REFRESH_EVERY and len(self._sums) >= MIN_HISTORY:
             self._level = float(statistics.median(self._sums))
+            self.blind = max(self._sums) <= BLIND_CEILING * self._level
             self._since_refresh = 0
         if level is None:
             return False
@@ -76,3 +86,4 @@ class PacketCue:
         self._sums.clear()
         self._level = None
         self._since_refresh = 0
+        self.blind = False

@@ -57,6 +57,7 @@ class LimitedDecoding:
             return self._decode(packet)
         if keyframe:
             self._gop = [packet]
+            limiter.keyframe_at(t)
         elif self._gop is not None:
             self._gop.append(packet)
             if len(self._gop) > MAX_GOP_PACKETS:

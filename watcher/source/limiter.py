@@ -27,6 +27,12 @@ from watcher.source.cue import PacketCue
 # After a cue, every frame is decoded at least this long (media seconds) even if
 # analysis has not asked yet: it gets a few frames to see the motion for itself.
 CUE_HOLD_S = 2.0
+# While the cue is blind (a constant-bitrate camera, or one whose packets did not
+# move when the scene did), keyframes alone watch the scene: a visitor is seen at
+# the next one. Keyframes further apart than this are too seldom for that (a visit
+# of a few seconds could fall between two): then every frame is decoded, until the
+# cue fires on motion again and so shows it sees.
+BLIND_MAX_GOP_S = 2.5
 
 
 class DecodingMode(StrEnum):
@@ -56,6 +62,12 @@ class DecodeLimiter:
         self.cue = PacketCue()
         self.stats = DecodingStats()
         self._full_until = float("-inf")  # media time until which every frame is wanted
+        self._last_key_t: float | None = None
+        self.gop_s: float | None = None  # the latest interval between keyframes
+        self._cued_this_gop = False
+        self._cued_last_gop = False
+        # Analysis found new motion at a keyframe that the packets had not announced.
+        self.cue_missed = False
 
     def hold(self, until_t: float) -> None:
         """Ask for every frame up to media time `until_t` (never shortens an earlier ask)."""
@@ -64,12 +76,32 @@ class DecodeLimiter:
 
     def wants_every_frame(self, t: float) -> bool:
         """Whether the packet at media time `t` should be decoded with all its predecessors."""
-        return t <= self._full_until
+        return t <= self._full_until or self.blind_and_sparse
+
+    @property
+    def blind_and_sparse(self) -> bool:
+        """The cue is blind and the keyframes too far apart to watch the scene alone."""
+        blind = self.cue.blind or self.cue_missed
+        return blind and self.gop_s is not None and self.gop_s > BLIND_MAX_GOP_S
+
+    def motion_at_keyframe(self) -> None:
+        """Analysis saw new motion on a keyframe (only keyframes decoded): if no cue
+        announced it in the GOP before, the cue is taken as blind until it fires."""
+        if not (self._cued_last_gop or self._cued_this_gop):
+            self.cue_missed = True
+
+    def keyframe_at(self, t: float) -> None:
+        """A keyframe arrived at media time `t` (measures the keyframe interval)."""
+        if self._last_key_t is not None and t > self._last_key_t:
+            self.gop_s = t - self._last_key_t
+        self._last_key_t = t
+        self._cued_last_gop, self._cued_this_gop = self._cued_this_gop, False
 
     def cued(self, size: int, keyframe: bool, t: float) -> bool:
         """Feed a packet to the cue; True (and every frame held for a while) when it fired."""
         if not self.cue.observe(size, keyframe):
             return False
+        self._cued_this_gop, self.cue_missed = True, False  # it sees
         if self.mode is DecodingMode.KEYFRAMES:
             self.stats.cues += 1
         self.hold(t + CUE_HOLD_S)
@@ -86,6 +118,8 @@ class DecodeLimiter:
         self.mode = DecodingMode.KEYFRAMES
         self.cue.reset()
         self._full_until = float("-inf")
+        self._last_key_t, self.gop_s = None, None
+        self._cued_this_gop = self._cued_last_gop = self.cue_missed = False
 
     @property
     def decoded_share(self) -> float:
