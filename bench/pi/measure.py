@@ -60,8 +60,14 @@ class DecodeCost:
 
     @property
     def pframe_s(self) -> float:
-        """Decoding one frame that is not a keyframe (demuxing not counted)."""
-        return max(self.all_frames_s - self.keyframes_only_s, 0.0) / (self.packets - self.keyframes)
+        """One packet that is not a keyframe, as watcher decodes it (demuxing not counted).
+
+        watcher skips non-reference frames (`skip_nonref_frames`): their packets go
+        to the decoder and are dropped at once, and its `decoded_frames` counts them.
+        So this is the average over every other packet, the skipped ones included.
+        """
+        others = self.packets - self.keyframes
+        return max(self.reference_s - self.keyframes_only_s, 0.0) / others
 
     @property
     def mean_frame_s(self) -> float:

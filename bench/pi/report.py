@@ -8,7 +8,7 @@ from typing import Any
 from bench.pi.figures import FIGURES, value
 
 HEAD = (
-    "| Pi | video | scene | decoding | decoded/s (key + other) | searched Mpx/s | embeddings/s "
+    "| Pi | video | scene | decoding | decoded/s (key + other) | Mpx to dlib/s | embeddings/s "
     "| keyframes | other frames | HOG | embeddings | rest | **CPU ms per video-s** "
     "| **cameras** | cameras if decoding scales as dlib |\n"
     "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
@@ -74,8 +74,12 @@ def render(rows: list[dict[str, Any]], x86: dict[str, Any], started: datetime, n
         f"# Cameras per Raspberry Pi, on paper ({started:%Y-%m-%d %H:%M} UTC)\n\n",
         "One camera's CPU-s per second of video is the sum of the terms (ms of one core "
         f"per second of video); cameras = {value('usable_cores'):g} usable cores / that sum. "
-        "25 fps, a keyframe every 2 s. Counts: `watcher replay` of bench/footage/sizes.py's "
-        "scenes, the difference between the scene played 3 times and once (steady state).\n",
+        "25 fps, a keyframe every 2 s. Counts: watcher's replay of bench/footage/sizes.py's "
+        "scenes, the difference between the scene played 3 times and once (steady state); "
+        "decoded frames as watcher counts them (packets handed to the decoder: skipped "
+        "non-reference frames included); Mpx to dlib: pixels handed to the HOG detector "
+        "after its scaling. The last column is the other bound: decoding scaled from this "
+        "machine by the same ratio as dlib, not from the published Pi rate.\n",
         notes,
         "\n",
         table(rows),
