@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from bench.pi.estimate import Counts, OpCosts, cameras, difference, per_second, scaled, terms
+from bench.pi.estimate import (
+    Counts,
+    OpCosts,
+    cameras,
+    cameras_with_visitors,
+    difference,
+    per_second,
+    scaled,
+    terms,
+)
 
 COSTS = OpCosts(
     keyframe_s=0.040, pframe_s=0.010, hog_s_per_px=2e-7, embed_s=0.3, rest_s_per_packet=1e-4
@@ -53,3 +62,11 @@ def test_difference_is_the_extra_loops() -> None:
     extra = difference(once, thrice)
     assert extra == Counts(2000, 40, 100, 2e6, 0)
     assert per_second(extra, 80.0) == Counts(25, 0.5, 1.25, 25000, 0)
+
+
+def test_cameras_with_visitors_at_once() -> None:
+    # 3.5 cores; idle cameras cost 0.05, one with a visitor 0.7: two visitors at once
+    # leave 2.1 cores for 42 idle ones, 44 in all.
+    assert cameras_with_visitors(0.05, 0.7, 3.5, 2) == pytest.approx(44.0)
+    assert cameras_with_visitors(0.05, 0.7, 3.5, 0) == pytest.approx(70.0)
+    assert cameras_with_visitors(0.05, 2.0, 3.5, 2) == 0.0

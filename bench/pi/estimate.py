@@ -107,3 +107,15 @@ def difference(once: Counts, more: Counts) -> Counts:
         searched_px=more.searched_px - once.searched_px,
         embeddings=more.embeddings - once.embeddings,
     )
+
+
+def cameras_with_visitors(idle: float, busy: float, usable_cores: float, busy_count: int) -> float:
+    """Cameras watched when `busy_count` of them have a visitor at once and the rest are idle.
+
+    `idle` and `busy` are one camera's CPU-s per video-s in each state; 0 when even
+    the busy ones alone do not fit.
+    """
+    spare = usable_cores - busy_count * busy
+    if spare < 0:
+        return 0.0
+    return busy_count + spare / idle

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bench.pi.estimate import cameras_with_visitors
 from bench.pi.figures import FIGURES, value
 
 HEAD = (
@@ -41,28 +42,58 @@ def costs_table(rows: list[dict[str, Any]], x86: dict[str, Any]) -> str:
     """Each operation's CPU cost on each machine, in ms of one core."""
     out = [
         "| machine | video | scene | keyframe | other frame | HOG per Mpx | embedding "
-        "| rest per packet |\n|---|---|---|---|---|---|---|---|\n"
+        "| rest per packet, limited / full |\n|---|---|---|---|---|---|---|---|\n"
     ]
+    rest: dict[tuple[str, str, str], dict[str, float]] = {}
+    for r in rows:
+        rest.setdefault((r["pi"], r["res"], r["scene"]), {})[r["mode"]] = r["costs"][
+            "rest_s_per_packet"
+        ]
     seen = set()
     for r in rows:
         key = (r["pi"], r["res"], r["scene"])
-        if key in seen:
+        if key in seen or r["mode"] != "limited":
             continue
         seen.add(key)
-        c = r["costs"]
+        c, modes = r["costs"], rest[key]
         out.append(
             f"| {r['pi']} | {r['res']} | {r['scene']} | {_ms(c['keyframe_s'])} "
             f"| {_ms(c['pframe_s'], 2)} | {_ms(c['hog_s_per_px'] * 1e6, 0)} "
-            f"| {_ms(c['embed_s'])} | {_ms(c['rest_s_per_packet'], 3)} |\n"
+            f"| {_ms(c['embed_s'])} | {_ms(modes.get('limited', 0.0), 2)} / "
+            f"{_ms(modes.get('full', 0.0), 2)} |\n"
         )
     faces = x86["faces"]
     for name, d in x86["decode"].items():
         scene, res = name.split("/")
         out.append(
             f"| x86 here | {res} | {scene} | {_ms(d['keyframe_s'])} | {_ms(d['pframe_s'], 2)} "
-            f"| {_ms(faces['hog_s_per_px'] * 1e6, 0)} | {_ms(faces['embed_s'])} "
-            f"| {_ms(x86['rest'].get(name, float('nan')), 3)} |\n"
+            f"| {_ms(x86['hog'].get(name, faces['hog_s_per_px']) * 1e6, 0)} "
+            f"| {_ms(faces['embed_s'])} | {_ms(x86['rest'].get(name + '/limited', 0.0), 2)} / "
+            f"{_ms(x86['rest'].get(name + '/full', 0.0), 2)} |\n"
         )
+    return "".join(out)
+
+
+def mixed_table(rows: list[dict[str, Any]]) -> str:
+    """Cameras with limited decoding when 0, 1 or 2 of them have a visitor at once."""
+    total = {(r["pi"], r["res"], r["scene"], r["mode"]): r["terms"]["total"] for r in rows}
+    usable = value("usable_cores")
+    out = [
+        "| Pi | video | idle camera ms/s | camera with a visitor ms/s "
+        "| cameras, none busy | one visitor at a time | two at once |\n"
+        "|---|---|---|---|---|---|---|\n"
+    ]
+    for pi in ("Pi 4", "Pi 5"):
+        for res in ("720p", "1080p"):
+            idle = total.get((pi, res, "empty", "limited"))
+            busy = total.get((pi, res, "visitor", "limited"))
+            if idle is None or busy is None:
+                continue
+            n = [cameras_with_visitors(idle, busy, usable, k) for k in (0, 1, 2)]
+            out.append(
+                f"| {pi} | {res} | {_ms(idle)} | {_ms(busy)} | {n[0]:.0f} | {n[1]:.0f} "
+                f"| {n[2]:.0f} |\n"
+            )
     return "".join(out)
 
 
@@ -83,6 +114,8 @@ def render(rows: list[dict[str, Any]], x86: dict[str, Any], started: datetime, n
         notes,
         "\n",
         table(rows),
+        "\n## Idle cameras and visitors at once (limited decoding)\n\n",
+        mixed_table(rows),
         "\n## Per-operation costs (ms of one core)\n\n",
         costs_table(rows, x86),
         f"\nx86 here: face_recognition's face_locations (HOG, upsample 1) "
