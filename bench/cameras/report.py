@@ -65,6 +65,37 @@ def table(results: dict[str, Result]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _cell(r: Result | None) -> str:
+    if r is None:
+        return "-"
+    late = "" if r.real_time else f", **{r.min_input_fps:.0f} fps: not real time**"
+    mark = "*" if r.arrangement == "staggered" and r.count > 1 else ""
+    return f"{r.cpu_share:.1%}{mark}, {r.rss_mb:.0f} MiB{late}"
+
+
+def compact(results: dict[str, Result]) -> str:
+    """Rows of size, scene and decoding; a column per camera count: CPU share and RSS.
+
+    Where a combination ran both staggered and together, the staggered run is shown
+    (marked *): cameras at their own moments, as real ones are.
+    """
+    best: dict[tuple[str, str, str, int], Result] = {}
+    for r in sorted(results.values(), key=lambda r: r.arrangement != "staggered"):
+        best.setdefault((r.size, r.scene, r.decoding, r.count), r)
+    counts = sorted({k[3] for k in best})
+    rows = sorted({k[:3] for k in best}, key=lambda k: (SIZES_ORDER.get(k[0], 9), k[1], k[2]))
+    lines = [
+        "| size | scene | decoding | "
+        + " | ".join(f"{n} camera{'s' * (n > 1)}" for n in counts)
+        + " |",
+        "|:--|:--|:--|" + "--:|" * len(counts),
+    ]
+    for size, scene, decoding in rows:
+        cells = [_cell(best.get((size, scene, decoding, n))) for n in counts]
+        lines.append(f"| {size} | {scene} | {decoding} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def report(results: dict[str, Result]) -> str:
     """The whole markdown report: when, where, how, and the table."""
     windows = sorted({r.window_s for r in results.values()})
@@ -81,5 +112,8 @@ def report(results: dict[str, Result]) -> str:
         "skipped: frames_skipped's growth, decoded frames overwritten in the camera's "
         "one-frame analysis slot before analysis took them (analysis wants 5 of the 25 "
         "a second); load: the machine's 1-minute load average as the window ended "
-        "(the machine is shared)\n\n" + table(results)
+        "(the machine is shared)\n\n"
+        + compact(results)
+        + "\n(* staggered: camera k of n k/n of the loop ahead.)\n\n"
+        + table(results)
     )
