@@ -16,6 +16,8 @@ import os
 import sys
 import time
 from dataclasses import asdict
+from pathlib import Path
+from typing import Any
 
 from bench.decoding.report import report
 from bench.decoding.summary import STARTUP, startup_cpu, summarise
@@ -27,7 +29,7 @@ from bench.decoding.tools import (
     reset_state,
     write_config,
 )
-from bench.footage.variants import build_variants
+from bench.footage.variants import VariantFile, build_variants
 from bench.machine import code_fingerprint, machine_info
 from bench.measure import run_measured
 from bench.paths import OUT, ROOT
@@ -46,7 +48,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-encode", action="store_true", help="use only the variant files already built"
     )
+    parser.add_argument("--out", default="decoding", help="report name in bench/out/")
+    parser.add_argument(
+        "--from-json",
+        nargs="+",
+        type=Path,
+        help="no measuring: the report of these runs (a later file's (file, tool) cells "
+        "replace an earlier one's)",
+    )
     args = parser.parse_args(argv)
+    if args.from_json:
+        return _rewrite(args.from_json, args.out)
     keyed = decoding_key_supported()
     tools = [t for t in args.tools.split(",") if t and (keyed or t != "limited")]
     if "floor" not in tools or "full" not in tools:
@@ -85,13 +97,25 @@ def main(argv: list[str] | None = None) -> int:
                 )
     info["load_after"] = [round(x, 2) for x in os.getloadavg()]
     info["watcher_source_after"] = code_fingerprint()
+    _write(info, runs, files, tools, args.repeat, args.out)
+    return 0 if all(r.error is None for r in runs) else 1
+
+
+def _write(
+    info: dict[str, Any],
+    runs: list[Run],
+    files: list[VariantFile],
+    tools: list[str],
+    repeat: int,
+    out: str,
+) -> None:
     rows = summarise(runs, files, tools)
     startup = startup_cpu(runs, tools)
-    text = report(info, rows, startup, files, args.repeat)
-    (OUT / "decoding.md").write_text(text)
+    text = report(info, rows, startup, files, repeat)
+    (OUT / f"{out}.md").write_text(text)
     raw = {
         "info": info,
-        "repeat": args.repeat,
+        "repeat": repeat,
         "files": [
             {
                 "name": f.name,
@@ -106,10 +130,30 @@ def main(argv: list[str] | None = None) -> int:
         "startup_cpu_s": startup,
         "runs": [asdict(r) for r in runs],
     }
-    (OUT / "decoding.json").write_text(json.dumps(raw, indent=1) + "\n")
+    (OUT / f"{out}.json").write_text(json.dumps(raw, indent=1) + "\n")
     print(text)
-    print(f"written: {OUT / 'decoding.md'} and decoding.json", file=sys.stderr)
-    return 0 if all(r.error is None for r in runs) else 1
+    print(f"written: {OUT / out}.md and {out}.json", file=sys.stderr)
+
+
+def _rewrite(sources: list[Path], out: str) -> int:
+    """The report of earlier runs; a later source's cells replace an earlier one's."""
+    cells: dict[tuple[str, str], list[Run]] = {}
+    info: dict[str, Any] = {}
+    repeat = 0
+    for path in sources:
+        doc = json.loads(path.read_text())
+        info = {**doc["info"], "merged_from": [str(p) for p in sources]}
+        repeat = max(repeat, int(doc["repeat"]))
+        mine: dict[tuple[str, str], list[Run]] = {}
+        for r in doc["runs"]:
+            mine.setdefault((r["scene"], r["tool"]), []).append(Run(**r))
+        cells.update(mine)
+    runs = [r for group in cells.values() for r in group]
+    names = {name for name, _ in cells}
+    files = [f for f in build_variants(encode=False) if f.name in names]
+    tools = [t for t in TOOLS if any(tool == t for _, tool in cells)]
+    _write(info, runs, files, tools, repeat, out)
+    return 0
 
 
 if __name__ == "__main__":

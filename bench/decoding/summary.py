@@ -77,7 +77,7 @@ def cell(runs: list[Run], visits: list[Visit], tool: str) -> Cell:
     good = [r for r in runs if r.error is None]
     c = Cell(_median([r.numbers["cpu_s"] for r in good]), len(runs), len(runs) - len(good))
     if good and tool != "floor":
-        c.output = good[0].output
+        c.output = good[-1].output  # the last repeat: the newest code if it changed mid-run
         scores = [score((r.output or {}).get("events", []), visits) for r in good]
         c.score = scores[0]
         c.vary = len({s.cell() for s in scores}) > 1
