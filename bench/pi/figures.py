@@ -112,9 +112,9 @@ FIGURES: tuple[Figure, ...] = (
         0.0,
         "decoders",
         "the Pi 5 has no H.264 decoder block (HEVC only): every H.264 frame is the CPU's",
-        "https://github.com/owncast/owncast/issues/1379 ; "
-        "https://github.com/glossyio/traffic-monitor/issues/142",
-        "2024-01-11 ; 2026-01-16",
+        "https://github.com/glossyio/traffic-monitor/issues/142 ; "
+        "https://github.com/TrussC-org/TrussC/pull/47",
+        "2026-01-16 ; 2026-04-20",
     ),
     Figure(
         "embed_and_rest_as_hog",
