@@ -1,6 +1,6 @@
 """python -m bench.pi: cameras a Raspberry Pi 4 and Pi 5 watch, on paper, with the arithmetic.
 
-    .venv/bin/python -m bench.pi                       # everything (~20 min on 2 noisy cores)
+    .venv/bin/python -m bench.pi                       # everything (~7 min on 2 noisy cores)
     .venv/bin/python -m bench.pi --scenes empty --resolutions 720p --repeat 1
 
 Writes bench/out/pi/estimate.md (the table, every per-operation cost and every
