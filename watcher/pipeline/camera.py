@@ -65,7 +65,9 @@ class CameraStats:
     analysed: int = 0  # frames analysed
     gated: int = 0  # of those, frames where nothing moved: no face search at all
     embeddings: int = 0  # faces embedded
-    searched_pixels: int = 0  # pixels of the regions handed to the face detector
+    # Pixels of the regions handed to the face detector, at the frame's resolution (the
+    # engine may search them scaled down, for the smallest face it is asked to find).
+    searched_pixels: int = 0
 
 
 class CameraPipeline:
