@@ -221,9 +221,7 @@ class CameraPipeline:
                 # The crop is kept by the decider only if the face is not known.
                 fresh[i] = Observation(vector, look, crop(picture, box))
         decision = self.decider.judge(t, tracks, fresh, self.rule())
-        if self.limiter is not None and (
-            self._stirring or self.decider.tracks or self.events.event is not None
-        ):
+        if self.limiter is not None and (self._stirring or self.decider.tracks):
             if self._stirring and self.limiter.mode is DecodingMode.KEYFRAMES:
                 self.limiter.motion_at_keyframe()
             self.limiter.hold(t + EVERY_FRAME_HOLD_S)
