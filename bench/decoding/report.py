@@ -17,8 +17,10 @@ LEGEND = """\
 - **× floor**: CPU ÷ the floor's on the same file; the floor decodes every frame with
   PyAV on one thread and does nothing else. **net**: both minus their own start-up
   (their median on 1 s of empty video): what a running daemon pays for the file.
-- **decoded**: frames decoded ÷ frames in the file (watcher's replay JSON); `full`
-  already skips non-reference B-frames (`skip_nonref_frames`, the default).
+- **decoded**: packets handed to the decoder ÷ frames in the file (watcher's replay
+  JSON `decoded_frames`; a caught-up packet counts again). With `skip_nonref_frames`
+  (the default) FFmpeg drops non-reference B-frames inside the decoder, so on the
+  B-frame files (`-bench`, `-bframes`) `full` shows 100 % yet decodes less than the floor.
 - **switches / catch-ups**: limited decoding's switches to decoding every frame, and
   the catch-ups that decoded the buffered frames since the last keyframe (frames).
 - **events**: unknown visitors found / expected (event start − arrival, s); `false`
