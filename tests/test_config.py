@@ -546,3 +546,30 @@ def test_cli_takes_the_config_from_the_environment(tmp_path: Path) -> None:
     done = run_cli("check-config", cwd=tmp_path, env_config=path)
     assert done.returncode == EXIT_OK, done.stderr
     assert "envcam: demo (enabled)" in done.stdout
+
+
+def test_a_detect_source_is_a_stream_or_a_file_and_decoding_a_known_mode(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        cameras:
+          a: {source: "rtsp://cam/main", detect_source: demo}
+          b: {source: "rtsp://cam/main", detect_source: /dev/video0}
+          c: {source: "rtsp://cam/main", detect_source: "rtmp://cam/sub"}
+          d: {source: "rtsp://cam/main", decoding: sometimes}
+          e: {source: "rtsp://cam/main", detect_source: "rtsp://cam/sub", decoding: full}
+        """,
+    )
+    errors = errors_of(path)
+    assert errors[0].startswith(f"{path}:2: cameras.a.detect_source: must be a URL or a video")
+    assert errors[1].startswith(f"{path}:3: cameras.b.detect_source: must be a URL or a video")
+    assert errors[2].startswith(f"{path}:4: cameras.c.detect_source: unsupported URL scheme")
+    assert errors[3].startswith(f"{path}:5: cameras.d.decoding: Input should be 'limited'")
+    assert len(errors) == 4
+
+
+def test_a_detect_source_file_resolves_against_base_dir(tmp_path: Path) -> None:
+    path = write(tmp_path, "cameras:\n  a: {source: main.mp4, detect_source: sub.mp4}\n")
+    camera = load_config(path).cameras["a"]
+    assert camera.detect_source == str(tmp_path / "sub.mp4")
+    assert camera.decoding == "limited"
