@@ -140,9 +140,15 @@ def _rewrite(sources: list[Path], out: str) -> int:
     cells: dict[tuple[str, str], list[Run]] = {}
     info: dict[str, Any] = {}
     repeat = 0
+    merged = []
     for path in sources:
         doc = json.loads(path.read_text())
-        info = {**doc["info"], "merged_from": [str(p) for p in sources]}
+        i = doc["info"]
+        merged.append(
+            f"{path.name} ({i['date']}, watcher {i['watcher_commit']}, source "
+            f"{i['watcher_source_before']} → {i.get('watcher_source_after')})"
+        )
+        info = {**i, "merged_from": merged}
         repeat = max(repeat, int(doc["repeat"]))
         mine: dict[tuple[str, str], list[Run]] = {}
         for r in doc["runs"]:

@@ -126,8 +126,13 @@ def report(
         ),
         f"- {repeat} repeat(s), interleaved; medians. Start-up (1 s of empty video): {st}",
         f"- limited decoding measured: {'yes' if info.get('limited') else 'NO (key missing)'}",
-        "",
     ]
+    if info.get("merged_from"):
+        head.append(
+            "- merged runs, a later run's (file, tool) cells replacing an earlier one's: "
+            + "; ".join(info["merged_from"])
+        )
+    head.append("")
     return "\n".join(
         [
             *head,
