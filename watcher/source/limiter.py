@@ -50,7 +50,7 @@ class DecodingStats:
     decoded: int = 0  # packets decoded (a caught-up one counts again)
     switches: int = 0  # changes of mode
     catch_ups: int = 0  # times the frames since a keyframe were decoded at once
-    caught_up_frames: int = 0  # frames those catch-ups gave to analysis
+    caught_up_frames: int = 0  # new frames those catch-ups decoded (the newest go on)
     cues: int = 0  # times the packet cue turned every-frame decoding on
 
 
