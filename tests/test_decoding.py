@@ -122,7 +122,9 @@ def test_the_cue_ignores_a_noisy_scene_and_fires_on_a_jump() -> None:
     assert any(jump)
 
 
-def test_a_cue_that_missed_motion_with_sparse_keyframes_means_every_frame_until_it_fires() -> None:
+def test_a_cue_that_missed_a_person_with_sparse_keyframes_means_every_frame_until_it_fires() -> (
+    None
+):
     # Keyframes 4 s apart; between them still-scene packets the cue learns as the level.
     limiter = DecodeLimiter()
     noise = random.Random(3)  # a variable-rate encoder's still scene
@@ -134,8 +136,8 @@ def test_a_cue_that_missed_motion_with_sparse_keyframes_means_every_frame_until_
             limiter.keyframe_at(t)
         limiter.cued(40_000 if keyframe else noise.randint(700, 1500), keyframe, t)
     assert limiter.gop_s == 4.0 and not limiter.wants_every_frame(t + 0.04)
-    # Analysis saw new motion at the keyframe that no packet announced: blind.
-    limiter.motion_at_keyframe()
+    # Analysis found a face at the keyframe that no packet announced: blind.
+    limiter.face_at_keyframe()
     assert limiter.wants_every_frame(t + 60.0)
     # The packets jump with the next motion: the cue sees after all; back to limited
     # once the hold it asks for is over.

@@ -28,6 +28,12 @@ GreyImage = npt.NDArray[np.uint8]
 _BLUR = (5, 5)
 _BACKGROUND_ALPHA = 0.1  # how fast the background follows a changed scene
 _HABIT_ALPHA = 0.04  # how fast a cell's habit of moving is learnt (~25 analyses)
+# The two rates above are per analysis at this spacing (5 analysed frames a second).
+# Analyses further apart (only keyframes decoded: one every GOP) weigh as the
+# analyses they stand for: the background and the habits follow the scene in time,
+# not in frames, so a tree is as habitual, and a drifting light as absorbed, either way.
+_ANALYSIS_STEP_S = 0.2
+_MAX_ALPHA = 0.9  # a long gap never replaces the background or the habits outright
 _HABITUAL_CELL = 0.2  # a cell moving at least this share of the time is habitual
 _HABITUAL_REGION = 0.6  # a region mostly made of habitual cells is habitual
 # The picture is another one (a cut, the camera turned) when it correlates this
@@ -62,6 +68,7 @@ class MotionGate:
         self.scene_changed = False
         # Whether the latest frame was the first one (after a reset): nothing to compare.
         self.first_frame = False
+        self._steps = 1.0  # analyses the latest frame stands for (see _ANALYSIS_STEP_S)
 
     def _small(self, grey: GreyImage) -> npt.NDArray[np.float32]:
         full_h, full_w = grey.shape[:2]
@@ -72,7 +79,9 @@ class MotionGate:
         small = cv2.resize(strided, (width, self.height), interpolation=cv2.INTER_AREA)
         return cv2.GaussianBlur(small, _BLUR, 0).astype(np.float32)
 
-    def regions(self, grey: GreyImage, people: list[Box] | None = None) -> list[MotionRegion]:
+    def regions(
+        self, grey: GreyImage, people: list[Box] | None = None, span_s: float | None = None
+    ) -> list[MotionRegion]:
         """Moving regions of a full-resolution grey frame.
 
         `people` are where tracked persons' bodies are: their motion teaches no habit.
@@ -91,7 +100,9 @@ class MotionGate:
         diff = current - background
         diff -= float(diff.mean())  # light drift moves everything at once: not motion
         mask = (np.abs(diff) > self.threshold).astype(np.uint8)
-        cv2.accumulateWeighted(current, background, _BACKGROUND_ALPHA)
+        steps = 1.0 if span_s is None else max(1.0, span_s / _ANALYSIS_STEP_S)
+        self._steps = steps
+        cv2.accumulateWeighted(current, background, _weighted(_BACKGROUND_ALPHA, steps))
         self.scene_changed = (
             previous is not None and _correlation(previous, current) < _SCENE_CORRELATION
         )
@@ -140,7 +151,8 @@ class MotionGate:
         """Update each cell's habit of moving; return the habits."""
         habit = self._habit
         assert habit is not None
-        cv2.accumulateWeighted(mask.astype(np.float32), habit, _HABIT_ALPHA)
+        alpha = _weighted(_HABIT_ALPHA, self._steps)
+        cv2.accumulateWeighted(mask.astype(np.float32), habit, alpha)
         return habit
 
     def reset(self) -> None:
@@ -150,6 +162,11 @@ class MotionGate:
         self._previous = None
         self.scene_changed = False
         self.first_frame = False
+
+
+def _weighted(alpha: float, steps: float) -> float:
+    """The rate that, applied once, does what `alpha` applied `steps` times does."""
+    return min(_MAX_ALPHA, 1.0 - (1.0 - alpha) ** steps)
 
 
 def _correlation(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> float:

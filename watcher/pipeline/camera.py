@@ -135,6 +135,7 @@ class CameraPipeline:
         # Shared with the camera's source: what it decodes (None: every frame).
         self.limiter = DecodeLimiter() if camera.decoding == "limited" else None
         self._stirring = False  # the latest analysed frame showed new motion
+        self._gated_t: float | None = None  # media time of the motion gate's latest frame
         # With a detect_source, faces are found in its frames and embedded from the
         # main stream's picture at the same moment.
         self.main_pictures = MainPictures(self.preroll) if camera.detect_source else None
@@ -202,6 +203,7 @@ class CameraPipeline:
             generation, reset, self._reset_pending = self._generation, self._reset_pending, False
         if reset:
             self.decider.tracks.clear()  # after an outage, faces are judged afresh
+            self._gated_t = None
             if self.gate is not None:
                 self.gate.reset()
         grey = luma(frame.image)
@@ -222,8 +224,8 @@ class CameraPipeline:
                 fresh[i] = Observation(vector, look, crop(picture, box))
         decision = self.decider.judge(t, tracks, fresh, self.rule())
         if self.limiter is not None and (self._stirring or self.decider.tracks):
-            if self._stirring and self.limiter.mode is DecodingMode.KEYFRAMES:
-                self.limiter.motion_at_keyframe()
+            if self.decider.tracks and self.limiter.mode is DecodingMode.KEYFRAMES:
+                self.limiter.face_at_keyframe()
             self.limiter.hold(t + EVERY_FRAME_HOLD_S)
         if self.learn is not None:
             for person, vector in decision.lessons:
@@ -310,7 +312,10 @@ class CameraPipeline:
             self._stirring = False  # no gate: only faces hold every-frame decoding
         else:
             people = [body_area(tr.box) for tr in self.decider.tracks]
-            motion = self.gate.regions(grey, people)
+            # Only keyframes decoded: analyses seconds apart, the gate weighs them so.
+            span = t - self._gated_t if self._gated_t is not None else None
+            self._gated_t = t
+            motion = self.gate.regions(grey, people, span)
             # Habitual motion (leaves, a screen) alone never holds every-frame decoding:
             # the scene's own movement is what keyframes-only decoding is for. Nor does
             # the first frame (all of it is "new"): it is searched whole, and a face

@@ -28,7 +28,7 @@ from watcher.source.cue import PacketCue
 # analysis has not asked yet: it gets a few frames to see the motion for itself.
 CUE_HOLD_S = 2.0
 # While the cue is blind (a constant-bitrate camera, or one whose packets did not
-# move when the scene did), keyframes alone watch the scene: a visitor is seen at
+# announce a person a keyframe then showed), keyframes alone watch the scene: a visitor is seen at
 # the next one. Keyframes further apart than this are too seldom for that (a visit
 # of a few seconds could fall between two): then every frame is decoded, until the
 # cue fires on motion again and so shows it sees.
@@ -66,7 +66,7 @@ class DecodeLimiter:
         self.gop_s: float | None = None  # the latest interval between keyframes
         self._cued_this_gop = False
         self._cued_last_gop = False
-        # Analysis found new motion at a keyframe that the packets had not announced.
+        # Analysis found a face at a keyframe that the packets had not announced.
         self.cue_missed = False
 
     def hold(self, until_t: float) -> None:
@@ -84,9 +84,11 @@ class DecodeLimiter:
         blind = self.cue.blind or self.cue_missed
         return blind and self.gop_s is not None and self.gop_s > BLIND_MAX_GOP_S
 
-    def motion_at_keyframe(self) -> None:
-        """Analysis saw new motion on a keyframe (only keyframes decoded): if no cue
-        announced it in the GOP before, the cue is taken as blind until it fires."""
+    def face_at_keyframe(self) -> None:
+        """Analysis found a face on a keyframe while only keyframes were decoded: if no
+        cue announced its coming in the GOP before, the packets missed a person, and the
+        cue is taken as blind until it fires. (Motion alone is not counted: a tree or a
+        passing shadow moves the picture more than the packets, and costs nothing.)"""
         if not (self._cued_last_gop or self._cued_this_gop):
             self.cue_missed = True
 
