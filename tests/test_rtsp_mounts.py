@@ -179,7 +179,7 @@ def test_the_single_mount_server_keeps_its_command() -> None:
         "--port",
         "8554",
         "--file",
-        str(WIDE),
+        str(WIDE.resolve()),  # the server is given the real path (media may be a symlink)
         "--path",
         "/cam",
         "--loop",
