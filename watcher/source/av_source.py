@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 from collections.abc import Iterator
@@ -137,7 +138,7 @@ class AVSource(Source):
                 "record an H.264 or H.265 main stream"
             )
         if codec in REMUX_CODECS:
-            return StreamInfo(codec, stream.width, stream.height, fps, template=stream)
+            return StreamInfo(codec, stream.width, stream.height, fps, template=_detached(stream))
         try:
             self._encoder = RawEncoder(stream.width, stream.height, fps)
         except (av.FFmpegError, ValueError) as exc:
@@ -314,6 +315,21 @@ class AVSource(Source):
         if self._container is not None:
             self._container.close()
             self._container = None
+
+
+def _detached(stream: av.video.stream.VideoStream) -> av.video.stream.VideoStream:
+    """The stream's codec parameters in a stream of their own, which outlives the input.
+
+    A recorder may set up a clip from them after this connection closed (an event
+    opened just before the camera dropped or the daemon stopped): the input stream's
+    own parameters are freed with its container, and using them then crashed the
+    process (found by a reload test, 1 run in 3). The copy lives in an output container
+    that is never written, freed with the last StreamInfo that holds it.
+    """
+    holder = av.open(io.BytesIO(), mode="w", format="mp4")
+    copy = holder.add_stream_from_template(stream)
+    assert isinstance(copy, av.video.stream.VideoStream)
+    return copy
 
 
 def _reason(exc: BaseException) -> str:
