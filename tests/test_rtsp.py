@@ -283,10 +283,11 @@ def test_nothing_listening_at_start_is_retried_until_the_server_appears(tmp_path
     config = rtsp_config(tmp_path, url)
     server = RtspServer(CLIP, port, loop=True)
     with Daemon(config) as daemon:
-        started_at = time.monotonic()
         daemon.wait_for(OPEN_FAILED.format(cam="cam"), timeout=30)
-        time.sleep(max(0.0, 5.0 - (time.monotonic() - started_at)))
-        with server:  # starts it, ~5 s after the daemon
+        # The retry 1 s after that first failure fails too (the next comes 2 s later):
+        # timed from the failure, not from the daemon's start, which a loaded machine slows.
+        time.sleep(2.0)
+        with server:  # starts it between the second and the third attempt
             assert server.url == url
             back = daemon.wait_for(BACK.format(cam="cam"), timeout=20)
             assert int(back.group(1)) >= 2, back.group(0)
