@@ -55,6 +55,7 @@ RANKS = {
     "worker": 0,
     "log": 0,
     "progress": 0,
+    "lazy": 0,
     "config": 1,
     "source": 2,
     "buffer": 3,

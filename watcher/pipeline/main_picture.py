@@ -74,9 +74,7 @@ class MainPictures:
                 break  # the picture of that moment is out: later ones would push it away
             self._feed(context, packet)
             self._fed = due
-        if not self._pictures:
-            return None
-        return min(self._pictures, key=lambda item: abs(item[0] - t))[1]
+        return self._closest(t)
 
     def _feed(self, context: VideoCodecContext, packet: Packet) -> None:
         if packet.packet.pts is not None:
@@ -96,6 +94,12 @@ class MainPictures:
     def _nearest(self, t: float) -> av.VideoFrame | None:
         """The kept picture nearest `t`, once one is at or after it (else more may come)."""
         if not self._pictures or self._pictures[-1][0] < t:
+            return None
+        return self._closest(t)
+
+    def _closest(self, t: float) -> av.VideoFrame | None:
+        """The kept picture nearest `t`, if any is kept."""
+        if not self._pictures:
             return None
         return min(self._pictures, key=lambda item: abs(item[0] - t))[1]
 
