@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Final, NamedTuple
 
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
 
 from watcher.constants import CLIP_EXT, FACE_CROP_SUFFIX, SNAPSHOT_EXT
 from watcher.record.paths import event_paths
-from watcher.store.models import Event, Sighting
+from watcher.store.tables import events, sightings
 
 FIELDS: Final = ("clip_path", "snapshot_path", "face_path")  # an event row's file paths
 # Unknown-face crops of single sightings: <HHMMSS>-<event id>-face-<n>.jpg. Their
@@ -108,9 +107,9 @@ def scan(root: Path) -> tuple[dict[Path, FileMeta], list[Path]]:
 
 def load_crops(engine: Engine, root: Path, real_root: Path) -> set[Path]:
     """Sighting crops the database names (relative to root): never orphans."""
-    query = select(Sighting.crop_path).where(Sighting.crop_path.is_not(None))
-    with Session(engine) as session:
-        paths = session.scalars(query).all()
+    query = select(sightings.c.crop_path).where(sightings.c.crop_path.is_not(None))
+    with engine.connect() as conn:
+        paths = conn.scalars(query).all()
     return {r for p in paths if p is not None and (r := relative(p, root, real_root)) is not None}
 
 
@@ -118,19 +117,13 @@ def load_rows(
     engine: Engine, root: Path, real_root: Path, host: str | None, event_id: str | None = None
 ) -> list[EventRow]:
     """Every event row (or the one of `event_id`); `mine` when this host may manage it."""
-    query = select(
-        Event.id,
-        Event.camera,
-        Event.started_at,
-        Event.status,
-        Event.host,
-        *(getattr(Event, f) for f in FIELDS),
-    )
+    e = events.c
+    query = select(e.id, e.camera, e.started_at, e.status, e.host, *(e[f] for f in FIELDS))
     if event_id is not None:
-        query = query.where(Event.id == event_id)
+        query = query.where(e.id == event_id)
     rows = []
-    with Session(engine) as session:
-        for r in session.execute(query):
+    with engine.connect() as conn:
+        for r in conn.execute(query):
             raw = {f: getattr(r, f) for f in FIELDS}
             rel = {f: None if v is None else relative(v, root, real_root) for f, v in raw.items()}
             outside = any(raw[f] is not None and rel[f] is None for f in FIELDS)
@@ -145,11 +138,11 @@ def event_files(engine: Engine, root: Path, real_root: Path, row: EventRow) -> d
     """One event's files on disk, without a scan of everything: the files its row names
     and every media file named with its id in their folders, its sightings' crops'
     folders and the day folder the recorder would put it in."""
-    query = select(Sighting.crop_path).where(
-        Sighting.event_id == row.id, Sighting.crop_path.is_not(None)
+    query = select(sightings.c.crop_path).where(
+        sightings.c.event_id == row.id, sightings.c.crop_path.is_not(None)
     )
-    with Session(engine) as session:
-        crops = [p for p in session.scalars(query) if p is not None]
+    with engine.connect() as conn:
+        crops = [p for p in conn.scalars(query) if p is not None]
     named = {r for r in row.rel.values() if r is not None}
     folders = {r.parent for r in named}
     folders |= {r.parent for p in crops if (r := relative(p, root, real_root)) is not None}

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from sqlalchemy import CursorResult, Engine, Result, delete, or_, select, update
-from sqlalchemy.orm import Session
 
 from watcher.log import FaultLog
-from watcher.store.grouping import lock_identities, refresh_identities
-from watcher.store.models import Event, EventIdentity, Sighting, UnknownIdentity
+from watcher.store.locking import lock_identities
+from watcher.store.recount import refresh_identities
+from watcher.store.tables import event_identities, events, sightings, unknown_identities
 
 log = logging.getLogger("watcher.store")
 
@@ -101,16 +101,14 @@ def expire_unknown(
     cutoff = now - timedelta(days=older_than_days)
     root = Path(os.path.abspath(recordings_dir))
     report = ExpiryReport()
+    s = sightings.c
     query = (
-        select(Sighting.id, Sighting.crop_path, Sighting.identity_id, Event.host)
-        .join(Event, Event.id == Sighting.event_id)
-        .where(
-            Sighting.at < cutoff,
-            or_(Sighting.embedding.is_not(None), Sighting.crop_path.is_not(None)),
-        )
+        select(s.id, s.crop_path, s.identity_id, events.c.host)
+        .join(events, events.c.id == s.event_id)
+        .where(s.at < cutoff, or_(s.embedding.is_not(None), s.crop_path.is_not(None)))
     )
-    with Session(engine) as session:
-        old = session.execute(query).all()
+    with engine.connect() as conn:
+        old = conn.execute(query).all()
     cleared: list[int] = []  # sightings whose crop is gone
     touched: set[int] = set()  # identities that may have lost their representative crop
     for sighting_id, crop, identity_id, event_host in old:
@@ -126,26 +124,26 @@ def expire_unknown(
             if identity_id is not None:
                 touched.add(identity_id)
     ids = [r[0] for r in old]
-    stale = select(UnknownIdentity.id).where(UnknownIdentity.last_seen < cutoff)
-    with Session(engine) as session, session.begin():
-        lock_identities(session)
+    stale = select(unknown_identities.c.id).where(unknown_identities.c.last_seen < cutoff)
+    with engine.begin() as conn:
+        lock_identities(conn)
         for batch in _batches(ids):
-            done = session.execute(
-                update(Sighting)
-                .where(Sighting.id.in_(batch), Sighting.embedding.is_not(None))
+            done = conn.execute(
+                update(sightings)
+                .where(s.id.in_(batch), s.embedding.is_not(None))
                 .values(embedding=None)
             )
             report.embeddings += _rowcount(done)
         for batch in _batches(cleared):
-            session.execute(update(Sighting).where(Sighting.id.in_(batch)).values(crop_path=None))
+            conn.execute(update(sightings).where(s.id.in_(batch)).values(crop_path=None))
         # Explicitly, not by ON DELETE: foreign keys are not enforced on every connection.
-        session.execute(
-            update(Sighting).where(Sighting.identity_id.in_(stale)).values(identity_id=None)
+        conn.execute(update(sightings).where(s.identity_id.in_(stale)).values(identity_id=None))
+        conn.execute(delete(event_identities).where(event_identities.c.identity_id.in_(stale)))
+        gone = conn.execute(
+            delete(unknown_identities).where(unknown_identities.c.last_seen < cutoff)
         )
-        session.execute(delete(EventIdentity).where(EventIdentity.identity_id.in_(stale)))
-        gone = session.execute(delete(UnknownIdentity).where(UnknownIdentity.last_seen < cutoff))
         report.identities = _rowcount(gone)
-        refresh_identities(session, touched)
+        refresh_identities(conn, touched)
     return report
 
 

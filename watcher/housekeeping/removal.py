@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Final
 
 from sqlalchemy import Engine, delete, select, update
-from sqlalchemy.orm import Session
 
 from watcher.constants import EVENT_OPEN
 from watcher.housekeeping.inventory import FIELDS, EventRow, FileMeta, media
 from watcher.housekeeping.report import RetentionReport
-from watcher.store.grouping import refresh_identities
-from watcher.store.models import Event, EventIdentity, Sighting
+from watcher.store.recount import refresh_identities
+from watcher.store.tables import event_identities, events, sightings
 
 _BATCH: Final = 500  # stays under SQLite's bound-parameter limit
 
@@ -91,29 +90,24 @@ class Removal:
         if not self.deletes and not self.updates:
             return
         seen: set[int] = set()
-        with Session(engine) as session, session.begin():
+        e, link = events.c, event_identities.c
+        with engine.begin() as conn:
             for i in range(0, len(self.deletes), _BATCH):
                 batch = self.deletes[i : i + _BATCH]
                 # An open event is never removed, even if it were reopened meanwhile.
-                ids = select(Event.id).where(Event.id.in_(batch), Event.status != EVENT_OPEN)
+                ids = select(e.id).where(e.id.in_(batch), e.status != EVENT_OPEN)
                 # Unknown identities these events saw: recounted once the events are gone.
-                seen.update(
-                    session.scalars(
-                        select(EventIdentity.identity_id).where(EventIdentity.event_id.in_(ids))
-                    )
-                )
+                seen.update(conn.scalars(select(link.identity_id).where(link.event_id.in_(ids))))
                 # Sightings explicitly: ON DELETE CASCADE is not enforced everywhere.
-                session.execute(delete(Sighting).where(Sighting.event_id.in_(ids)))
-                session.execute(delete(EventIdentity).where(EventIdentity.event_id.in_(ids)))
-                session.execute(
-                    delete(Event).where(Event.id.in_(batch), Event.status != EVENT_OPEN)
-                )
+                conn.execute(delete(sightings).where(sightings.c.event_id.in_(ids)))
+                conn.execute(delete(event_identities).where(link.event_id.in_(ids)))
+                conn.execute(delete(events).where(e.id.in_(batch), e.status != EVENT_OPEN))
             for event_id, values in self.updates.items():
                 if event_id not in self.deletes:
-                    session.execute(
-                        update(Event)
-                        .where(Event.id == event_id, Event.status != EVENT_OPEN)
+                    conn.execute(
+                        update(events)
+                        .where(e.id == event_id, e.status != EVENT_OPEN)
                         .values(**values)
                     )
             # Their counts and representative crops must not name what just went.
-            refresh_identities(session, seen)
+            refresh_identities(conn, seen)

@@ -19,7 +19,7 @@ from watcher.notify.channel import Channel, Message, Outcome
 from watcher.notify.dispatcher import Dispatcher
 from watcher.notify.rules import Gate
 from watcher.notify.webhook import WebhookChannel, webhook_target
-from watcher.store.models import Notification
+from watcher.store.tables import notifications
 
 log = logging.getLogger("watcher.notify")
 
@@ -198,17 +198,17 @@ def outbox_status(cfg: WatcherConfig, engine: Engine) -> list[TargetStatus]:
     with engine.connect() as conn:
         counts = conn.execute(
             select(
-                Notification.target,
-                Notification.status,
+                notifications.c.target,
+                notifications.c.status,
                 func.count(),
-                func.min(Notification.created_at),
-            ).group_by(Notification.target, Notification.status)
+                func.min(notifications.c.created_at),
+            ).group_by(notifications.c.target, notifications.c.status)
         ).all()
         errors = dict(
             conn.execute(
-                select(Notification.target, Notification.last_error)
-                .where(Notification.last_error.is_not(None))
-                .order_by(Notification.id)
+                select(notifications.c.target, notifications.c.last_error)
+                .where(notifications.c.last_error.is_not(None))
+                .order_by(notifications.c.id)
             ).all()
         )
     by_target: dict[str, dict[str, tuple[int, datetime | None]]] = {}

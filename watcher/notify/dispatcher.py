@@ -26,8 +26,7 @@ from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from watcher.notify.channel import Channel, Message, Outcome
-from watcher.store.models import NOTE_LEN, Notification, utcnow
-from watcher.store.outbox import FAILED, PENDING
+from watcher.store.tables import FAILED, NOTE_LEN, PENDING, notifications, utcnow
 from watcher.worker import IDLE_BEAT_S, Beat, no_beat
 
 log = logging.getLogger("watcher.notify")
@@ -165,7 +164,7 @@ class Dispatcher:
             return int(
                 conn.execute(
                     select(func.count()).where(
-                        Notification.status == PENDING, Notification.target.in_(up)
+                        notifications.c.status == PENDING, notifications.c.target.in_(up)
                     )
                 ).scalar_one()
             )
@@ -243,9 +242,9 @@ class Dispatcher:
             return _NOT_READY_POLL_S
         with self._engine.connect() as conn:
             rows = conn.execute(
-                select(Notification)
-                .where(Notification.target == target, Notification.status == PENDING)
-                .order_by(Notification.id)
+                select(notifications)
+                .where(notifications.c.target == target, notifications.c.status == PENDING)
+                .order_by(notifications.c.id)
                 .limit(BATCH)
             ).all()
         for row in rows:
@@ -271,15 +270,15 @@ class Dispatcher:
         target = channel.target
         with self._engine.begin() as conn:
             if outcome.delivered:
-                conn.execute(delete(Notification).where(Notification.id == row_id))
+                conn.execute(delete(notifications).where(notifications.c.id == row_id))
                 self._resting.pop(target, None)
                 return
             error = (outcome.error or "failed")[:NOTE_LEN]
             if outcome.disable:
                 self._disabled.add(target)
                 conn.execute(
-                    update(Notification)
-                    .where(Notification.target == target, Notification.status == PENDING)
+                    update(notifications)
+                    .where(notifications.c.target == target, notifications.c.status == PENDING)
                     .values(status=FAILED, last_error=error)
                 )
                 log.error(
@@ -292,8 +291,8 @@ class Dispatcher:
             if outcome.retry_after_s is not None:
                 delay = max(delay, outcome.retry_after_s)
             conn.execute(
-                update(Notification)
-                .where(Notification.id == row_id)
+                update(notifications)
+                .where(notifications.c.id == row_id)
                 .values(
                     attempts=attempts + 1,
                     last_error=error,
@@ -312,10 +311,10 @@ class Dispatcher:
             return
         with self._engine.begin() as conn:
             conn.execute(
-                update(Notification)
+                update(notifications)
                 .where(
-                    Notification.target.in_(sorted(self._disabled)),
-                    Notification.status == PENDING,
+                    notifications.c.target.in_(sorted(self._disabled)),
+                    notifications.c.status == PENDING,
                 )
                 .values(status=FAILED, last_error="endpoint disabled (HTTP 410 Gone)")
             )
@@ -325,15 +324,15 @@ class Dispatcher:
         cutoff = now - self.give_up
         with self._engine.begin() as conn:
             old = conn.execute(
-                select(Notification.id, Notification.target).where(
-                    Notification.status == PENDING, Notification.created_at < cutoff
+                select(notifications.c.id, notifications.c.target).where(
+                    notifications.c.status == PENDING, notifications.c.created_at < cutoff
                 )
             ).all()
             if not old:
                 return
             conn.execute(
-                update(Notification)
-                .where(Notification.id.in_([r.id for r in old]))
+                update(notifications)
+                .where(notifications.c.id.in_([r.id for r in old]))
                 .values(status=FAILED)
             )
         hours = self.give_up.total_seconds() / 3600
@@ -348,8 +347,9 @@ class Dispatcher:
         """Forget given-up rows older than failed_keep_days."""
         with self._engine.begin() as conn:
             conn.execute(
-                delete(Notification).where(
-                    Notification.status == FAILED, Notification.created_at < now - self.failed_keep
+                delete(notifications).where(
+                    notifications.c.status == FAILED,
+                    notifications.c.created_at < now - self.failed_keep,
                 )
             )
 

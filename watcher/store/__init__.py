@@ -1,7 +1,8 @@
-"""Event store: models, read queries, the single background writer, unknown identities.
+"""Event store: tables, read queries, the single background writer, unknown identities.
 
 Names are loaded on first use (PEP 562): a reader of events (`watcher events list`,
-the review page) needs the models and queries, not the grouping's NumPy nor the writer.
+the review page) needs the tables and Core queries, not the ORM models, the grouping's
+NumPy nor the writer.
 """
 
 from __future__ import annotations
@@ -11,14 +12,7 @@ from typing import TYPE_CHECKING
 from watcher.lazy import lazy_names
 
 if TYPE_CHECKING:
-    from watcher.store.db import (
-        EventRecord,
-        SightingRecord,
-        get_event,
-        init_db,
-        list_events,
-        make_engine,
-    )
+    from watcher.store.db import get_event, init_db, list_events, make_engine
     from watcher.store.grouping import DEFAULT_GROUP_DISTANCE, from_blob, to_blob
     from watcher.store.identities import (
         IdentityRecord,
@@ -28,14 +22,8 @@ if TYPE_CHECKING:
         list_unknown,
         mark_named,
     )
-    from watcher.store.models import (
-        Base,
-        Event,
-        EventIdentity,
-        Sighting,
-        UnknownIdentity,
-        UTCDateTime,
-    )
+    from watcher.store.models import Base, Event, EventIdentity, Sighting, UnknownIdentity
+    from watcher.store.records import EventRecord, SightingRecord
     from watcher.store.schema import (
         SchemaError,
         current_revision,
@@ -43,12 +31,13 @@ if TYPE_CHECKING:
         head_revision,
         upgrade,
     )
+    from watcher.store.tables import UTCDateTime
     from watcher.store.writer import MissingEventError, SightingData, StoreWriter
 
 # Each public name and the submodule that defines it.
 _WHERE: dict[str, str] = {
-    "EventRecord": "db",
-    "SightingRecord": "db",
+    "EventRecord": "records",
+    "SightingRecord": "records",
     "get_event": "db",
     "init_db": "db",
     "list_events": "db",
@@ -67,7 +56,7 @@ _WHERE: dict[str, str] = {
     "EventIdentity": "models",
     "Sighting": "models",
     "UnknownIdentity": "models",
-    "UTCDateTime": "models",
+    "UTCDateTime": "tables",
     "SchemaError": "schema",
     "current_revision": "schema",
     "downgrade": "schema",

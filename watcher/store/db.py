@@ -1,21 +1,29 @@
-"""Engine set-up, schema creation and read queries returning plain records."""
+"""Engine set-up, schema creation and read queries returning plain records.
+
+The queries are SQLAlchemy Core over watcher.store.tables: the readers (`watcher
+events list`, the review page) never load the ORM, a third of their start-up.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, and_, create_engine, event, or_, select
+from sqlalchemy import Engine, and_, create_engine, event, or_, select, update
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.pool import StaticPool
 
-from watcher.store.models import Event, EventIdentity, Sighting, UnknownIdentity
+from watcher.store.records import EventIdentityRecord, EventRecord, SightingRecord
 from watcher.store.schema import upgrade
+from watcher.store.tables import event_identities, events, sightings, unknown_identities
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row
+
+    AnyRow = Row[*tuple[Any, ...]]  # a row of any width (SQLAlchemy 2.1 types each)
 
 log = logging.getLogger("watcher.store")
 
@@ -92,78 +100,7 @@ def init_db(engine: Engine) -> None:
     upgrade(engine)
 
 
-def _iso(value: datetime | None) -> str | None:
-    """Format an aware datetime as ISO 8601 with its zone, or None."""
-    return None if value is None else value.isoformat()
-
-
-@dataclass(frozen=True, slots=True)
-class SightingRecord:
-    """One stored sighting, as plain data."""
-
-    at: datetime
-    offset_s: float
-    box: tuple[int, int, int, int]  # top, right, bottom, left
-    name: str | None
-    distance: float | None
-    note: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """Return a JSON-ready dict (times as ISO 8601 strings with zone)."""
-        return {
-            "at": _iso(self.at),
-            "offset_s": self.offset_s,
-            "name": self.name,
-            "distance": self.distance,
-            "box": list(self.box),
-            "note": self.note,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class EventRecord:
-    """One stored event, as plain data detached from any session."""
-
-    id: str
-    camera: str
-    started_at: datetime
-    ended_at: datetime | None
-    clip_path: str | None
-    snapshot_path: str | None
-    face_path: str | None
-    faces: int
-    closest_distance: float | None
-    status: str
-    host: str | None
-    created_at: datetime
-    # None when not loaded (list_events); a tuple, maybe empty, from get_event.
-    sightings: tuple[SightingRecord, ...] | None = None
-    # Wall time of the clip's first frame, when the pipeline recorded it.
-    clip_started_at: datetime | None = None
-    decision: str | None = None  # why the face was judged a stranger
-    reviewed_at: datetime | None = None  # when a person marked it reviewed
-
-    def to_json(self) -> dict[str, Any]:
-        """Return a JSON-ready dict; `sightings` is present only when they were loaded."""
-        out: dict[str, Any] = {
-            "id": self.id,
-            "camera": self.camera,
-            "started_at": _iso(self.started_at),
-            "ended_at": _iso(self.ended_at),
-            "clip": self.clip_path,
-            "snapshot": self.snapshot_path,
-            "face": self.face_path,
-            "faces": self.faces,
-            "closest_distance": self.closest_distance,
-            "status": self.status,
-            "decision": self.decision,
-        }
-        if self.sightings is not None:
-            out["sightings"] = [s.to_json() for s in self.sightings]
-        return out
-
-
-def _sighting_record(row: Sighting) -> SightingRecord:
+def _sighting_record(row: AnyRow) -> SightingRecord:
     return SightingRecord(
         at=row.at,
         offset_s=row.offset_s,
@@ -174,7 +111,7 @@ def _sighting_record(row: Sighting) -> SightingRecord:
     )
 
 
-def _event_record(row: Event, *, with_sightings: bool) -> EventRecord:
+def _event_record(row: AnyRow, sightings: tuple[SightingRecord, ...] | None) -> EventRecord:
     return EventRecord(
         id=row.id,
         camera=row.camera,
@@ -188,7 +125,7 @@ def _event_record(row: Event, *, with_sightings: bool) -> EventRecord:
         status=row.status,
         host=row.host,
         created_at=row.created_at,
-        sightings=tuple(_sighting_record(s) for s in row.sightings) if with_sightings else None,
+        sightings=sightings,
         clip_started_at=row.clip_started_at,
         decision=row.decision,
         reviewed_at=row.reviewed_at,
@@ -220,44 +157,50 @@ def list_events(
     `reviewed`: only the events marked reviewed (True) or not (False). `identity`: only
     the events that saw this unknown identity (its label, `unknown-N`).
     """
-    query = select(Event).order_by(Event.started_at.desc(), Event.id.desc())
+    e = events.c
+    query = select(events).order_by(e.started_at.desc(), e.id.desc())
     if camera is not None:
-        query = query.where(Event.camera == camera)
+        query = query.where(e.camera == camera)
     if since is not None:
         _require_aware("since", since)
-        query = query.where(Event.started_at >= since)
+        query = query.where(e.started_at >= since)
     if until is not None:
         _require_aware("until", until)
-        query = query.where(Event.started_at < until)
+        query = query.where(e.started_at < until)
     if identity is not None:
         query = query.where(
-            Event.id.in_(
-                select(EventIdentity.event_id)
-                .join(UnknownIdentity, UnknownIdentity.id == EventIdentity.identity_id)
-                .where(UnknownIdentity.label == identity)
+            e.id.in_(
+                select(event_identities.c.event_id)
+                .join(unknown_identities, unknown_identities.c.id == event_identities.c.identity_id)
+                .where(unknown_identities.c.label == identity)
             )
         )
     if reviewed is not None:
-        query = query.where(
-            Event.reviewed_at.is_not(None) if reviewed else Event.reviewed_at.is_(None)
-        )
+        query = query.where(e.reviewed_at.is_not(None) if reviewed else e.reviewed_at.is_(None))
     if before is not None:
         at, event_id = before
         _require_aware("before", at)
-        query = query.where(
-            or_(Event.started_at < at, and_(Event.started_at == at, Event.id < event_id))
-        )
+        query = query.where(or_(e.started_at < at, and_(e.started_at == at, e.id < event_id)))
     if limit is not None:
         query = query.limit(limit)
-    with Session(engine) as session:
-        return [_event_record(row, with_sightings=False) for row in session.scalars(query)]
+    with engine.connect() as conn:
+        return [_event_record(row, None) for row in conn.execute(query)]
 
 
 def get_event(engine: Engine, event_id: str) -> EventRecord | None:
     """Return one event with its sightings (in time order), or None if there is none."""
-    with Session(engine) as session:
-        row = session.get(Event, event_id, options=[selectinload(Event.sightings)])
-        return None if row is None else _event_record(row, with_sightings=True)
+    s = sightings.c
+    with engine.connect() as conn:
+        row = conn.execute(select(events).where(events.c.id == event_id)).first()
+        if row is None:
+            return None
+        # Time order, ties by id: the order the writer's ORM relationship loads them in.
+        looks = conn.execute(
+            select(s.at, s.offset_s, s.top, s.right, s.bottom, s.left, s.name, s.distance, s.note)
+            .where(s.event_id == event_id)
+            .order_by(s.at, s.id)
+        )
+        return _event_record(row, tuple(_sighting_record(look) for look in looks))
 
 
 def set_reviewed(engine: Engine, event_id: str, reviewed: bool) -> bool:
@@ -266,40 +209,28 @@ def set_reviewed(engine: Engine, event_id: str, reviewed: bool) -> bool:
     The review page's one write besides deleting: a person's mark, never the
     daemon's, so it does not go through the daemon's writer thread.
     """
-    with Session(engine) as session, session.begin():
-        row = session.get(Event, event_id)
-        if row is None:
-            return False
-        row.reviewed_at = datetime.now(UTC) if reviewed else None
-        return True
-
-
-@dataclass(frozen=True, slots=True)
-class EventIdentityRecord:
-    """An unknown identity an event saw: its label, visits, and the name it was given."""
-
-    label: str
-    events: int
-    named_as: str | None
+    with engine.begin() as conn:
+        done = conn.execute(
+            update(events)
+            .where(events.c.id == event_id)
+            .values(reviewed_at=datetime.now(UTC) if reviewed else None)
+        )
+        return done.rowcount > 0
 
 
 def identities_of(engine: Engine, event_ids: list[str]) -> dict[str, list[EventIdentityRecord]]:
     """The unknown identities each of these events saw (one query, for a page of events)."""
     if not event_ids:
         return {}
+    u = unknown_identities.c
     query = (
-        select(
-            EventIdentity.event_id,
-            UnknownIdentity.label,
-            UnknownIdentity.events,
-            UnknownIdentity.named_as,
-        )
-        .join(UnknownIdentity, UnknownIdentity.id == EventIdentity.identity_id)
-        .where(EventIdentity.event_id.in_(event_ids))
-        .order_by(UnknownIdentity.id)
+        select(event_identities.c.event_id, u.label, u.events, u.named_as)
+        .join(unknown_identities, u.id == event_identities.c.identity_id)
+        .where(event_identities.c.event_id.in_(event_ids))
+        .order_by(u.id)
     )
     out: dict[str, list[EventIdentityRecord]] = {}
-    with Session(engine) as session:
-        for event_id, label, events, named_as in session.execute(query):
-            out.setdefault(event_id, []).append(EventIdentityRecord(label, events, named_as))
+    with engine.connect() as conn:
+        for event_id, label, visits, named_as in conn.execute(query):
+            out.setdefault(event_id, []).append(EventIdentityRecord(label, visits, named_as))
     return out

@@ -1,28 +1,29 @@
-"""Unknown identities inside one transaction: group embeddings, keep counts and crops right.
+"""Unknown identities inside one transaction: group embeddings into them (the writer's ORM).
 
 A sighting joins the identity whose centroid (the running mean of its members'
 embeddings) is nearest, if within the grouping distance; otherwise it starts a
 new identity. Centroids, not every member, are compared: one row per identity
 to read, and a mean is steadier than any single frame. The writer thread is the
 only caller on a host; on PostgreSQL an advisory lock also serialises hosts.
+Recounting identities after rows go is watcher.store.recount (Core, no NumPy).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from watcher.constants import EMBEDDING_SIZE
 from watcher.store.locking import lock_identities
-from watcher.store.models import EventIdentity, Sighting, UnknownIdentity
+from watcher.store.models import EventIdentity, UnknownIdentity
 
 log = logging.getLogger("watcher.store")
 
@@ -132,28 +133,3 @@ class Grouper:
         self._rows.append(row)
         self._matrix = np.vstack([self._matrix, vector[None, :]])
         return row
-
-
-def _count(session: Session, condition: ColumnElement[bool]) -> int:
-    """Rows matching `condition` (of the one table it names)."""
-    return session.scalar(select(func.count()).where(condition)) or 0
-
-
-def refresh_identities(session: Session, ids: Collection[int]) -> None:
-    """Recount identities' stored events and sightings and re-pick their largest crop."""
-    if ids:
-        lock_identities(session)  # no count may change between reading and writing it
-    for identity_id in sorted(set(ids)):
-        row = session.get(UnknownIdentity, identity_id)
-        if row is None:
-            continue
-        row.events = _count(session, EventIdentity.identity_id == identity_id)
-        row.sightings = _count(session, Sighting.identity_id == identity_id)
-        height = (Sighting.bottom - Sighting.top).label("px")
-        best = session.execute(
-            select(Sighting.crop_path, height)
-            .where(Sighting.identity_id == identity_id, Sighting.crop_path.is_not(None))
-            .order_by(height.desc(), Sighting.id.desc())
-            .limit(1)
-        ).first()
-        row.crop_path, row.crop_px = (best[0], int(best[1])) if best else (None, None)

@@ -1,7 +1,8 @@
 """Unknown identities for people: the queries and writes naming one needs, and the listing.
 
 Naming one (its crops into the gallery, then its rows) is a use case above the
-store: watcher.usecases.naming.
+store: watcher.usecases.naming. SQLAlchemy Core only: `watcher faces unknown` and
+the review page's strangers list load no ORM.
 """
 
 from __future__ import annotations
@@ -11,11 +12,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import CursorResult, Engine, Result, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, func, select, update
 
 from watcher.store.locking import lock_identities
-from watcher.store.models import Event, EventIdentity, Sighting, UnknownIdentity
+from watcher.store.tables import event_identities, events, sightings, unknown_identities
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,26 +56,30 @@ class IdentityRef:
     named_as: str | None
 
 
-def _rowcount(result: Result[Any]) -> int:
-    """Rows an UPDATE or DELETE touched."""
-    return result.rowcount if isinstance(result, CursorResult) else 0
-
-
 def list_unknown(engine: Engine) -> list[IdentityRecord]:
     """Every unknown identity (named ones too), most recently seen first."""
-    with Session(engine) as session:
+    link, u = event_identities.c, unknown_identities.c
+    with engine.connect() as conn:
         links: dict[int, list[str]] = {}
         query = (
-            select(EventIdentity.identity_id, EventIdentity.event_id)
-            .join(Event, Event.id == EventIdentity.event_id)
-            .order_by(Event.started_at.desc(), Event.id.desc())
+            select(link.identity_id, link.event_id)
+            .join(events, events.c.id == link.event_id)
+            .order_by(events.c.started_at.desc(), events.c.id.desc())
         )
-        for identity_id, event_id in session.execute(query):
+        for identity_id, event_id in conn.execute(query):
             links.setdefault(identity_id, []).append(event_id)
-        rows = session.scalars(
-            select(UnknownIdentity).order_by(
-                UnknownIdentity.last_seen.desc(), UnknownIdentity.id.desc()
-            )
+        rows = conn.execute(
+            select(
+                u.id,
+                u.label,
+                u.events,
+                u.sightings,
+                u.first_seen,
+                u.last_seen,
+                u.crop_path,
+                u.named_as,
+                u.host,
+            ).order_by(u.last_seen.desc(), u.id.desc())
         )
         return [
             IdentityRecord(
@@ -95,46 +99,48 @@ def list_unknown(engine: Engine) -> list[IdentityRecord]:
 
 def find_identity(engine: Engine, label: str) -> IdentityRef | None:
     """The identity of `label`, or None."""
-    with Session(engine) as session:
-        row = session.scalar(select(UnknownIdentity).where(UnknownIdentity.label == label))
-        return None if row is None else IdentityRef(row.id, row.label, row.named_as)
+    u = unknown_identities.c
+    with engine.connect() as conn:
+        row = conn.execute(select(u.id, u.label, u.named_as).where(u.label == label)).first()
+    return None if row is None else IdentityRef(row.id, row.label, row.named_as)
 
 
 def identity_crops(engine: Engine, identity_id: int) -> list[Path]:
     """The identity's crop paths, best first: each event's largest face, then the rest."""
-    height = (Sighting.bottom - Sighting.top).label("px")
-    with Session(engine) as session:
-        rows = session.execute(
-            select(Sighting.crop_path, Sighting.event_id, height)
-            .where(Sighting.identity_id == identity_id, Sighting.crop_path.is_not(None))
-            .order_by(height.desc(), Sighting.id)
+    s = sightings.c
+    height = (s.bottom - s.top).label("px")
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(s.crop_path, s.event_id, height)
+            .where(s.identity_id == identity_id, s.crop_path.is_not(None))
+            .order_by(height.desc(), s.id)
         ).all()
     # Largest per event first: several events give views that differ more than frames do.
     firsts: list[str | None] = []
     rest: list[str | None] = []
-    events: set[str] = set()
+    seen: set[str] = set()
     for crop, event_id, _ in rows:
-        (rest if event_id in events else firsts).append(crop)
-        events.add(event_id)
+        (rest if event_id in seen else firsts).append(crop)
+        seen.add(event_id)
     ordered = dict.fromkeys(firsts + rest)  # one path once, order kept
     return [Path(p) for p in ordered if p is not None]
 
 
 def mark_named(engine: Engine, identity_id: int, name: str) -> tuple[int, int]:
     """Relabel the identity's sightings with `name` and mark it named; (sightings, events)."""
-    with Session(engine) as session, session.begin():
-        lock_identities(session)
-        sightings = _rowcount(
-            session.execute(
-                update(Sighting).where(Sighting.identity_id == identity_id).values(name=name)
-            )
+    with engine.begin() as conn:
+        lock_identities(conn)
+        relabelled = conn.execute(
+            update(sightings).where(sightings.c.identity_id == identity_id).values(name=name)
         )
-        session.execute(
-            update(UnknownIdentity).where(UnknownIdentity.id == identity_id).values(named_as=name)
+        conn.execute(
+            update(unknown_identities)
+            .where(unknown_identities.c.id == identity_id)
+            .values(named_as=name)
         )
-        events = session.scalar(
+        visits = conn.scalar(
             select(func.count())
-            .select_from(EventIdentity)
-            .where(EventIdentity.identity_id == identity_id)
+            .select_from(event_identities)
+            .where(event_identities.c.identity_id == identity_id)
         )
-    return sightings, events or 0
+    return relabelled.rowcount, visits or 0

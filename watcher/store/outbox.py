@@ -18,11 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from watcher.store.models import Event, EventIdentity, Notification, UnknownIdentity, utcnow
+from watcher.store.tables import PENDING
 
 KINDS: Final = ("new", "update", "end")
 SEEN: Final = "seen"  # a known person was seen (presence; no event)
-PENDING: Final = "pending"
-FAILED: Final = "failed"
 WATCH_LIST_PREFIX: Final = "watch-list: "  # how decide/ words a watch-listed person's verdict
 # Event fields whose change is worth an `update` message (the snapshot, the verdict).
 UPDATE_FIELDS: Final = frozenset({"snapshot_path", "face_path", "decision"})

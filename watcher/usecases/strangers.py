@@ -3,7 +3,8 @@ undo a naming, and preview what naming would add.
 
 The rows change inside one transaction under the identities' lock (the daemon's
 writer groups new sightings under the same lock), so a sighting arriving meanwhile
-joins either the identity before or the one after, never a half-merged one.
+joins either the identity before or the one after, never a half-merged one. The
+review page makes these changes: SQLAlchemy Core, so that its process loads no ORM.
 """
 
 from __future__ import annotations
@@ -12,15 +13,18 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import CursorResult, Engine, delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from watcher.constants import GALLERY_IMAGE_EXTS
 from watcher.store import find_identity, identity_crops
 from watcher.store.locking import lock_identities
-from watcher.store.models import EventIdentity, Sighting, UnknownIdentity
+from watcher.store.recount import refresh_identities
+from watcher.store.tables import event_identities, sightings, unknown_identities
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row
 
 log = logging.getLogger("watcher.store")
 
@@ -62,8 +66,10 @@ class Undone:
     sightings: int  # unknown again
 
 
-def _unnamed(session: Session, label: str) -> UnknownIdentity:
-    row = session.scalar(select(UnknownIdentity).where(UnknownIdentity.label == label))
+def _unnamed(conn: Connection, label: str) -> Row[*tuple[Any, ...]]:
+    row = conn.execute(
+        select(unknown_identities).where(unknown_identities.c.label == label)
+    ).first()
     if row is None:
         raise IdentityError(f"no unknown identity {label!r}")
     if row.named_as is not None:
@@ -71,43 +77,51 @@ def _unnamed(session: Session, label: str) -> UnknownIdentity:
     return row
 
 
+def _linked(conn: Connection, identity_id: int) -> list[str]:
+    """The ids of the events that saw an identity."""
+    link = event_identities.c
+    return list(conn.scalars(select(link.event_id).where(link.identity_id == identity_id)))
+
+
 def merge_identities(engine: Engine, keep: str, other: str) -> Merged:
     """Make `other` part of `keep`: its sightings and events move, then it is deleted."""
     # NumPy is for the centroid: the page's listings and the other tidying need none.
-    from watcher.store.grouping import from_blob, refresh_identities, to_blob
+    from watcher.store.grouping import from_blob, to_blob
 
     if keep == other:
         raise IdentityError(f"{keep} cannot be merged with itself")
-    with Session(engine) as session, session.begin():
-        lock_identities(session)
-        kept, gone = _unnamed(session, keep), _unnamed(session, other)
+    u = unknown_identities.c
+    with engine.begin() as conn:
+        lock_identities(conn)
+        kept, gone = _unnamed(conn, keep), _unnamed(conn, other)
         # The centroid is the mean of both groups' members: each weighted by its size.
         w_kept, w_gone = max(kept.sightings, 1), max(gone.sightings, 1)
         centroid = (from_blob(kept.centroid) * w_kept + from_blob(gone.centroid) * w_gone) / (
             w_kept + w_gone
         )
-        kept.centroid = to_blob(centroid)
-        kept.first_seen = min(kept.first_seen, gone.first_seen)
-        kept.last_seen = max(kept.last_seen, gone.last_seen)
-        session.execute(
-            update(Sighting).where(Sighting.identity_id == gone.id).values(identity_id=kept.id)
-        )
-        have = set(
-            session.scalars(
-                select(EventIdentity.event_id).where(EventIdentity.identity_id == kept.id)
+        conn.execute(
+            update(unknown_identities)
+            .where(u.id == kept.id)
+            .values(
+                centroid=to_blob(centroid),
+                first_seen=min(kept.first_seen, gone.first_seen),
+                last_seen=max(kept.last_seen, gone.last_seen),
             )
         )
-        moving = session.scalars(
-            select(EventIdentity.event_id).where(EventIdentity.identity_id == gone.id)
-        ).all()
-        session.execute(delete(EventIdentity).where(EventIdentity.identity_id == gone.id))
-        session.add_all(
-            EventIdentity(event_id=e, identity_id=kept.id) for e in moving if e not in have
+        conn.execute(
+            update(sightings).where(sightings.c.identity_id == gone.id).values(identity_id=kept.id)
         )
-        session.delete(gone)
-        session.flush()
-        refresh_identities(session, [kept.id])
-        result = Merged(kept.label, other, kept.sightings, kept.events)
+        have = set(_linked(conn, kept.id))
+        moving = [e for e in _linked(conn, gone.id) if e not in have]
+        conn.execute(delete(event_identities).where(event_identities.c.identity_id == gone.id))
+        if moving:
+            conn.execute(
+                insert(event_identities), [{"event_id": e, "identity_id": kept.id} for e in moving]
+            )
+        conn.execute(delete(unknown_identities).where(u.id == gone.id))
+        refresh_identities(conn, [kept.id])
+        counts = conn.execute(select(u.sightings, u.events).where(u.id == kept.id)).one()
+        result = Merged(kept.label, other, counts.sightings, counts.events)
     log.info("store: %s merged into %s", other, keep)
     return result
 
@@ -115,18 +129,18 @@ def merge_identities(engine: Engine, keep: str, other: str) -> Merged:
 def forget_identity(engine: Engine, label: str) -> Forgotten:
     """Delete an identity that is no face (or no one to keep): its sightings stay with their
     events, ungrouped and without the embedding that grouped them."""
-    with Session(engine) as session, session.begin():
-        lock_identities(session)
-        row = _unnamed(session, label)
+    with engine.begin() as conn:
+        lock_identities(conn)
+        row = _unnamed(conn, label)
         result = Forgotten(label, row.sightings, row.events)
         # Without its embedding, a sighting can never be grouped or named again.
-        session.execute(
-            update(Sighting)
-            .where(Sighting.identity_id == row.id)
+        conn.execute(
+            update(sightings)
+            .where(sightings.c.identity_id == row.id)
             .values(identity_id=None, embedding=None)
         )
-        session.execute(delete(EventIdentity).where(EventIdentity.identity_id == row.id))
-        session.delete(row)
+        conn.execute(delete(event_identities).where(event_identities.c.identity_id == row.id))
+        conn.execute(delete(unknown_identities).where(unknown_identities.c.id == row.id))
     log.info("store: %s forgotten", label)
     return result
 
@@ -182,16 +196,17 @@ def undo_naming(engine: Engine, label: str, known_faces_dir: Path) -> Undone:
             removed.append(photo)
     if removed and not person_dir.exists():
         learned.forget(known_faces_dir, name)
-    with Session(engine) as session, session.begin():
-        lock_identities(session)
-        relabelled = session.execute(
-            update(Sighting)
-            .where(Sighting.identity_id == identity.id, Sighting.name == name)
+    with engine.begin() as conn:
+        lock_identities(conn)
+        relabelled = conn.execute(
+            update(sightings)
+            .where(sightings.c.identity_id == identity.id, sightings.c.name == name)
             .values(name=None)
         )
-        sightings = relabelled.rowcount if isinstance(relabelled, CursorResult) else 0
-        session.execute(
-            update(UnknownIdentity).where(UnknownIdentity.id == identity.id).values(named_as=None)
+        conn.execute(
+            update(unknown_identities)
+            .where(unknown_identities.c.id == identity.id)
+            .values(named_as=None)
         )
     log.info("store: naming of %s as %s undone: %d photo(s) removed", label, name, len(removed))
-    return Undone(label, name, tuple(removed), sightings)
+    return Undone(label, name, tuple(removed), relabelled.rowcount)

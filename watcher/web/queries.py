@@ -1,5 +1,5 @@
 """The few reads only the page needs: an event's neighbours on the timeline, and the
-watch-listed people a page of events saw."""
+watch-listed people a page of events saw. SQLAlchemy Core: the page loads no ORM."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine, and_, or_, select
-from sqlalchemy.orm import Session
 
-from watcher.store.models import Event, Sighting
+from watcher.store.tables import events, sightings
 
 
 @dataclass(frozen=True)
@@ -23,21 +22,13 @@ class Neighbours:
 
 def neighbours(engine: Engine, started_at: datetime, event_id: str) -> Neighbours:
     """The ids around an event (newest first, ties by id), through the started_at index."""
-    after = or_(
-        Event.started_at > started_at, and_(Event.started_at == started_at, Event.id > event_id)
-    )
-    before = or_(
-        Event.started_at < started_at, and_(Event.started_at == started_at, Event.id < event_id)
-    )
-    with Session(engine) as session:
-        newer = session.scalar(
-            select(Event.id).where(after).order_by(Event.started_at, Event.id).limit(1)
-        )
-        older = session.scalar(
-            select(Event.id)
-            .where(before)
-            .order_by(Event.started_at.desc(), Event.id.desc())
-            .limit(1)
+    e = events.c
+    after = or_(e.started_at > started_at, and_(e.started_at == started_at, e.id > event_id))
+    before = or_(e.started_at < started_at, and_(e.started_at == started_at, e.id < event_id))
+    with engine.connect() as conn:
+        newer = conn.scalar(select(e.id).where(after).order_by(e.started_at, e.id).limit(1))
+        older = conn.scalar(
+            select(e.id).where(before).order_by(e.started_at.desc(), e.id.desc()).limit(1)
         )
     return Neighbours(newer, older)
 
@@ -48,15 +39,16 @@ def watched_in(
     """The watch-listed people each of these events saw (one query, by the event index)."""
     if not event_ids or not watch_list:
         return {}
+    s = sightings.c
     query = (
-        select(Sighting.event_id, Sighting.name)
-        .where(Sighting.event_id.in_(event_ids), Sighting.name.in_(sorted(watch_list)))
+        select(s.event_id, s.name)
+        .where(s.event_id.in_(event_ids), s.name.in_(sorted(watch_list)))
         .distinct()
-        .order_by(Sighting.event_id, Sighting.name)
+        .order_by(s.event_id, s.name)
     )
     out: dict[str, list[str]] = {}
-    with Session(engine) as session:
-        for event_id, name in session.execute(query):
+    with engine.connect() as conn:
+        for event_id, name in conn.execute(query):
             if name is not None:  # the IN excludes it; the column's type does not say so
                 out.setdefault(event_id, []).append(name)
     return out

@@ -5,14 +5,14 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from watcher.store.models import Base
+from watcher.store.tables import metadata
 
 
 def _configure(connection: Connection) -> None:
     """Bind the migration context to a connection and watcher's table metadata."""
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=metadata,
         # SQLite cannot ALTER most things: batch mode copies the table instead.
         render_as_batch=True,
         compare_type=True,
