@@ -1,9 +1,10 @@
 """Issue 15, goal 8: start-up stays small. The read-only commands load no video or face stack.
 
 `watcher events list` and its kind answer from the database: they must not pay for
-OpenCV, PyAV or dlib (about 0.3 CPU-s and 40 MB together on this machine). Each
-command runs in a fresh interpreter, as a user runs it, and reports what it loaded.
-Speed itself is shown by measurement (README, performance notes), not timed here.
+OpenCV, PyAV or dlib (about 0.3 CPU-s and 40 MB together on this machine), NumPy,
+Alembic, nor SQLAlchemy's ORM (6 MB and 50 ms: they query with Core). Each command
+runs in a fresh interpreter, as a user runs it, and reports what it loaded. Speed
+itself is shown by measurement (README, performance notes), not timed here.
 """
 
 from __future__ import annotations
@@ -11,14 +12,29 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert
 
 from tests.support.cli import cli, write_config
 from tests.support.media import ROOT
+from watcher.config import load_config
+from watcher.store import make_engine
+from watcher.store.tables import event_identities, events, sightings, unknown_identities
 
-HEAVY = ("cv2", "av", "dlib", "watcher.faces.engine", "watcher.pipeline", "watcher.web")
+HEAVY = (
+    "cv2",
+    "av",
+    "dlib",
+    "numpy",
+    "alembic",
+    "sqlalchemy.orm",
+    "watcher.faces.engine",
+    "watcher.pipeline",
+    "watcher.web",
+)
 MARK = "loaded-modules:"
 
 # The command line's main() in a fresh interpreter, then the heavy modules it loaded.
@@ -48,12 +64,47 @@ def loaded_by(*args: str) -> tuple[int, list[str]]:
     return int(report["code"]), list(report["loaded"])
 
 
+EVENT_ID = "startup0001"
+
+
+def _fill(config: Path) -> None:
+    """Two events, their sightings and two unknown identities: readers find rows to read."""
+    engine = make_engine(load_config(config).database_url)
+    now = datetime.now(UTC)
+    try:
+        with engine.begin() as conn:
+            for n in (1, 2):
+                conn.execute(
+                    insert(unknown_identities).values(
+                        id=n, label=f"unknown-{n}", first_seen=now, last_seen=now, sightings=1,
+                        events=1, centroid=bytes(512),
+                    )
+                )  # fmt: skip
+            for n, event_id in enumerate((EVENT_ID, "startup0002"), start=1):
+                at = now - timedelta(minutes=n)
+                conn.execute(
+                    insert(events).values(
+                        id=event_id, camera="cam", started_at=at, ended_at=at, status="closed"
+                    )
+                )
+                conn.execute(
+                    insert(sightings).values(
+                        event_id=event_id, at=at, offset_s=0.0, top=0, right=9, bottom=9,
+                        left=0, embedding=bytes(512), identity_id=n,
+                    )
+                )  # fmt: skip
+                conn.execute(insert(event_identities).values(event_id=event_id, identity_id=n))
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(scope="module")
 def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A config whose database exists at the current schema (so readers really query it)."""
+    """A config whose database exists at the current schema, with rows readers really read."""
     path = write_config(tmp_path_factory.mktemp("startup"))
     done = cli("db", "upgrade", "-c", str(path))
     assert done.returncode == 0, done.stderr
+    _fill(path)
     return path
 
 
@@ -63,6 +114,7 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     [
         ("events", "list"),
         ("events", "list", "--json"),
+        ("events", "show", EVENT_ID),
         ("events", "show", "0123456789ab"),
         ("faces", "unknown"),
         ("db", "current"),
@@ -86,20 +138,53 @@ def test_the_probe_sees_a_command_that_does_load_them(config: Path, tmp_path: Pa
     assert {"cv2", "av", "watcher.pipeline"} <= set(loaded), loaded
 
 
-# The review page's app built as `watcher web` builds it, then what it loaded.
+# The review page served as `watcher web` serves it (uvicorn, in this process), its pages
+# asked for and its admin's changes made; then the status of each request and what loaded.
 _WEB_PROBE = f"""
-import json, sys
+import http.client, json, re, socket, sys, threading, time
+import uvicorn
 from watcher.config import load_config
 from watcher.web.app import create_app
-create_app(load_config(sys.argv[1]))
-heavy = ("cv2", "av", "dlib", "watcher.faces.engine", "watcher.pipeline")
-print({MARK!r} + json.dumps(sorted(m for m in heavy if m in sys.modules)))
+
+app = create_app(load_config(sys.argv[1]))
+sock = socket.socket()
+sock.bind(("127.0.0.1", 0))
+port = sock.getsockname()[1]
+server = uvicorn.Server(uvicorn.Config(app, http="h11", loop="asyncio", ws="none", log_config=None))
+threading.Thread(target=server.run, kwargs={{"sockets": [sock]}}, daemon=True).start()
+while not server.started:
+    time.sleep(0.01)
+
+def ask(path, form=None, cookie=""):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {{"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}}
+    conn.request("POST" if form is not None else "GET", path, body=form, headers=headers)
+    response = conn.getresponse()
+    return response.status, response.getheader("set-cookie") or "", response.read()
+
+status, cookie, page = ask("/")
+cookie = cookie.split(";", 1)[0]
+csrf = re.search(rb'name="csrf-token" content="([^"]+)"', page).group(1).decode()
+asked = {{"/": status}}
+for path in ("/strangers", "/gallery", "/status", "/events/{EVENT_ID}"):
+    asked[path] = ask(path, cookie=cookie)[0]
+for path, form in (
+    ("/events/{EVENT_ID}/reviewed", "reviewed=yes"),
+    ("/strangers/unknown-1/merge", "other=unknown-2"),
+    ("/strangers/unknown-1/forget", ""),
+):
+    asked[path] = ask(path, f"csrf={{csrf}}&{{form}}", cookie)[0]
+server.should_exit = True
+heavy = ("cv2", "av", "dlib", "watcher.faces.engine", "watcher.pipeline", "sqlalchemy.orm")
+loaded = sorted(m for m in heavy if m in sys.modules)
+print({MARK!r} + json.dumps({{"asked": asked, "loaded": loaded}}))
 """
 
 
 @pytest.mark.timeout(120)
-def test_the_review_page_idle_loads_no_video_or_face_stack(config: Path) -> None:
-    """`watcher web` (under 60 MB idle, issue 14) must not hold OpenCV or PyAV until asked."""
+def test_the_review_page_loads_no_video_face_stack_nor_orm(config: Path) -> None:
+    """`watcher web` (under 60 MB idle, issue 14) holds no OpenCV or PyAV until asked, and
+    no ORM at all: its pages read, and its admin marks events and tidies strangers, in Core."""
     done = subprocess.run(
         [sys.executable, "-c", _WEB_PROBE, str(config)],
         capture_output=True,
@@ -110,4 +195,12 @@ def test_the_review_page_idle_loads_no_video_or_face_stack(config: Path) -> None
     )
     lines = [line for line in done.stdout.splitlines() if line.startswith(MARK)]
     assert lines, f"the probe said nothing: {done.stderr[-2000:]}"
-    assert json.loads(lines[-1].removeprefix(MARK)) == []
+    report = json.loads(lines[-1].removeprefix(MARK))
+    pages = ("/", "/strangers", "/gallery", "/status", f"/events/{EVENT_ID}")
+    changes = (f"/events/{EVENT_ID}/reviewed", "/strangers/unknown-1/merge")
+    assert report["asked"] == {
+        **dict.fromkeys(pages, 200),
+        **dict.fromkeys(changes, 303),
+        "/strangers/unknown-1/forget": 303,
+    }, report["asked"]
+    assert report["loaded"] == []

@@ -21,7 +21,7 @@ from watcher.cli.common import (
 from watcher.config import WatcherConfig
 from watcher.constants import EXIT_OK
 
-# The store (SQLAlchemy's ORM, and numpy through its grouping) is imported by the commands
+# The store (its writer's ORM, and numpy through its grouping) is imported by the commands
 # themselves, so that building the command line stays cheap for every command.
 
 

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 from watcher.lazy import lazy_names
 
 if TYPE_CHECKING:
+    from watcher.store.blobs import from_blob, to_blob
     from watcher.store.db import get_event, init_db, list_events, make_engine
-    from watcher.store.grouping import DEFAULT_GROUP_DISTANCE, from_blob, to_blob
+    from watcher.store.grouping import DEFAULT_GROUP_DISTANCE
     from watcher.store.identities import (
         IdentityRecord,
         IdentityRef,
@@ -43,8 +44,8 @@ _WHERE: dict[str, str] = {
     "list_events": "db",
     "make_engine": "db",
     "DEFAULT_GROUP_DISTANCE": "grouping",
-    "from_blob": "grouping",
-    "to_blob": "grouping",
+    "from_blob": "blobs",
+    "to_blob": "blobs",
     "IdentityRecord": "identities",
     "IdentityRef": "identities",
     "find_identity": "identities",

@@ -17,38 +17,19 @@ from datetime import datetime
 from typing import Final
 
 import numpy as np
-import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from watcher.constants import EMBEDDING_SIZE
+from watcher.store.blobs import Vector, from_blob, to_blob
 from watcher.store.locking import lock_identities
 from watcher.store.models import EventIdentity, UnknownIdentity
 
 log = logging.getLogger("watcher.store")
 
-Vector = npt.NDArray[np.float64]
-
 LABEL_PREFIX: Final = "unknown-"
 # Stricter than the 0.6 recognition tolerance: two strangers merged is worse than one split.
 DEFAULT_GROUP_DISTANCE: Final = 0.5
-_DTYPE: Final = np.dtype("<f4")  # float32, little-endian, whatever the host's byte order
-EMBEDDING_BYTES: Final = EMBEDDING_SIZE * _DTYPE.itemsize
-
-
-def to_blob(vector: npt.ArrayLike) -> bytes:
-    """An embedding (128 numbers) as stored: float32 little-endian bytes."""
-    arr = np.asarray(vector, dtype=_DTYPE).reshape(-1)
-    if arr.size != EMBEDDING_SIZE or not np.isfinite(arr).all():
-        raise ValueError(f"an embedding is {EMBEDDING_SIZE} finite numbers, got {arr.size}")
-    return arr.tobytes()
-
-
-def from_blob(blob: bytes) -> Vector:
-    """A stored embedding back as a float64 vector; ValueError if it is not 512 bytes."""
-    if len(blob) != EMBEDDING_BYTES:
-        raise ValueError(f"an embedding is {EMBEDDING_BYTES} bytes, got {len(blob)}")
-    return np.frombuffer(blob, dtype=_DTYPE).astype(np.float64)
 
 
 class Grouper:

@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from watcher.constants import EVENT_CLOSED, EVENT_INTERRUPTED, EVENT_NO_CLIP, EVENT_OPEN
 from watcher.log import FaultLog, one_line
+from watcher.store.blobs import EMBEDDING_BYTES, from_blob
 from watcher.store.db import init_db, sqlite_file
-from watcher.store.grouping import DEFAULT_GROUP_DISTANCE, EMBEDDING_BYTES, Grouper, from_blob
+from watcher.store.grouping import DEFAULT_GROUP_DISTANCE, Grouper
 from watcher.store.models import DECISION_LEN, NOTE_LEN, Event, Sighting, UnknownIdentity
 from watcher.store.outbox import (
     UPDATE_FIELDS,

@@ -86,7 +86,7 @@ def _linked(conn: Connection, identity_id: int) -> list[str]:
 def merge_identities(engine: Engine, keep: str, other: str) -> Merged:
     """Make `other` part of `keep`: its sightings and events move, then it is deleted."""
     # NumPy is for the centroid: the page's listings and the other tidying need none.
-    from watcher.store.grouping import from_blob, to_blob
+    from watcher.store.blobs import from_blob, to_blob
 
     if keep == other:
         raise IdentityError(f"{keep} cannot be merged with itself")
