@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from watcher import __version__
-from watcher.config import ConfigError, load_config
 from watcher.constants import EXIT_CONFIG, EXIT_FAILURE
 from watcher.log import setup_logging
 
@@ -31,6 +33,28 @@ def private_umask() -> None:
     os.umask(os.umask(PRIVATE_UMASK) | PRIVATE_UMASK)
 
 
+@contextmanager
+def _start_up() -> Iterator[None]:
+    """No cyclic garbage collection while the command line and config load, then none of
+    what they loaded: it lives as long as the process.
+
+    Loading SQLAlchemy, pydantic and the config makes some 100,000 objects and next to
+    no garbage (a thousand objects), yet the collector walked them all again and again:
+    30 ms of the 0.3 s `watcher events list` takes. gc.freeze() leaves them out of every
+    later collection (the page and the daemon gain that too); what they free is still
+    freed at once by reference counting, as ever.
+    """
+    if not gc.isenabled():  # the caller chose to run without it: leave that be
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
 def _parser() -> argparse.ArgumentParser:
     from watcher.cli import check, daemon, database, faces, notify, replay, web
 
@@ -45,14 +69,18 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `watcher` console script."""
-    args = _parser().parse_args(argv)
-    private_umask()  # before any command creates a file
-    try:
-        cfg = load_config(getattr(args, "config", None))
-    except ConfigError as exc:
-        setup_logging(args.log_level or "INFO")
-        print(f"watcher: invalid config:\n{exc}", file=sys.stderr)
-        return EXIT_CONFIG
+    with _start_up():
+        args = _parser().parse_args(argv)
+        private_umask()  # before any command creates a file
+        # Here, as the command modules in _parser: pydantic and SQLAlchemy load in _start_up.
+        from watcher.config import ConfigError, load_config
+
+        try:
+            cfg = load_config(getattr(args, "config", None))
+        except ConfigError as exc:
+            setup_logging(args.log_level or "INFO")
+            print(f"watcher: invalid config:\n{exc}", file=sys.stderr)
+            return EXIT_CONFIG
     setup_logging(args.log_level or cfg.log_level)
     try:
         return int(args.handler(cfg, args))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -20,6 +21,9 @@ from watcher.cli.common import (
 )
 from watcher.config import WatcherConfig
 from watcher.constants import EXIT_OK
+
+if TYPE_CHECKING:
+    from watcher.store.records import EventRecord
 
 # The store (its writer's ORM, and numpy through its grouping) is imported by the commands
 # themselves, so that building the command line stays cheap for every command.
@@ -84,14 +88,12 @@ def db_current(cfg: WatcherConfig, args: argparse.Namespace) -> int:
 @guard
 def events_list(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """List recorded events, newest first (read only: nothing is migrated or created)."""
-    from watcher.store import list_events
-
+    records: list[EventRecord] = []
     with database(cfg, write=False) as engine:
-        records = (
-            []
-            if engine is None
-            else list_events(engine, camera=args.camera, since=args.since, limit=args.limit)
-        )
+        if engine is not None:  # else no store to load: nothing to read
+            from watcher.store import list_events
+
+            records = list_events(engine, camera=args.camera, since=args.since, limit=args.limit)
     if args.json:
         print_json([r.to_json() for r in records])
         return EXIT_OK
@@ -110,10 +112,12 @@ def events_list(cfg: WatcherConfig, args: argparse.Namespace) -> int:
 @guard
 def events_show(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """One event with its decision and every sighting (read only)."""
-    from watcher.store import get_event
-
+    record: EventRecord | None = None
     with database(cfg, write=False) as engine:
-        record = None if engine is None else get_event(engine, args.event_id)
+        if engine is not None:  # else no store to load: nothing to read
+            from watcher.store import get_event
+
+            record = get_event(engine, args.event_id)
     if record is None:
         raise CommandFailed(f"no event {args.event_id!r}")
     if args.json:

@@ -22,6 +22,11 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
         credentials = read_credentials(cfg.web.password_file)
     web = WebApp(cfg, credentials)
     web.templates.globals["duration"] = timeline.duration
+    # Compiled here, not by the first request's worker thread: compiling's transient
+    # megabyte is then reused by what the page allocates next instead of staying in that
+    # thread's malloc arena (0.4 MB less at idle); a broken template stops the start.
+    for name in web.templates.list_templates(extensions=["html"]):
+        web.templates.get_template(name)
     routes = [
         *timeline.routes(web),
         *events.routes(web),

@@ -3,8 +3,6 @@ standard library's MIME parser, each file saved under a safe name for `faces add
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +54,10 @@ def _too_big() -> str:
 
 def parse_multipart(content_type: str, body: bytes) -> Upload:
     """A multipart/form-data body's fields and files (the MIME parser of `email`)."""
+    # Imported on the first upload: email's policies are 0.6 MB the idle page need not hold.
+    import email.parser
+    import email.policy
+
     head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
     if not message.is_multipart():
