@@ -9,6 +9,7 @@ itself is shown by measurement (README, performance notes), not timed here.
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from sqlalchemy import insert
 
 from tests.support.cli import cli, write_config
 from tests.support.media import ROOT
+from watcher import cli as command_line
 from watcher.config import load_config
 from watcher.store import make_engine
 from watcher.store.tables import event_identities, events, sightings, unknown_identities
@@ -136,6 +138,21 @@ def test_the_probe_sees_a_command_that_does_load_them(config: Path, tmp_path: Pa
     code, loaded = loaded_by("replay", str(tmp_path / "missing.mp4"), "-c", str(config))
     assert code == 1  # no such video file
     assert {"cv2", "av", "watcher.pipeline"} <= set(loaded), loaded
+
+
+def _commands(parser: argparse.ArgumentParser) -> set[str]:
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return set(sub.choices)
+
+
+def test_each_command_is_registered_by_the_module_the_parser_loads_for_it() -> None:
+    """A command parses with only its module loaded (`events list` need not build `run`'s
+    parser): the table saying which module registers which command is the whole truth."""
+    every = _commands(command_line._parser(["--help"]))
+    assert every == set(command_line._REGISTERED_BY)
+    for name in every:
+        assert name in _commands(command_line._parser([name, "--help"])), name
+    assert _commands(command_line._parser(["--log-level", "events", "run"])) == {"run", "status"}
 
 
 # The review page served as `watcher web` serves it (uvicorn, in this process), its pages
