@@ -309,6 +309,32 @@ def ensure_installed(root: Path, venv: Path, install: Install) -> None:
     write_stamp(stamp, digest)
 
 
+# ---------------------------------------------------------------- bytecode
+
+# The package whose modules every `watcher` process imports.
+PACKAGE_DIR: Final = "watcher"
+
+
+def compile_command(venv: Path) -> list[str]:
+    """Byte-compile watcher's own modules (the editable install leaves them as source)."""
+    return [str(venv_bin(venv, "python")), "-m", "compileall", "-q", PACKAGE_DIR]
+
+
+def ensure_compiled(root: Path, venv: Path) -> None:
+    """Write watcher's .pyc files now, so no process compiles its modules at start.
+
+    The systemd units set PYTHONDONTWRITEBYTECODE (their code folder is read-only),
+    and so do some shells: without .pyc files every start, even `watcher events
+    list`, compiled ~70 modules from source (60-90 ms here). compileall writes them
+    whatever that variable says and rewrites only those whose source changed, so
+    this is quick when nothing did; Python reads a .pyc only while it matches its
+    source, so an edited module is never run stale.
+    """
+    result = subprocess.run(compile_command(venv), cwd=root, stdin=subprocess.DEVNULL, check=False)
+    if result.returncode != 0:
+        raise BootstrapError("could not byte-compile watcher", exit_status(result.returncode))
+
+
 # ---------------------------------------------------------------- commands
 
 
@@ -371,6 +397,7 @@ def cmd_test(root: Path, args: Sequence[str]) -> int:
         os.environ[ENV_SERVICES] = "required"
     ensure_venv(venv)
     ensure_installed(root, venv, TEST_INSTALL)
+    ensure_compiled(root, venv)
     activate(venv)
     return run_steps(check_steps(venv, args), root)
 
@@ -380,6 +407,7 @@ def cmd_run(root: Path, args: Sequence[str]) -> int:
     venv = root / VENV_NAME
     ensure_venv(venv)
     ensure_installed(root, venv, DEMO_INSTALL)
+    ensure_compiled(root, venv)
     faces = root / KNOWN_FACES_DIR
     install = [str(venv_bin(venv, "python")), "-m", "watcher.source.demo_scene"]
     status = _run_command([*install, "--install-resident", str(faces)], root)

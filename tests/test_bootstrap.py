@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -387,3 +388,32 @@ def test_ci_script_calls_the_readme_test_command() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
     assert commands[-1] in readme
     assert script.stat().st_mode & 0o111
+
+
+def test_compiles_the_package_even_where_bytecode_writing_is_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The systemd units (and this machine's shell) set PYTHONDONTWRITEBYTECODE: the
+    # bootstrap must write watcher's .pyc files all the same, and again when one changes.
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    module = tmp_path / bootstrap.PACKAGE_DIR / "mod.py"
+    module.parent.mkdir()
+    module.write_text("X = 1\n")
+    cached = Path(importlib.util.cache_from_source(str(module)))
+    venv = Path(sys.prefix)  # the tests run in the project's venv
+    bootstrap.ensure_compiled(tmp_path, venv)
+    assert cached.is_file()
+    first = cached.read_bytes()
+    module.write_text("X = 22\n")
+    later = module.stat().st_mtime + 2  # compileall compares whole seconds
+    os.utime(module, (later, later))
+    bootstrap.ensure_compiled(tmp_path, venv)
+    assert cached.read_bytes() != first
+
+
+def test_a_failed_compile_is_a_setup_error(tmp_path: Path) -> None:
+    module = tmp_path / bootstrap.PACKAGE_DIR / "broken.py"
+    module.parent.mkdir()
+    module.write_text("def (:\n")
+    with pytest.raises(bootstrap.BootstrapError, match="byte-compile"):
+        bootstrap.ensure_compiled(tmp_path, Path(sys.prefix))
