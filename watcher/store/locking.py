@@ -16,8 +16,8 @@ def lock_identities(db: Connection | Session) -> None:
     """Wait for other writers of identities; held until the transaction ends.
 
     Call it before reading identities: what is read then stays true until commit.
-    `db`: a Core connection in a transaction (the page's changes), or the writer's
-    ORM session (the Session type is named for the checker only: no ORM import here).
+    `db`: a Core connection in a transaction (the page's changes) or the writer's ORM
+    session (its type is named for the checker only: readers must not import the ORM).
     """
     bind = db if isinstance(db, Connection) else db.get_bind()
     dialect = bind.dialect.name
