@@ -97,7 +97,7 @@ def routes(web: WebApp) -> list[BaseRoute]:
         _form, event_id, refused = await event_change(request)
         if refused is not None:
             return refused
-        # Imported here: deleting reaches housekeeping, which brings PyAV; looking does not.
+        # Imported here: deleting reaches housekeeping's removal, which looking never needs.
         from watcher.usecases.events import EventNotDeleted, delete_event
 
         try:
