@@ -16,6 +16,8 @@ import pytest
 from tests.support.cli import replay, write_config
 from tests.support.footage import compose
 from tests.support.media import FACES, VIDEO
+from watcher.motion.planner import SLOW_LANE_S
+from watcher.pipeline.pacing import KEYFRAMES_BLIND_S, KEYFRAMES_SEEING_S, slow_lane_interval
 from watcher.source.av_source import AVSource
 from watcher.source.cue import PacketCue
 from watcher.source.limiter import DecodeLimiter, DecodingMode
@@ -39,6 +41,8 @@ def test_a_still_scene_decodes_its_keyframes_only(tmp_path: Path) -> None:
     # gate learns the scene: far from the 500 frames that full decoding costs.
     assert doc["decoded_frames"] <= 0.2 * doc["frames"], doc["decoding"]
     assert doc["decoding"]["mode"] == "limited"
+    # The cue sees the still scene: keyframes 2 s apart are decoded one in two.
+    assert doc["decoding"]["thinned_keyframes"] >= 3, doc["decoding"]
     full = _replay(tmp_path, "full", clip.path, FULL)
     assert full["decoded_frames"] >= full["frames"]
     assert full["events"] == []
@@ -155,3 +159,56 @@ def test_a_constant_bitrate_stream_is_known_blind() -> None:
     for i in range(300):
         varied.observe(noise.randint(700, 1500), keyframe=i % 50 == 0)
     assert not varied.blind
+
+
+def test_the_slow_lane_waits_longest_while_the_cue_sees() -> None:
+    # The tree's place is searched by the slow lane alone: every 2 s while every frame is
+    # decoded, every 8 s while keyframes carry detection alone (blind cue), and every
+    # 30 s while the packets would announce anyone who came (they jump 7-9x).
+    assert slow_lane_interval(None) == SLOW_LANE_S  # decoding: full
+    seeing = DecodeLimiter()
+    noise = random.Random(4)
+    for i in range(300):
+        seeing.cued(noise.randint(700, 1500), i % 50 == 0, i * 0.04)
+    assert seeing.mode is DecodingMode.KEYFRAMES and not seeing.cue.blind
+    assert slow_lane_interval(seeing) == KEYFRAMES_SEEING_S
+    seeing.switch(DecodingMode.EVERY_FRAME)
+    assert slow_lane_interval(seeing) == SLOW_LANE_S
+    blind = DecodeLimiter()
+    for i in range(300):
+        blind.cued(4100, i % 50 == 0, i * 0.04)  # constant bitrate
+    assert blind.cue.blind
+    assert slow_lane_interval(blind) == KEYFRAMES_BLIND_S
+    missed = DecodeLimiter()
+    missed.face_at_keyframe()  # a face at a keyframe no packet announced
+    assert slow_lane_interval(missed) == KEYFRAMES_BLIND_S
+    assert SLOW_LANE_S < KEYFRAMES_BLIND_S < KEYFRAMES_SEEING_S
+
+
+def test_while_the_cue_sees_a_keyframe_is_decoded_every_four_seconds_only() -> None:
+    limiter = DecodeLimiter()
+    noise = random.Random(6)  # a variable-rate still scene, a keyframe every 2 s
+    due: list[float] = []
+    for i in range(500):  # 20 s at 25 fps
+        t = i * 0.04
+        keyframe = i % 50 == 0
+        if keyframe:
+            limiter.keyframe_at(t)
+        limiter.cued(30_000 if keyframe else noise.randint(700, 1500), keyframe, t)
+        if keyframe and limiter.keyframe_due(t):
+            due.append(t)
+            limiter.keyframe_decoded(t)
+    # The level is learnt at 2.2 s (50 sums): the pictures until the first one after
+    # that are all decoded; then one keyframe in two.
+    assert due == [0.0, 2.0, 4.0, 8.0, 12.0, 16.0], due
+    # A face at a keyframe the packets had not announced: the cue may be blind, and
+    # every keyframe is decoded again until it fires.
+    limiter.face_at_keyframe()
+    assert limiter.keyframe_due(20.0)
+    blind = DecodeLimiter()
+    for i in range(300):
+        t = i * 0.04
+        blind.cued(4100, i % 50 == 0, t)  # constant bitrate: the cue is blind
+        if i % 50 == 0:
+            assert blind.keyframe_due(t)
+            blind.keyframe_decoded(t)

@@ -24,11 +24,12 @@ from watcher.faces.gallery import Gallery
 from watcher.faces.openset import OpenSetRule
 from watcher.faces.quality import measure
 from watcher.motion.gate import GreyImage, MotionGate
-from watcher.motion.planner import SLOW_LANE_S, ScanPlanner, body_area
+from watcher.motion.planner import ScanPlanner, body_area
 from watcher.pipeline.clock import MediaClock
 from watcher.pipeline.eventing import EventKeeper
 from watcher.pipeline.events import ActiveEvent, FinishedEvent
 from watcher.pipeline.main_picture import MainPictures, embedding_picture, scaled
+from watcher.pipeline.pacing import slow_lane_interval
 from watcher.record.recorder import EventRecorder
 from watcher.record.snapshot import crop
 from watcher.source.base import Frame, Packet, StreamInfo
@@ -47,15 +48,6 @@ _MIN_FACE_SLACK = 0.8
 # the next keyframe, keyframes only. Long enough to bridge a still moment of someone
 # who is there (a pause at the door), short next to the minutes of an empty scene.
 EVERY_FRAME_HOLD_S = 4.0
-# The planner's slow lane (habitual motion: leaves, water, a screen) while only
-# keyframes are decoded, against its usual 2 s. Searching a tree every 2 s costs
-# more than decoding the keyframes themselves (measured: ~1 CPU-s of HOG for two
-# minutes of the bench's empty scene, against 0.3 to decode its keyframes). While
-# only keyframes are decoded, someone stepping into such a place also makes the
-# packets jump (the cue), and then every frame is decoded and the usual pace
-# returns; the slower pace only delays a face that appears in a habitually moving
-# place without moving the packets (a constant-bitrate camera) - by at most this.
-KEYFRAMES_SLOW_LANE_S = 8.0
 
 
 @dataclass
@@ -328,8 +320,7 @@ class CameraPipeline:
                 # track carries one person's name onto another's face.
                 self.decider.tracks.clear()
             if self.limiter is not None:
-                idle = self.limiter.mode is DecodingMode.KEYFRAMES
-                self.planner.pace_slow_lane(KEYFRAMES_SLOW_LANE_S if idle else SLOW_LANE_S)
+                self.planner.pace_slow_lane(slow_lane_interval(self.limiter))
             regions = self.planner.plan(
                 t, motion, self.decider.tracks, width, height, self.gate.scene_changed
             )

@@ -96,5 +96,6 @@ def decoding_summary(configured: str, limiter: DecodeLimiter | None) -> dict[str
         "catch_ups": stats.catch_ups,
         "caught_up_frames": stats.caught_up_frames,
         "cues": stats.cues,
+        "thinned_keyframes": stats.thinned,
         "decoded_share": round(limiter.decoded_share, 4),
     }

@@ -80,6 +80,11 @@ class PacketCue:
             self.fired += 1
         return rise
 
+    @property
+    def seeing(self) -> bool:
+        """The cue knows the scene's level and its packets can follow motion."""
+        return self._level is not None and not self.blind
+
     def reset(self) -> None:
         """Forget the scene's level (a new connection may show another scene)."""
         self._window.clear()

@@ -69,6 +69,8 @@ class LimitedDecoding:
         limiter.cued(packet.size, keyframe, t)
         wanted = limiter.wants_every_frame(t)
         if limiter.mode is DecodingMode.EVERY_FRAME:
+            if keyframe:
+                limiter.keyframe_decoded(t)
             if keyframe and not wanted:
                 limiter.switch(DecodingMode.KEYFRAMES)
                 return self._keyframe(packet)
@@ -78,8 +80,12 @@ class LimitedDecoding:
         if not wanted:
             if not keyframe:
                 return []
+            if not limiter.keyframe_due(t):
+                limiter.stats.thinned += 1  # kept for a catch-up all the same
+                return []
             frames = self._keyframe(packet)
             if frames:
+                limiter.keyframe_decoded(t)
                 return frames
             # A keyframe that gives no picture (broken, or before a file's edit list):
             # analysis would see nothing for a whole GOP. Decode on until a picture comes.

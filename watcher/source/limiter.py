@@ -33,6 +33,18 @@ CUE_HOLD_S = 2.0
 # of a few seconds could fall between two): then every frame is decoded, until the
 # cue fires on motion again and so shows it sees.
 BLIND_MAX_GOP_S = 2.5
+# While the cue sees, keyframes only are decoded at most this often (media seconds): the
+# packets announce whoever comes (a visitor lifts them 7-9x within 0.1 s, source/cue.py),
+# so a keyframe's picture is the motion gate's slow view of the scene (its background,
+# its habits, someone who came without moving the packets), and this is the pace those
+# are known to hold at: cameras whose keyframes come 4 s apart give the same events
+# limited as full (README, "Below the decode floor"). A camera sending one every 1 or
+# 2 s decodes every second or fourth one; a blind cue, or one not yet sure of the
+# scene's level, has every keyframe decoded. Decoding a keyframe was half of what an
+# idle camera cost (measured live: 720p, a keyframe every 2 s).
+SEEING_KEYFRAME_S = 4.0
+# Keyframes come at a camera's clock, not exactly on the media second.
+_KEY_SLACK_S = 0.1
 
 
 class DecodingMode(StrEnum):
@@ -52,6 +64,7 @@ class DecodingStats:
     catch_ups: int = 0  # times the frames since a keyframe were decoded at once
     caught_up_frames: int = 0  # new frames those catch-ups decoded (the newest go on)
     cues: int = 0  # times the packet cue turned every-frame decoding on
+    thinned: int = 0  # keyframes left undecoded while the cue saw (SEEING_KEYFRAME_S)
 
 
 class DecodeLimiter:
@@ -63,6 +76,9 @@ class DecodeLimiter:
         self.stats = DecodingStats()
         self._full_until = float("-inf")  # media time until which every frame is wanted
         self._last_key_t: float | None = None
+        self._decoded_key_t: float | None = None  # the latest keyframe decoded
+        # Since when (media time) the cue has known the scene's level and seen, unbroken.
+        self._seeing_since: float | None = None
         self.gop_s: float | None = None  # the latest interval between keyframes
         self._cued_this_gop = False
         self._cued_last_gop = False
@@ -92,6 +108,20 @@ class DecodeLimiter:
         if not (self._cued_last_gop or self._cued_this_gop):
             self.cue_missed = True
 
+    def keyframe_due(self, t: float) -> bool:
+        """Whether the keyframe at media time `t` is decoded while only keyframes are."""
+        last, since = self._decoded_key_t, self._seeing_since
+        # Every packet since the last picture must have been watched against a known
+        # level: a cue that learnt its level only since (a new connection, a scene that
+        # was busy from the start) has not seen what came before it.
+        if last is None or since is None or since > last or t < last or self.cue_missed:
+            return True
+        return t - last >= SEEING_KEYFRAME_S - _KEY_SLACK_S
+
+    def keyframe_decoded(self, t: float) -> None:
+        """The keyframe at media time `t` was decoded (the next one is due from it)."""
+        self._decoded_key_t = t
+
     def keyframe_at(self, t: float) -> None:
         """A keyframe arrived at media time `t` (measures the keyframe interval)."""
         if self._last_key_t is not None and t > self._last_key_t:
@@ -101,7 +131,12 @@ class DecodeLimiter:
 
     def cued(self, size: int, keyframe: bool, t: float) -> bool:
         """Feed a packet to the cue; True (and every frame held for a while) when it fired."""
-        if not self.cue.observe(size, keyframe):
+        fired = self.cue.observe(size, keyframe)
+        if not self.cue.seeing:
+            self._seeing_since = None
+        elif self._seeing_since is None:
+            self._seeing_since = t
+        if not fired:
             return False
         self._cued_this_gop, self.cue_missed = True, False  # it sees
         if self.mode is DecodingMode.KEYFRAMES:
@@ -120,7 +155,8 @@ class DecodeLimiter:
         self.mode = DecodingMode.KEYFRAMES
         self.cue.reset()
         self._full_until = float("-inf")
-        self._last_key_t, self.gop_s = None, None
+        self._last_key_t, self.gop_s, self._decoded_key_t = None, None, None
+        self._seeing_since = None
         self._cued_this_gop = self._cued_last_gop = self.cue_missed = False
 
     @property
