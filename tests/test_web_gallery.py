@@ -252,7 +252,7 @@ def test_merge_two_strangers_then_forget_one(
         tab.set_default_timeout(STEP_MS)
         tab.goto(f"http://127.0.0.1:{page.port}/strangers")
         card = tab.locator("#unknown-1")
-        card.locator("select[name=other]").select_option("unknown-2")
+        card.locator("input[name=other]").fill("unknown-2")
         tab.once("dialog", lambda dialog: dialog.accept())
         with tab.expect_navigation():
             card.locator(".merge-form button").click()

@@ -29,6 +29,7 @@ from watcher.web.site import LABEL, MAX_NAME, Unavailable, WebApp
 log = logging.getLogger("watcher.web")
 
 CROPS_SHOWN: Final = 4  # best crops of a stranger on the strangers page
+VISITS_SHOWN: Final = 5  # its newest events linked from a stranger on the strangers page
 # The preview shows the crops naming tries first: it adds the first NAMING_PHOTOS
 # that show one usable face, so a few more than that are shown in case some are refused.
 CROPS_PREVIEWED: Final = 2 * NAMING_PHOTOS
@@ -61,7 +62,7 @@ def routes(web: WebApp) -> list[BaseRoute]:
             return refused
         try:
             engine = web.db.engine()
-            identities = [] if engine is None else list_unknown(engine)
+            identities = [] if engine is None else list_unknown(engine, VISITS_SHOWN)
         except Unavailable as exc:
             return web.error(request, 503, str(exc))
         unnamed = [who.label for who in identities if who.named_as is None]
