@@ -79,10 +79,13 @@ def counts_of(
         estimated.append("searched_pixels")
         width, height = size
         searched = searching * width * height * detector_scale**2
+    # Limited decoding leaves some keyframes undecoded while its cue sees (the replay
+    # JSON's thinned_keyframes): only the decoded ones cost a keyframe's decoding.
+    thinned = int(doc.get("decoding", {}).get("thinned_keyframes", 0)) if mode == "limited" else 0
     return (
         Counts(
             packets=frames,
-            keyframes=keyframes,
+            keyframes=max(keyframes - thinned, 0),
             decoded=float(decoded),
             searched_px=float(searched),
             embeddings=float(doc["embeddings"]),
