@@ -165,8 +165,9 @@ class CameraInput(BaseModel):
     )
     decoding: Literal["limited", "full"] = Field(
         default="limited",
-        description="limited: while nothing moves, decode only the keyframes (about a "
-        "sixth of the work) and watch the compressed packets' sizes for motion; on "
+        description="limited: while nothing moves, decode only the keyframes (at most "
+        "one every 4 s while the packets would show motion: a few percent of the work) "
+        "and watch the compressed packets' sizes for motion; on "
         "motion, decode every frame again, starting with the frames since the last "
         "keyframe, so nothing analysis needs is missed. full: decode every frame "
         "(H.264/H.265 cameras; other inputs are always decoded in full).",
