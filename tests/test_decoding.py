@@ -161,6 +161,12 @@ def test_a_constant_bitrate_stream_is_known_blind() -> None:
     assert not varied.blind
 
 
+def _feed(limiter: DecodeLimiter, size: int, keyframe: bool, t: float) -> None:
+    """One packet as a limited source hands it over (source/limited.py: counted, then cued)."""
+    limiter.stats.packets += 1
+    limiter.cued(size, keyframe, t)
+
+
 def test_the_slow_lane_waits_longest_while_the_cue_sees() -> None:
     # The tree's place is searched by the slow lane alone: every 2 s while every frame is
     # decoded, every 8 s while keyframes carry detection alone (blind cue), and every
@@ -169,19 +175,26 @@ def test_the_slow_lane_waits_longest_while_the_cue_sees() -> None:
     seeing = DecodeLimiter()
     noise = random.Random(4)
     for i in range(300):
-        seeing.cued(noise.randint(700, 1500), i % 50 == 0, i * 0.04)
+        _feed(seeing, noise.randint(700, 1500), i % 50 == 0, i * 0.04)
     assert seeing.mode is DecodingMode.KEYFRAMES and not seeing.cue.blind
     assert slow_lane_interval(seeing) == KEYFRAMES_SEEING_S
     seeing.switch(DecodingMode.EVERY_FRAME)
     assert slow_lane_interval(seeing) == SLOW_LANE_S
     blind = DecodeLimiter()
     for i in range(300):
-        blind.cued(4100, i % 50 == 0, i * 0.04)  # constant bitrate
+        _feed(blind, 4100, i % 50 == 0, i * 0.04)  # constant bitrate
     assert blind.cue.blind
     assert slow_lane_interval(blind) == KEYFRAMES_BLIND_S
     missed = DecodeLimiter()
+    _feed(missed, 900, False, 0.0)  # a packet came: the source is limited
+    assert slow_lane_interval(missed) == KEYFRAMES_BLIND_S  # no level learnt yet
+    for i in range(1, 300):
+        _feed(missed, noise.randint(700, 1500), i % 50 == 0, i * 0.04)
+    assert slow_lane_interval(missed) == KEYFRAMES_SEEING_S
     missed.face_at_keyframe()  # a face at a keyframe no packet announced
     assert slow_lane_interval(missed) == KEYFRAMES_BLIND_S
+    # A source that decodes every frame of its own (USB, MJPEG) never feeds the limiter.
+    assert slow_lane_interval(DecodeLimiter()) == SLOW_LANE_S
     assert SLOW_LANE_S < KEYFRAMES_BLIND_S < KEYFRAMES_SEEING_S
 
 
@@ -203,8 +216,9 @@ def test_while_the_cue_sees_a_keyframe_is_decoded_every_four_seconds_only() -> N
     assert due == [0.0, 2.0, 4.0, 8.0, 12.0, 16.0], due
     # A face at a keyframe the packets had not announced: the cue may be blind, and
     # every keyframe is decoded again until it fires.
+    assert not limiter.keyframe_due(18.0)
     limiter.face_at_keyframe()
-    assert limiter.keyframe_due(20.0)
+    assert limiter.keyframe_due(18.0)
     blind = DecodeLimiter()
     for i in range(300):
         t = i * 0.04
@@ -212,3 +226,29 @@ def test_while_the_cue_sees_a_keyframe_is_decoded_every_four_seconds_only() -> N
         if i % 50 == 0:
             assert blind.keyframe_due(t)
             blind.keyframe_decoded(t)
+
+
+@pytest.mark.parametrize(
+    ("gop_frames", "expected"),
+    [
+        (25, [0.0, 1.0, 2.0, 3.0, 7.0, 11.0, 15.0, 19.0]),  # 1 s: one in four
+        (75, [0.0, 3.0, 6.0, 9.0, 12.0, 15.0, 18.0]),  # 3 s: skipping one would make 6 s
+    ],
+)
+def test_decoded_keyframes_are_never_further_apart_than_four_seconds(
+    gop_frames: int, expected: list[float]
+) -> None:
+    limiter = DecodeLimiter()
+    noise = random.Random(8)
+    due: list[float] = []
+    for i in range(500):  # 20 s at 25 fps, a still variable-rate scene
+        t = i * 0.04
+        keyframe = i % gop_frames == 0
+        if keyframe:
+            limiter.keyframe_at(t)
+        limiter.cued(30_000 if keyframe else noise.randint(700, 1500), keyframe, t)
+        if keyframe and limiter.keyframe_due(t):
+            due.append(round(t, 2))
+            limiter.keyframe_decoded(t)
+    assert due == expected
+    assert max(b - a for a, b in zip(due, due[1:], strict=False)) <= 4.0

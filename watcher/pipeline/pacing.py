@@ -5,10 +5,12 @@ The slow lane is the only search of a place that always moves: the motion gate
 labels its motion habitual, so someone who stops there is found by this lane
 alone. How long it may wait depends on what else would notice them:
 
-* every frame decoded (someone is about, or the camera decodes in full): the
+* every frame decoded (someone is about, the camera decodes in full, or its source
+  is one that always does: USB, MJPEG, the demo): the
   planner's usual pace (motion/planner.py, SLOW_LANE_S);
 * keyframes only, the packet cue blind (a constant-bitrate camera, or one whose
-  packets missed a person a keyframe then showed): the keyframes carry detection
+  packets missed a person a keyframe then showed) or not yet sure of the scene's
+  level: the keyframes carry detection
   alone, so a face in a moving place waits for this lane: KEYFRAMES_BLIND_S;
 * keyframes only, the cue seeing: anyone who comes also makes the packets jump
   (measured: 7-9x within 0.1 s, on every bench scene, the tree's included), which
@@ -36,7 +38,9 @@ KEYFRAMES_SEEING_S: Final = 30.0
 
 def slow_lane_interval(limiter: DecodeLimiter | None) -> float:
     """Seconds between searches of explained and habitual motion, for this source now."""
-    if limiter is None or limiter.mode is DecodingMode.EVERY_FRAME:
+    # No packet ever reached the limiter: a source that decodes every frame of its own
+    # (a USB camera, MJPEG, the demo), whatever the mode says.
+    if limiter is None or limiter.mode is DecodingMode.EVERY_FRAME or not limiter.stats.packets:
         return SLOW_LANE_S
-    blind = limiter.cue.blind or limiter.cue_missed
-    return KEYFRAMES_BLIND_S if blind else KEYFRAMES_SEEING_S
+    seeing = limiter.cue.seeing and not limiter.cue_missed
+    return KEYFRAMES_SEEING_S if seeing else KEYFRAMES_BLIND_S

@@ -69,13 +69,15 @@ class LimitedDecoding:
         limiter.cued(packet.size, keyframe, t)
         wanted = limiter.wants_every_frame(t)
         if limiter.mode is DecodingMode.EVERY_FRAME:
-            if keyframe:
-                limiter.keyframe_decoded(t)
             if keyframe and not wanted:
                 limiter.switch(DecodingMode.KEYFRAMES)
-                return self._keyframe(packet)
+                frames = self._keyframe(packet)
+                if frames:  # one that gives no picture does not count as seen
+                    limiter.keyframe_decoded(t)
+                return frames
             if keyframe:
                 self._synced = True
+                limiter.keyframe_decoded(t)  # its picture comes out with the frames after
             return self._decode(packet) if self._synced else []
         if not wanted:
             if not keyframe:

@@ -13,8 +13,11 @@ picture at once and no frame it needs is lost. Back to keyframes only at the
 first keyframe after analysis stopped asking.
 
 The source (capture thread) and analysis (its own thread) share this object:
-analysis only moves a deadline forward (`hold`), which a float assignment does
-atomically; the source owns the mode and the counters.
+analysis moves a deadline forward (`hold`, a float assignment: atomic), may mark the
+cue as having missed a face (`face_at_keyframe`, a flag the next cue clears), and
+reads the mode and the cue's state to pace its slow lane (pipeline/pacing.py); the
+source owns the mode and the counters. A flag set or cleared a packet late only
+changes how much is decoded, never what analysis is shown.
 """
 
 from __future__ import annotations
@@ -33,14 +36,16 @@ CUE_HOLD_S = 2.0
 # of a few seconds could fall between two): then every frame is decoded, until the
 # cue fires on motion again and so shows it sees.
 BLIND_MAX_GOP_S = 2.5
-# While the cue sees, keyframes only are decoded at most this often (media seconds): the
-# packets announce whoever comes (a visitor lifts them 7-9x within 0.1 s, source/cue.py),
-# so a keyframe's picture is the motion gate's slow view of the scene (its background,
-# its habits, someone who came without moving the packets), and this is the pace those
-# are known to hold at: cameras whose keyframes come 4 s apart give the same events
-# limited as full (README, "Below the decode floor"). A camera sending one every 1 or
-# 2 s decodes every second or fourth one; a blind cue, or one not yet sure of the
-# scene's level, has every keyframe decoded. Decoding a keyframe was half of what an
+# While the cue sees, decoded keyframes (keyframes-only mode) are this far apart at the
+# most (media seconds): a keyframe is left undecoded only when the next one still comes
+# within it. The packets announce whoever comes (a visitor lifts them 7-9x within
+# 0.1 s, source/cue.py), so a keyframe's picture is the motion gate's slow view of the
+# scene (its background, its habits, someone who came without moving the packets), and
+# this is the pace those are known to hold at: cameras whose keyframes come 4 s apart
+# give the same events limited as full (README, "Below the decode floor"). A camera
+# sending one every 1 or 2 s has one in four or one in two decoded; one every 2.5 s or
+# more, every one. A blind cue, one not yet sure of the scene's level, or one that
+# missed a face has every keyframe decoded. Decoding a keyframe was half of what an
 # idle camera cost (measured live: 720p, a keyframe every 2 s).
 SEEING_KEYFRAME_S = 4.0
 # Keyframes come at a camera's clock, not exactly on the media second.
@@ -114,9 +119,13 @@ class DecodeLimiter:
         # Every packet since the last picture must have been watched against a known
         # level: a cue that learnt its level only since (a new connection, a scene that
         # was busy from the start) has not seen what came before it.
+        gop = self.gop_s
         if last is None or since is None or since > last or t < last or self.cue_missed:
             return True
-        return t - last >= SEEING_KEYFRAME_S - _KEY_SLACK_S
+        if gop is None:
+            return True  # when the next keyframe comes is not known yet
+        # Skipped, the next picture would be the next keyframe's: too late past the pace?
+        return t + gop - last > SEEING_KEYFRAME_S + _KEY_SLACK_S
 
     def keyframe_decoded(self, t: float) -> None:
         """The keyframe at media time `t` was decoded (the next one is due from it)."""
