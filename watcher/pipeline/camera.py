@@ -216,7 +216,9 @@ class CameraPipeline:
                 fresh[i] = Observation(vector, look, crop(picture, box))
         decision = self.decider.judge(t, tracks, fresh, self.rule())
         if self.limiter is not None and (self._stirring or self.decider.tracks):
-            if self.decider.tracks and self.limiter.mode is DecodingMode.KEYFRAMES:
+            keyframes_only = self.limiter.mode is DecodingMode.KEYFRAMES
+            # A frame of a connection that has since dropped says nothing of the new one.
+            if self.decider.tracks and keyframes_only and generation == self._generation:
                 self.limiter.face_at_keyframe()
             self.limiter.hold(t + EVERY_FRAME_HOLD_S)
         if self.learn is not None:

@@ -16,12 +16,14 @@ The source (capture thread) and analysis (its own thread) share this object:
 analysis moves a deadline forward (`hold`, a float assignment: atomic), may mark the
 cue as having missed a face (`face_at_keyframe`, a flag the next cue clears), and
 reads the mode and the cue's state to pace its slow lane (pipeline/pacing.py); the
-source owns the mode and the counters. A flag set or cleared a packet late only
-changes how much is decoded, never what analysis is shown.
+source owns the mode and the counters. The cue's flags that both threads write are
+set under a small lock, taken at a cue, a keyframe or a face only; a mode read a packet
+late only changes how much is decoded, never what analysis is shown.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -89,6 +91,9 @@ class DecodeLimiter:
         self._cued_last_gop = False
         # Analysis found a face at a keyframe that the packets had not announced.
         self.cue_missed = False
+        # Guards the cue flags between the capture thread (a cue, a keyframe) and analysis
+        # (a face at a keyframe): taken only then, never for an ordinary packet.
+        self._flags = threading.Lock()
 
     def hold(self, until_t: float) -> None:
         """Ask for every frame up to media time `until_t` (never shortens an earlier ask)."""
@@ -110,8 +115,9 @@ class DecodeLimiter:
         cue announced its coming in the GOP before, the packets missed a person, and the
         cue is taken as blind until it fires. (Motion alone is not counted: a tree or a
         passing shadow moves the picture more than the packets, and costs nothing.)"""
-        if not (self._cued_last_gop or self._cued_this_gop):
-            self.cue_missed = True
+        with self._flags:
+            if not (self._cued_last_gop or self._cued_this_gop):
+                self.cue_missed = True
 
     def keyframe_due(self, t: float) -> bool:
         """Whether the keyframe at media time `t` is decoded while only keyframes are."""
@@ -136,7 +142,8 @@ class DecodeLimiter:
         if self._last_key_t is not None and t > self._last_key_t:
             self.gop_s = t - self._last_key_t
         self._last_key_t = t
-        self._cued_last_gop, self._cued_this_gop = self._cued_this_gop, False
+        with self._flags:
+            self._cued_last_gop, self._cued_this_gop = self._cued_this_gop, False
 
     def cued(self, size: int, keyframe: bool, t: float) -> bool:
         """Feed a packet to the cue; True (and every frame held for a while) when it fired."""
@@ -147,7 +154,8 @@ class DecodeLimiter:
             self._seeing_since = t
         if not fired:
             return False
-        self._cued_this_gop, self.cue_missed = True, False  # it sees
+        with self._flags:
+            self._cued_this_gop, self.cue_missed = True, False  # it sees
         if self.mode is DecodingMode.KEYFRAMES:
             self.stats.cues += 1
         self.hold(t + CUE_HOLD_S)
@@ -166,7 +174,8 @@ class DecodeLimiter:
         self._full_until = float("-inf")
         self._last_key_t, self.gop_s, self._decoded_key_t = None, None, None
         self._seeing_since = None
-        self._cued_this_gop = self._cued_last_gop = self.cue_missed = False
+        with self._flags:
+            self._cued_this_gop = self._cued_last_gop = self.cue_missed = False
 
     @property
     def decoded_share(self) -> float:
