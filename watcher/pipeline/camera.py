@@ -33,7 +33,7 @@ from watcher.pipeline.pacing import slow_lane_interval
 from watcher.record.recorder import EventRecorder
 from watcher.record.snapshot import crop
 from watcher.source.base import Frame, Packet, StreamInfo
-from watcher.source.limiter import DecodeLimiter, DecodingMode
+from watcher.source.limiter import DecodeLimiter
 from watcher.source.pictures import luma
 from watcher.store import StoreWriter
 
@@ -216,9 +216,9 @@ class CameraPipeline:
                 fresh[i] = Observation(vector, look, crop(picture, box))
         decision = self.decider.judge(t, tracks, fresh, self.rule())
         if self.limiter is not None and (self._stirring or self.decider.tracks):
-            keyframes_only = self.limiter.mode is DecodingMode.KEYFRAMES
             # A frame of a connection that has since dropped says nothing of the new one.
-            if self.decider.tracks and keyframes_only and generation == self._generation:
+            current = generation == self._generation
+            if self.decider.tracks and self.limiter.keyframes_only and current:
                 self.limiter.face_at_keyframe()
             self.limiter.hold(t + EVERY_FRAME_HOLD_S)
         if self.learn is not None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Final
 
 from watcher.motion.planner import SLOW_LANE_S
-from watcher.source.limiter import DecodeLimiter, DecodingMode
+from watcher.source.limiter import DecodeLimiter
 
 # Keyframes only, cue blind: a face standing in a habitually moving place is found
 # within this (one search every four keyframes of a 2 s GOP).
@@ -38,9 +38,7 @@ KEYFRAMES_SEEING_S: Final = 30.0
 
 def slow_lane_interval(limiter: DecodeLimiter | None) -> float:
     """Seconds between searches of explained and habitual motion, for this source now."""
-    # No packet ever reached the limiter: a source that decodes every frame of its own
-    # (a USB camera, MJPEG, the demo), whatever the mode says.
-    if limiter is None or limiter.mode is DecodingMode.EVERY_FRAME or not limiter.stats.packets:
+    if limiter is None or not limiter.keyframes_only:
         return SLOW_LANE_S
     seeing = limiter.cue.seeing and not limiter.cue_missed
     return KEYFRAMES_SEEING_S if seeing else KEYFRAMES_BLIND_S

@@ -116,8 +116,7 @@ class StatusReporter:
                     budget_per_face_s=faces.embeddings_per_s,
                     evidence_looks=faces.evidence_looks,
                     faces_undecided=undecided,
-                    # A source that never asked the limiter (demo, USB, MJPEG) decodes all.
-                    decoding=str(limiter.mode) if limiter and limiter.stats.packets else "full",
+                    decoding=str(limiter.mode) if limiter and limiter.in_use else "full",
                     decoded_share=_share(decoded - then[6], seen - then[5]),
                 )
             )

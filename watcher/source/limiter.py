@@ -178,6 +178,17 @@ class DecodeLimiter:
             self._cued_this_gop = self._cued_last_gop = self.cue_missed = False
 
     @property
+    def in_use(self) -> bool:
+        """A limited source feeds this limiter. USB (V4L2), MJPEG and the demo never do:
+        they decode every frame whatever the mode says."""
+        return self.stats.packets > 0
+
+    @property
+    def keyframes_only(self) -> bool:
+        """Only keyframes are decoded now."""
+        return self.in_use and self.mode is DecodingMode.KEYFRAMES
+
+    @property
     def decoded_share(self) -> float:
         """Share of the packets seen that were decoded (1.0 before any)."""
         stats = self.stats
