@@ -174,3 +174,14 @@ def test_undo_of_a_naming_that_was_her_only_photos_removes_the_person(
 
 def test_the_preview_counts_the_photos_naming_adds() -> None:
     assert NAMING_PHOTOS == DEFAULT_MAX_PHOTOS
+
+
+def test_a_page_gets_only_each_strangers_newest_events(visits: Visits) -> None:
+    # Three visits of one person (events 1-3, newest last) and one of another.
+    for photo in ("person_a_1.jpg", "person_a_2.jpg", "person_a_3.jpg", "person_b_1.jpg"):
+        visits.visit(photo)
+    full = {r.label: r.event_ids for r in list_unknown(visits.engine)}
+    assert full["unknown-1"] == ("event0003", "event0002", "event0001"), full
+    assert full["unknown-2"] == ("event0004",)
+    recent = {r.label: r.event_ids for r in list_unknown(visits.engine, recent_events=2)}
+    assert recent == {"unknown-1": ("event0003", "event0002"), "unknown-2": ("event0004",)}

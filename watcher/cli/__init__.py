@@ -23,9 +23,8 @@ log = logging.getLogger("watcher")
 # they would be world-readable; only the systemd unit's UMask=0027 protected them.
 PRIVATE_UMASK = 0o027
 DESCRIPTION = "A camera daemon that records a clip only when a face it does not know appears."
-# The modules registering the commands, in `watcher --help`'s order, and which registers
-# which command: `watcher events list` imports and builds only its own part (3-8 ms less).
-_MODULES: Final = ("daemon", "check", "replay", "faces", "database", "notify", "web")
+# Which module registers which command, in `watcher --help`'s order: `watcher events list`
+# imports and builds only its own part (3-8 ms less).
 _REGISTERED_BY: Final = {
     "run": "daemon",
     "status": "daemon",
@@ -37,6 +36,7 @@ _REGISTERED_BY: Final = {
     "notify": "notify",
     "web": "web",
 }
+_MODULES: Final = tuple(dict.fromkeys(_REGISTERED_BY.values()))  # each once, in order
 
 
 def private_umask() -> None:

@@ -8,9 +8,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 
-from sqlalchemy import CursorResult, Engine, Result, delete, or_, select, update
+from sqlalchemy import Engine, delete, or_, select, update
 
 from watcher.log import FaultLog
 from watcher.store.locking import lock_identities
@@ -43,11 +43,6 @@ class ExpiryReport:
         if self.failed_files:
             text += f"; {self.failed_files} crop(s) not removed (first: {self.first_error})"
         return text
-
-
-def _rowcount(result: Result[Any]) -> int:
-    """Rows an UPDATE or DELETE touched."""
-    return result.rowcount if isinstance(result, CursorResult) else 0
 
 
 def _batches(items: Sequence[_T]) -> Iterable[Sequence[_T]]:
@@ -133,7 +128,7 @@ def expire_unknown(
                 .where(s.id.in_(batch), s.embedding.is_not(None))
                 .values(embedding=None)
             )
-            report.embeddings += _rowcount(done)
+            report.embeddings += done.rowcount
         for batch in _batches(cleared):
             conn.execute(update(sightings).where(s.id.in_(batch)).values(crop_path=None))
         # Explicitly, not by ON DELETE: foreign keys are not enforced on every connection.
@@ -142,7 +137,7 @@ def expire_unknown(
         gone = conn.execute(
             delete(unknown_identities).where(unknown_identities.c.last_seen < cutoff)
         )
-        report.identities = _rowcount(gone)
+        report.identities = gone.rowcount
         refresh_identities(conn, touched)
     return report
 
