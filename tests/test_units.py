@@ -98,6 +98,40 @@ def test_motion_gate_ignores_noise_and_light_drift_but_sees_a_moving_block() -> 
     assert bottom - top < 320 and right - left < 320
 
 
+def test_the_wall_where_someone_stood_still_is_left_behind_when_they_go() -> None:
+    gate = MotionGate(height=120, threshold=18, min_area=0.002)
+    for i in range(10):  # an empty scene, two seconds
+        gate.regions(scene(i))
+
+    def person(i: int, shade: int = 20) -> np.ndarray:
+        frame = scene(i)
+        frame[200:600, 560:720] = shade  # someone standing still
+        return frame
+
+    arrival = gate.regions(person(10))
+    assert arrival and not any(r.routine for r in arrival)
+    body = [(100, 800, 720, 480)]  # their face is tracked: their motion teaches no habit
+    for i in range(11, 36):  # five seconds: they become part of the background
+        gate.regions(person(i), body)
+    assert gate.regions(person(36), body) == []
+    leaving = gate.regions(scene(37), body)  # the moment they go, something moved: searched
+    assert leaving and not any(r.left_behind for r in leaving)
+    ghosts = [gate.regions(scene(i), body) for i in range(38, 41)]
+    # Then the wall, still, and as it long looked: nobody new is there.
+    assert all(regions and all(r.left_behind and r.routine for r in regions) for regions in ghosts)
+    # Someone else stepping into that very place is new: the long look never had them.
+    (newcomer,) = gate.regions(person(41, shade=230))
+    assert not newcomer.left_behind and not newcomer.routine
+
+
+def test_planner_searches_left_behind_motion_in_the_slow_lane_only() -> None:
+    planner = ScanPlanner(min_face_px=60)
+    wall = [MotionRegion((100, 700, 500, 500), habitual=False, left_behind=True)]
+    assert planner.plan(0.0, wall, [], 1280, 720)  # the slow lane is due at first
+    assert [planner.plan(0.2 * i, wall, [], 1280, 720) for i in range(1, 10)] == [[]] * 9
+    assert planner.plan(2.0, wall, [], 1280, 720)  # two seconds on, searched again
+
+
 def test_search_regions_cover_motion_and_tracked_faces_and_merge() -> None:
     face = (100, 300, 180, 220)
     regions = search_regions([], [(face, face)], 1280, 720, 60)

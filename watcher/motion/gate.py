@@ -10,6 +10,14 @@ learnt only from motion that is neither a person (a tracked face's body) nor a
 change of the whole scene (lights, a camera moved): those say nothing about
 where the scene itself keeps moving, and learning them would slow the search
 exactly where people come.
+
+Someone who stands still for a few seconds becomes part of the background; when
+they leave, the wall behind them differs from it until it catches up (~2.5 s)
+and would be searched as new motion - the most expensive search there is, and
+the one a departure paid most for. The gate also keeps the scene's long look,
+learnt only where nothing moves, and marks motion that shows that look again
+and does not move as left behind: no one new is there, what changed is the
+background (searched like habitual motion, in the planner's slow lane).
 """
 
 from __future__ import annotations
@@ -43,6 +51,23 @@ _SCENE_CORRELATION = 0.25
 # While this share of the frame differs from the background (for a second or two
 # after a cut or the lights changing, as the background catches up), no habit is learnt.
 _MOSTLY_MOVING = 0.6
+# The scene's long look follows the picture this fast, per analysis (~20 s at five
+# analyses a second), and only where the gate sees no motion: a person standing a
+# few seconds enters the background (they stop being motion after ~2 s) but barely
+# this look (measured on the bench's visitors, who stand ~5 s), so the wall behind
+# them still matches it when they leave. Someone staying for minutes enters it too:
+# after they leave, their place is searched as new motion, as without this look.
+_LONG_ALPHA = 0.01
+# Motion is left behind when at most this share of its moving pixels differs from
+# the scene's long look, and at most this share from the previous analysed frame:
+# it shows what was there long before, and nothing in it is moving. A face can be
+# there only if that same face stood in that very place, still, before; it is then
+# found by its track, or by the slow lane. Measured on the bench's scenes and the test
+# clips (visitors, empty, both Hamilton scenes, single_face and its 25 plays, the three
+# face/no-face clips): 909 of 5,636 motion regions left behind, 4 of them holding a
+# face, all in single_face_x25 (one man in every frame, whose clip played again brings
+# his face back, still, where it was), and each found all the same.
+_LEFT_BEHIND_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -51,6 +76,13 @@ class MotionRegion:
 
     box: Box
     habitual: bool  # this place moves most of the time (leaves, water, a screen)
+    # the scene's long look coming back (someone who stood there left): nothing new
+    left_behind: bool = False
+
+    @property
+    def routine(self) -> bool:
+        """Motion that brings no one new: searched only in the planner's slow lane."""
+        return self.habitual or self.left_behind
 
 
 class MotionGate:
@@ -63,6 +95,7 @@ class MotionGate:
         self._background: npt.NDArray[np.float32] | None = None
         self._habit: npt.NDArray[np.float32] | None = None
         self._previous: npt.NDArray[np.float32] | None = None
+        self._long: npt.NDArray[np.float32] | None = None  # the scene's long look
         self._kernel = np.ones((3, 3), np.uint8)
         # Whether the latest frame shows another picture (a cut, the camera turned).
         self.scene_changed = False
@@ -95,6 +128,7 @@ class MotionGate:
         if background is None or background.shape != current.shape:
             self._background = current.copy()  # adapts in place; `current` is kept as is
             self._habit = np.zeros_like(current)
+            self._long = current.copy()
             self.scene_changed = True
             return [MotionRegion(Box(0, full_w, full_h, 0), habitual=False)]
         diff = current - background
@@ -108,9 +142,13 @@ class MotionGate:
         )
         if not mask.any():
             self._learn(mask)
+            self._learn_long(current, None)
             return []
         raw = mask
         mask = cv2.dilate(mask, self._kernel, iterations=2)
+        new_look = _differs(current, self._long, self.threshold)
+        moved = _differs(current, previous, self.threshold)
+        self._learn_long(current, mask)
         scale = self.height / full_h
         # Learnt on the dilated mask: leaves wander between cells.
         habit = self._learn(self._teaching(mask, people or [], scale))
@@ -129,7 +167,11 @@ class MotionGate:
                 min(full_h, int((y + h) / scale) + 1),
                 int(x / scale),
             )
-            out.append(MotionRegion(box, habitual >= _HABITUAL_REGION))
+            left = not self.scene_changed and all(
+                float(changed[y : y + h, x : x + w][moving].mean()) <= _LEFT_BEHIND_SHARE
+                for changed in (new_look, moved)
+            )
+            out.append(MotionRegion(box, habitual >= _HABITUAL_REGION, left))
         return out
 
     def _teaching(
@@ -155,11 +197,23 @@ class MotionGate:
         cv2.accumulateWeighted(mask.astype(np.float32), habit, alpha)
         return habit
 
+    def _learn_long(
+        self, current: npt.NDArray[np.float32], moving: npt.NDArray[Any] | None
+    ) -> None:
+        """Update the scene's long look where nothing moves (`moving`: the dilated mask)."""
+        assert self._long is not None
+        alpha = _weighted(_LONG_ALPHA, self._steps)
+        if moving is None:
+            cv2.accumulateWeighted(current, self._long, alpha)
+        else:
+            cv2.accumulateWeighted(current, self._long, alpha, mask=1 - moving)
+
     def reset(self) -> None:
         """Forget the background (a new connection may show another picture)."""
         self._background = None
         self._habit = None
         self._previous = None
+        self._long = None
         self.scene_changed = False
         self.first_frame = False
 
@@ -167,6 +221,18 @@ class MotionGate:
 def _weighted(alpha: float, steps: float) -> float:
     """The rate that, applied once, does what `alpha` applied `steps` times does."""
     return min(_MAX_ALPHA, 1.0 - (1.0 - alpha) ** steps)
+
+
+def _differs(
+    current: npt.NDArray[np.float32], other: npt.NDArray[np.float32] | None, threshold: int
+) -> npt.NDArray[np.bool_]:
+    """Where `current` differs from `other` by more than `threshold`, light drift removed
+    (all of it when there is no `other` of its size: nothing to compare)."""
+    if other is None or other.shape != current.shape:
+        return np.ones(current.shape, dtype=np.bool_)
+    diff = current - other
+    diff -= float(diff.mean())
+    return np.abs(diff) > threshold
 
 
 def _correlation(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> float:

@@ -2,8 +2,9 @@
 
 Full-resolution HOG detection is the expensive step, so it is spent where a new
 face can be: motion nobody explains yet is searched at once (an arrival), while
-motion a tracked person explains (their own body moving) and habitual motion
-(leaves, water) are searched every two seconds, and faces already judged are
+motion a tracked person explains (their own body moving), habitual motion
+(leaves, water) and motion left behind (the wall where someone stood, as the
+background catches up) are searched every two seconds, and faces already judged are
 re-found only a few times a second to keep their tracks alive. A face that was
 searched for and not found twice (it turned away, or its person left) is looked
 for at that slower pace too, until its track expires; so is new motion that has
@@ -30,7 +31,7 @@ _LOST_AFTER = 2
 # New motion searched this many frames running without a new face is then searched
 # at the settled pace: an arrival is still found within half a second.
 _FRUITLESS_AFTER = 3
-SLOW_LANE_S = 2.0  # explained and habitual motion is searched this often
+SLOW_LANE_S = 2.0  # explained and routine motion is searched this often
 
 
 def body_area(face: Box) -> Box:
@@ -141,7 +142,7 @@ class ScanPlanner:
         slow_taken = False
         for region in motion:
             by = [tr for b, tr in bodies if _inside_share(region.box, b) >= _EXPLAINED_SHARE]
-            if not (region.habitual or by):
+            if not (region.routine or by):
                 unexplained.append(region.box)
             elif slow_due and by:
                 # Someone else moving within a tracked person's reach is about as far

@@ -310,12 +310,12 @@ class CameraPipeline:
             span = t - self._gated_t if self._gated_t is not None else None
             self._gated_t = t
             motion = self.gate.regions(grey, people, span)
-            # Habitual motion (leaves, a screen) alone never holds every-frame decoding:
-            # the scene's own movement is what keyframes-only decoding is for. Nor does
-            # the first frame (all of it is "new"): it is searched whole, and a face
-            # found there holds every frame by its track.
+            # Routine motion (leaves, a screen, the wall where someone stood) alone never
+            # holds every-frame decoding: the scene's own changes are what keyframes-only
+            # decoding is for. Nor does the first frame (all of it is "new"): it is
+            # searched whole, and a face found there holds every frame by its track.
             self._stirring = not self.gate.first_frame and (
-                self.gate.scene_changed or any(not m.habitual for m in motion)
+                self.gate.scene_changed or any(not m.routine for m in motion)
             )
             if self.gate.scene_changed:
                 # A new picture: whoever is in it is found and judged afresh, so no
