@@ -335,6 +335,26 @@ def ensure_compiled(root: Path, venv: Path) -> None:
         raise BootstrapError("could not byte-compile watcher", exit_status(result.returncode))
 
 
+# The review page runs as its unit runs it, in the tests too: without docstrings, from
+# bytecode compiled ahead into the venv (watcher/web/bytecode.py says why).
+PAGE_BYTECODE: Final = "watcher.web.bytecode"
+PAGE_PYCACHE_DIR: Final = "pycache-page"  # watcher.web.bytecode.PYCACHE_DIR
+
+
+def page_bytecode_command(venv: Path) -> tuple[list[str], dict[str, str]]:
+    """The command that compiles the page's modules into the venv, and its environment."""
+    env = dict(os.environ, PYTHONOPTIMIZE="2", PYTHONPYCACHEPREFIX=str(venv / PAGE_PYCACHE_DIR))
+    return [str(venv_bin(venv, "python")), "-m", PAGE_BYTECODE], env
+
+
+def ensure_page_bytecode(root: Path, venv: Path) -> None:
+    """Compile what the review page imports (a no-op, about 0.5 s, when it is current)."""
+    command, env = page_bytecode_command(venv)
+    result = subprocess.run(command, cwd=root, env=env, stdin=subprocess.DEVNULL, check=False)
+    if result.returncode != 0:
+        raise BootstrapError("could not compile the review page", exit_status(result.returncode))
+
+
 # ---------------------------------------------------------------- commands
 
 
@@ -398,6 +418,7 @@ def cmd_test(root: Path, args: Sequence[str]) -> int:
     ensure_venv(venv)
     ensure_installed(root, venv, TEST_INSTALL)
     ensure_compiled(root, venv)
+    ensure_page_bytecode(root, venv)
     activate(venv)
     return run_steps(check_steps(venv, args), root)
 

@@ -417,3 +417,13 @@ def test_a_failed_compile_is_a_setup_error(tmp_path: Path) -> None:
     module.write_text("def (:\n")
     with pytest.raises(bootstrap.BootstrapError, match="byte-compile"):
         bootstrap.ensure_compiled(tmp_path, Path(sys.prefix))
+
+
+def test_the_page_bytecode_dir_is_the_one_the_page_is_run_with() -> None:
+    from watcher.web import bytecode
+
+    command, env = bootstrap.page_bytecode_command(Path(sys.prefix))
+    assert command[-2:] == ["-m", bytecode.__name__]
+    assert bytecode.page_env({}) == {
+        key: env[key] for key in ("PYTHONOPTIMIZE", "PYTHONPYCACHEPREFIX")
+    }

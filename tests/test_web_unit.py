@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.systemd import INSTALLED_EXEC, assert_verify_passes
+from tests.support.systemd import INSTALLED_BIN, INSTALLED_EXEC, assert_verify_passes
+from watcher.web import bytecode
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIT = ROOT / "systemd" / "watcher-web.service"
@@ -51,3 +52,18 @@ def test_the_page_runs_as_its_own_service_as_hardened_as_the_daemon() -> None:
 
 def test_systemd_analyze_verify_passes(tmp_path: Path) -> None:
     assert_verify_passes(UNIT, tmp_path)
+
+
+def test_the_page_runs_lean_from_bytecode_compiled_into_its_cache_before_each_start() -> None:
+    web = service(UNIT)
+    env = dict(item.split("=", 1) for item in web["Environment"])
+    assert env["PYTHONOPTIMIZE"] == bytecode.OPTIMIZE
+    # The compiled files go where the read-only system lets the service user write.
+    cache = Path("/var/cache") / web["CacheDirectory"][0]
+    assert Path(env["PYTHONPYCACHEPREFIX"]).is_relative_to(cache)
+    # Written by the step before the start; its failure must not stop the page.
+    assert web["ExecStartPre"] == [f"-{INSTALLED_BIN}python -m watcher.web.bytecode"]
+    # A `watcher faces` command the page starts gets neither setting.
+    child = bytecode.without_page_settings(env)
+    assert set(env) - set(child) == set(bytecode.SETTINGS)
+    assert child["WATCHER_CONFIG"] == env["WATCHER_CONFIG"]

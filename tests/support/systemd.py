@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-INSTALLED_EXEC = "/opt/watcher/.venv/bin/watcher"  # the units' ExecStart= program
+INSTALLED_BIN = "/opt/watcher/.venv/bin/"  # where the units' programs are installed
+INSTALLED_EXEC = f"{INSTALLED_BIN}watcher"  # the units' ExecStart= program
 
 
 def assert_verify_passes(unit: Path, tmp_path: Path) -> None:
@@ -17,11 +18,11 @@ def assert_verify_passes(unit: Path, tmp_path: Path) -> None:
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         pytest.skip("systemd-analyze not found: install Debian's `systemd` package")
-    # verify checks that ExecStart= exists: point it at this venv's real `watcher`.
+    # verify checks that the Exec*= programs exist: point them at this venv's.
     script = Path(sys.executable).parent / "watcher"
     assert script.is_file(), f"{script} missing: install watcher into the venv"
     copy = tmp_path / unit.name  # verify takes the unit name from the file name
-    copy.write_text(unit.read_text().replace(f"ExecStart={INSTALLED_EXEC}", f"ExecStart={script}"))
+    copy.write_text(unit.read_text().replace(INSTALLED_BIN, f"{script.parent}/"))
     done = subprocess.run(
         [analyze, "verify", "--man=no", str(copy)],
         capture_output=True,

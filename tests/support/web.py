@@ -15,6 +15,7 @@ from tests.support.media import ROOT
 from tests.support.pipeline import FPS, Feed, make_pipeline
 from watcher.pipeline.events import FinishedEvent
 from watcher.store import StoreWriter
+from watcher.web.bytecode import page_env
 
 WRITER_STOP_S = 10.0  # the store writer of a test stops within this
 START_S = 60.0  # the page's process starts within this
@@ -64,7 +65,8 @@ class Page:
 
     def __init__(self, config: Path, *args: str) -> None:
         self.port = free_port()
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        # Run as systemd/watcher-web.service runs it: no docstrings, no asserts.
+        env = page_env(dict(os.environ, PYTHONUNBUFFERED="1"))
         self.proc = subprocess.Popen(
             [
                 sys.executable,

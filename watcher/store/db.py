@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, and_, create_engine, event, or_, select, update
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 from watcher.store.records import EventIdentityRecord, EventRecord, SightingRecord
 from watcher.store.schema import upgrade
@@ -73,8 +73,12 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine for any SQLAlchemy URL, tuned for SQLite files when it is one."""
+def make_engine(url: str, *, keep_connections: bool = True) -> Engine:
+    """Create an engine for any SQLAlchemy URL, tuned for SQLite files when it is one.
+
+    keep_connections=False (the review page): an SQLite file's connection is closed when
+    it goes back to the pool, and its page cache (up to 2 MB) with it.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         # Server connections die (restarts, idle timeouts): test them before use.
@@ -87,7 +91,15 @@ def make_engine(url: str) -> Engine:
     else:
         _sqlite_file(parsed).expanduser().parent.mkdir(parents=True, exist_ok=True)
         # The writer thread and readers use connections made on other threads.
-        engine = create_engine(parsed, connect_args={"check_same_thread": False})
+        # A reader of another process's database gains little from keeping its
+        # connection: in WAL mode SQLite drops a connection's whole page cache whenever
+        # another connection (the daemon) wrote since its last read, and opening one
+        # costs well under a millisecond.
+        engine = create_engine(
+            parsed,
+            connect_args={"check_same_thread": False},
+            **({} if keep_connections else {"poolclass": NullPool}),
+        )
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _set_sqlite_pragmas)
     # Never log a password: render the URL with it masked.

@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 from watcher.config import WatcherConfig
 from watcher.web import events, gallery, login, status, strangers, timeline
 from watcher.web.auth import Credentials, read_credentials
+from watcher.web.memory import TrimWhenIdle, limit_threads
 from watcher.web.site import HERE, SecurityHeaders, WebApp
 
 
@@ -39,9 +40,14 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        web.commands = limit_threads()
         yield
         web.db.dispose()
 
-    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)], lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(TrimWhenIdle), Middleware(SecurityHeaders)],
+        lifespan=lifespan,
+    )
     app.state.web = web
     return app

@@ -8,12 +8,14 @@ command runs, never kept by the page's process.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
 from typing import Any, Final
 
 from watcher.config import WatcherConfig
+from watcher.web.bytecode import without_page_settings
 
 COMMAND_TIMEOUT_S: Final = 300.0
 LINES_SHOWN: Final = 20
@@ -59,6 +61,7 @@ def run_faces(
             text=True,
             timeout=COMMAND_TIMEOUT_S,
             stdin=subprocess.DEVNULL,
+            env=without_page_settings(dict(os.environ)),
             check=False,
         )
     except subprocess.TimeoutExpired:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import quote, urlencode
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -107,7 +106,7 @@ def routes(web: WebApp) -> list[BaseRoute]:
         """The gallery quality report of `watcher faces check` (it loads the face engine)."""
         if (refused := web.gate(request)) is not None:
             return refused
-        report, lines = await run_in_threadpool(check_by_command, cfg)
+        report, lines = await web.run_command(check_by_command, cfg)
         return web.render(
             request, "gallery_check.html", {"report": report, "lines": lines}, status=200
         )
@@ -143,7 +142,7 @@ def routes(web: WebApp) -> list[BaseRoute]:
             return web.error(request, 400, "Choose at least one photo.")
         with tempfile.TemporaryDirectory(prefix="watcher-upload-") as tmp:
             paths = save_files(form.files, Path(tmp))
-            outcome = await run_in_threadpool(run_faces, cfg, "add", name, *map(str, paths))
+            outcome = await web.run_command(run_faces, cfg, "add", name, *map(str, paths))
             lines = _shown(outcome, Path(tmp))
         log.info("web: %d photo(s) offered for %s from the page", len(paths), name)
         return web.render(
@@ -161,7 +160,7 @@ def routes(web: WebApp) -> list[BaseRoute]:
         name = request.path_params["name"]
         photo_name = form.get("photo", "")
         args = [name, photo_name] if photo_name else [name]
-        outcome = await run_in_threadpool(run_faces, cfg, "remove", *args)
+        outcome = await web.run_command(run_faces, cfg, "remove", *args)
         if not outcome.ok:
             return web.error(request, 409, "Not removed: " + " ".join(outcome.lines[-2:]))
         log.info("web: %s removed from the gallery from the page", photo_name or name)
@@ -174,7 +173,7 @@ def routes(web: WebApp) -> list[BaseRoute]:
             return refused
         name = request.path_params["name"]
         verb = "watch" if form.get("on") == "1" else "unwatch"
-        outcome = await run_in_threadpool(run_faces, cfg, verb, name)
+        outcome = await web.run_command(run_faces, cfg, verb, name)
         if not outcome.ok:
             return web.error(request, 409, "Not changed: " + " ".join(outcome.lines[-2:]))
         log.info("web: %s %sed from the page", name, verb)

@@ -20,6 +20,8 @@ def serve(cfg: WatcherConfig, host: str, port: int) -> None:
     import uvicorn
 
     from watcher.web.app import create_app
+    from watcher.web.bytecode import preload
+    from watcher.web.memory import one_arena
 
     try:
         credentials = read_credentials(cfg.web.password_file)
@@ -28,6 +30,7 @@ def serve(cfg: WatcherConfig, host: str, port: int) -> None:
     reason = bind_refusal(host, credentials)
     if reason is not None:
         raise Refused(reason)
+    one_arena()
     app = create_app(cfg, credentials)
     config = uvicorn.Config(
         app,
@@ -48,6 +51,7 @@ def serve(cfg: WatcherConfig, host: str, port: int) -> None:
     # The command line froze start-up's objects unseen (watcher.cli._start_up), its few
     # cycles of garbage too (the parser, the YAML loader: 0.8 MB). The page lives long:
     # free them once (40 ms), then keep what stays out of later collections again.
+    preload()
     gc.unfreeze()
     gc.collect()
     gc.freeze()

@@ -6,10 +6,14 @@ import hmac
 import os
 import re
 import threading
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import anyio.to_thread
+from anyio import CapacityLimiter
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,6 +27,7 @@ from watcher.store import make_engine
 from watcher.store.schema import HEAD_REVISION, current_revision
 from watcher.web.auth import ADMIN, COOKIE, Credentials, LoginLimiter, Session, Signer
 
+T = TypeVar("T")
 HERE: Final = Path(__file__).resolve().parent
 EVENT_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 LABEL: Final = re.compile(r"^unknown-\d{1,12}$")
@@ -96,7 +101,7 @@ class Database:
             if self._engine is None:
                 if missing_database(self._cfg):
                     return None
-                self._engine = make_engine(self._cfg.database_url)
+                self._engine = make_engine(self._cfg.database_url, keep_connections=False)
             if not self._checked:
                 try:
                     revision = current_revision(self._engine)
@@ -156,6 +161,12 @@ class WebApp:
             lstrip_blocks=True,
         )
         self.templates.globals["status_label"] = STATUS_LABELS
+        # Set by the app's lifespan (memory.limit_threads), in the running event loop.
+        self.commands: CapacityLimiter | None = None
+
+    async def run_command(self, function: Callable[..., T], *args: Any) -> T:
+        """Run a `watcher faces` command's call on the commands' thread, one at a time."""
+        return await anyio.to_thread.run_sync(partial(function, *args), limiter=self.commands)
 
     # -- sessions ---------------------------------------------------------------------
 

@@ -119,7 +119,7 @@ def routes(web: WebApp) -> list[BaseRoute]:
             return web.error(request, 404, NO_STRANGER)
         if not name or len(name) > MAX_NAME:
             return web.error(request, 400, NAME_NEEDED)
-        ok, lines = await run_in_threadpool(name_by_command, cfg, label, name)
+        ok, lines = await web.run_command(name_by_command, cfg, label, name)
         return web.render(
             request,
             "named.html",
@@ -185,7 +185,7 @@ def routes(web: WebApp) -> list[BaseRoute]:
             engine = web.db.engine()
             if engine is None:
                 return web.error(request, 404, NO_STRANGER)
-            undone = await run_in_threadpool(undo_naming, engine, label, cfg.known_faces_dir)
+            undone = await web.run_command(undo_naming, engine, label, cfg.known_faces_dir)
         except Unavailable as exc:
             return web.error(request, 503, str(exc))
         except (IdentityError, GalleryError) as exc:

@@ -1,0 +1,112 @@
+"""The review page's memory rules (watcher/web/memory.py, bytecode.py): few threads, one
+malloc arena, trimmed once idle, and started from compiled, docstring-free bytecode."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from starlette.types import Message, Receive, Scope, Send
+
+from tests.support.media import ROOT
+from tests.support.web import Page, request, write_config
+from watcher.web import bytecode, memory
+
+PROBE_S = 60.0
+
+
+def test_the_idle_trim_runs_once_the_last_request_in_flight_has_answered() -> None:
+    trims: list[int] = []
+    gate = asyncio.Event()
+
+    async def slow_app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] == "/slow":
+            await gate.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+
+    middleware = memory.TrimWhenIdle(slow_app)
+    middleware._trim = lambda: trims.append(middleware.in_flight)
+
+    async def nothing() -> Message:
+        return {"type": "http.request"}
+
+    async def sink(_message: Message) -> None:
+        return None
+
+    async def scenario() -> None:
+        slow = asyncio.create_task(middleware({"type": "http", "path": "/slow"}, nothing, sink))
+        await asyncio.sleep(0)
+        await middleware({"type": "http", "path": "/quick"}, nothing, sink)
+        assert trims == []  # the slow request is still in flight
+        gate.set()
+        await asyncio.wait_for(slow, 5)
+
+    asyncio.run(scenario())
+    assert trims == [0]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_one_arena_is_set_with_glibc() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "from watcher.web.memory import one_arena; print(one_arena())"],
+        capture_output=True,
+        text=True,
+        timeout=PROBE_S,
+        cwd=ROOT,
+    )
+    assert done.stdout.strip() == "True", done.stderr
+
+
+def test_eight_browsers_at_once_are_served_by_the_pages_two_threads(tmp_path: Path) -> None:
+    page = Page(write_config(tmp_path)).wait_ready()
+    try:
+        paths = ["/", "/strangers", "/status", "/gallery", "/static/app.css"] * 8
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(lambda path: request(page.port, path)[0], paths))
+        assert statuses == [200] * len(paths)
+        threads = len(os.listdir(f"/proc/{page.proc.pid}/task"))
+        # uvicorn's event loop and at most PAGE_THREADS workers (anyio allows 40).
+        assert threads <= 1 + memory.PAGE_THREADS, threads
+    finally:
+        page.stop()
+
+
+_STARTS_COMPILED = """
+import importlib.util, json, os, sys
+import watcher.cli, watcher.cli.web, watcher.web.server, watcher.web.app
+from watcher.web.bytecode import preload
+preload()
+missing = sorted(
+    name
+    for name, module in list(sys.modules.items())
+    if (getattr(module, "__file__", None) or "").endswith(".py")
+    and not os.path.exists(importlib.util.cache_from_source(module.__file__))
+)
+print(json.dumps({"optimize": sys.flags.optimize, "missing": missing,
+                  "docstrings": [json.dumps.__doc__, watcher.web.server.serve.__doc__]}))
+"""
+
+
+def test_the_page_starts_from_compiled_bytecode_without_docstrings() -> None:
+    """As its unit runs it (nothing written at start): every module it imports before its
+    first request was compiled ahead by the bootstrap, without docstrings."""
+    env = bytecode.page_env(dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+    done = subprocess.run(
+        [sys.executable, "-c", _STARTS_COMPILED],
+        capture_output=True,
+        text=True,
+        timeout=PROBE_S,
+        cwd=ROOT,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["optimize"] == 2
+    assert report["docstrings"] == [None, None]
+    assert report["missing"] == [], "run `python3 .ci/bootstrap.py test` (it compiles them)"

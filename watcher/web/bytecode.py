@@ -1,0 +1,105 @@
+"""How the page's process runs lean: what it imports before its first request, and the
+docstring-free bytecode its systemd unit points it at.
+
+The page idles for weeks and holds every module it imported: about 3.5 MB of that is
+docstrings (SQLAlchemy's and the standard library's above all), which a server never
+reads. `PYTHONOPTIMIZE=2` leaves them out (and `assert` statements, which watcher uses
+only to narrow types). That bytecode must be compiled ahead, or every start compiles
+some 600 modules from source: slow, and the compiler's scratch memory stays as holes
+in the heap. So `python -m watcher.web.bytecode`, run with the same two settings,
+imports everything the page imports and writes the compiled files under
+`PYTHONPYCACHEPREFIX` (a no-op when they are current): systemd/watcher-web.service
+runs it before each start, into its cache directory; the test bootstrap into the venv.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import py_compile
+import sys
+from pathlib import Path
+from typing import Final
+
+OPTIMIZE: Final = "2"
+PYCACHE_DIR: Final = "pycache-page"
+# The two settings, as the unit and the tests set them (besides PYTHONDONTWRITEBYTECODE).
+SETTINGS: Final = ("PYTHONOPTIMIZE", "PYTHONPYCACHEPREFIX")
+
+# Imported by the first request (uvicorn's protocol and loop, anyio's worker threads,
+# the SQLite dialect, the database check): loaded before start-up's garbage is frozen
+# instead of in the middle of a request.
+FIRST_REQUEST: Final = (
+    "uvicorn.protocols.http.h11_impl",
+    "uvicorn.loops.asyncio",
+    "uvicorn.lifespan.on",
+    "anyio._backends._asyncio",
+    "anyio.to_thread",
+    "sqlalchemy.dialects.sqlite.pysqlite",
+    "watcher.cli.common",
+)
+# Imported only when asked (deleting, uploading, PostgreSQL): compiled ahead, never
+# loaded by an idle page. (Undoing a naming loads the gallery's module, and with it
+# NumPy and OpenCV: compiled on the spot, that rare time.)
+WHEN_ASKED: Final = (
+    "watcher.usecases.events",
+    "email.parser",
+    "email.policy",
+    "starlette.formparsers",
+    "sqlalchemy.dialects.postgresql",
+)
+
+
+def venv_prefix(venv: Path | None = None) -> Path:
+    """The tests' cache of the page's compiled modules: PYCACHE_DIR in the venv."""
+    return (venv if venv is not None else Path(sys.prefix)) / PYCACHE_DIR
+
+
+def page_env(base: dict[str, str], prefix: Path | None = None) -> dict[str, str]:
+    """`base` with the page's two settings (prefix: venv_prefix() unless given)."""
+    where = prefix if prefix is not None else venv_prefix()
+    return {**base, SETTINGS[0]: OPTIMIZE, SETTINGS[1]: str(where)}
+
+
+def without_page_settings(base: dict[str, str]) -> dict[str, str]:
+    """`base` without them: a `watcher faces` command the page starts is short-lived and
+    imports NumPy, OpenCV and dlib, none of which the page's cache holds."""
+    return {key: value for key, value in base.items() if key not in SETTINGS}
+
+
+def preload() -> None:
+    """Import what the page's first request would."""
+    for name in FIRST_REQUEST:
+        importlib.import_module(name)
+
+
+def warm() -> int:
+    """Import everything the page may import, writing what is not compiled yet; how many.
+
+    Run with page_env's settings and bytecode writing on (`python -m` this module).
+    """
+    for name in ("watcher.cli", "watcher.cli.web", "watcher.web.server", "watcher.web.app"):
+        importlib.import_module(name)
+    preload()
+    for name in WHEN_ASKED:
+        importlib.import_module(name)
+    # Modules imported before writing was switched on (this package's own) are written now.
+    written = 0
+    for module in list(sys.modules.values()):
+        source = getattr(module, "__file__", None)
+        if not source or not source.endswith(".py"):
+            continue
+        cached = importlib.util.cache_from_source(source)
+        if not os.path.exists(cached):
+            py_compile.compile(source, cfile=cached, optimize=int(OPTIMIZE), doraise=True)
+            written += 1
+    return written
+
+
+if __name__ == "__main__":
+    # The unit sets PYTHONDONTWRITEBYTECODE for the page; writing is this run's purpose.
+    sys.dont_write_bytecode = False
+    if os.environ.get(SETTINGS[0]) != OPTIMIZE or not os.environ.get(SETTINGS[1]):
+        sys.exit(f"watcher: run with {SETTINGS[0]}={OPTIMIZE} and {SETTINGS[1]} set")
+    warm()
