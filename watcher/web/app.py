@@ -46,6 +46,7 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
 
     app = Starlette(
         routes=routes,
+        # The trim outermost: it runs once a response has gone out whole.
         middleware=[Middleware(TrimWhenIdle), Middleware(SecurityHeaders)],
         lifespan=lifespan,
     )
