@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.support.pipeline import FPS, Feed, make_pipeline
+from tests.support.pipeline import FPS, Feed, StubEngine, make_pipeline
+from watcher.config import CameraConfig
+from watcher.faces.gallery import Gallery
+from watcher.pipeline.camera import EVERY_FRAME_HOLD_S, CameraPipeline
 from watcher.pipeline.events import FinishedEvent
 from watcher.source.base import StreamInfo
 from watcher.store import StoreWriter
@@ -78,3 +81,30 @@ def test_a_disarmed_camera_that_must_not_record_opens_no_event_until_armed_again
     assert pipeline.close()
     (event,) = finished
     assert event.clip is not None and event.decision and "unknown" in event.decision
+
+
+def test_a_face_lost_holds_every_frame_decoding_from_when_it_was_last_seen(
+    tmp_path: Path, writer: StoreWriter
+) -> None:
+    camera = CameraConfig(
+        name="cam",
+        source="demo",
+        decoding="limited",
+        motion={"enabled": False},  # only the face holds every frame: no motion to see
+        faces={"confirm_frames": 2, "embeddings_per_s": FPS},
+    )
+    pipeline = CameraPipeline(camera, tmp_path / "rec", StubEngine(), Gallery, writer)
+    assert pipeline.limiter is not None
+    feed = Feed(pipeline)
+    for _ in range(5):  # a face, last seen at 0.4 s
+        pipeline.analyse(feed.frame(face=True))
+    seen = 0.4
+    while feed.i / FPS < seen + 1.9:  # then searched for in vain, its track kept
+        pipeline.analyse(feed.frame(face=False))
+    assert pipeline.decider.tracks, "the lost face's track is still kept"
+    # Every frame is held EVERY_FRAME_HOLD_S from when the face was seen, not from
+    # the latest search that missed it.
+    assert pipeline.limiter.wants_every_frame(seen + EVERY_FRAME_HOLD_S - 0.05)
+    assert not pipeline.limiter.wants_every_frame(seen + EVERY_FRAME_HOLD_S + 0.05)
+    pipeline.end_stream()
+    assert pipeline.close()

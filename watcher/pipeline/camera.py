@@ -220,7 +220,11 @@ class CameraPipeline:
             current = generation == self._generation
             if self.decider.tracks and self.limiter.keyframes_only and current:
                 self.limiter.face_at_keyframe()
-            self.limiter.hold(t + EVERY_FRAME_HOLD_S)
+            # Counted from when analysis last saw what holds it: new motion now, or a
+            # face when it was last found (a track searched for in vain since is kept
+            # a while to be found again, but it is not someone seen).
+            seen = max((tr.last_t for tr in self.decider.tracks), default=t)
+            self.limiter.hold((t if self._stirring else seen) + EVERY_FRAME_HOLD_S)
         if self.learn is not None:
             for person, vector in decision.lessons:
                 self.learn(person, vector, self.name)
