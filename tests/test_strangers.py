@@ -44,6 +44,14 @@ def test_the_same_stranger_in_two_videos_is_one_identity_and_naming_him_makes_hi
     again = replay(config, VIDEO / "single_face.mp4")
     assert again["events"] == []
 
+    # Undone (what the page's undo runs): the photos go, and he is a stranger again.
+    undone = watcher("faces", "unname", man["label"], "-c", str(config))
+    assert undone.returncode == 0, undone.stderr
+    assert not (tmp_path / "known_faces" / "visitor").exists()
+    assert len(replay(config, VIDEO / "noface_face.mp4")["events"]) == 1
+    renamed = watcher("faces", "name", man["label"], "visitor", "-c", str(config))
+    assert renamed.returncode == 0, renamed.stderr
+
     # A watch-list entry: a known person whose appearance is recorded anyway.
     text = config.read_text() + "people:\n  visitor: {alert: true}\n"
     config.write_text(text)
@@ -56,3 +64,8 @@ def test_naming_refuses_what_does_not_exist(tmp_path: Path) -> None:
     done = watcher("faces", "name", "unknown-99", "bob", "-c", str(config))
     assert done.returncode == 1 and "unknown-99" in done.stderr
     assert "Traceback" not in done.stderr
+    replay(config, VIDEO / "single_face.mp4")
+    for label, reason in (("unknown-99", "no unknown identity"), ("unknown-1", "not named")):
+        undone = watcher("faces", "unname", label, "-c", str(config))
+        assert undone.returncode == 1 and reason in undone.stderr, undone.stderr
+        assert "Traceback" not in undone.stderr

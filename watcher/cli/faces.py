@@ -56,6 +56,8 @@ def register(sub: Subparsers) -> None:
     name.add_argument(
         "--photos", type=int, default=3, help="most crops to add to the gallery (default: 3)"
     )
+    unname = command(faces, "unname", "undo `faces name`: its photos go, a stranger again", _unname)
+    unname.add_argument("label", help="the identity that was named, e.g. unknown-7")
 
 
 def _gallery_errors(func: Handler) -> Handler:
@@ -197,7 +199,8 @@ def _unknown(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     from watcher.store import list_unknown
 
     with database(cfg, write=False) as engine:
-        records = [] if engine is None else list_unknown(engine)
+        # The text lists no event ids: none are fetched for it.
+        records = [] if engine is None else list_unknown(engine, None if args.json else 0)
     if args.json:
         print_json([r.to_json() for r in records])
         return EXIT_OK
@@ -238,5 +241,27 @@ def _name(cfg: WatcherConfig, args: argparse.Namespace) -> int:
         f"{result.label} is now {result.name}: {len(result.photos)} photo(s) added, "
         f"{result.events} event(s) and {result.sightings} sighting(s) relabelled "
         "(a running watcher picks the photos up by itself)"
+    )
+    return EXIT_OK
+
+
+@_gallery_errors
+def _unname(cfg: WatcherConfig, args: argparse.Namespace) -> int:
+    """Undo `faces name LABEL NAME`: the photos it added go, its sightings are unknown again."""
+    from watcher.usecases.strangers import IdentityError, undo_naming
+
+    with database(cfg, write=True) as engine:
+        if engine is None:
+            raise CommandFailed(f"no unknown identity {args.label!r}: no database yet")
+        try:
+            undone = undo_naming(engine, args.label, cfg.known_faces_dir)
+        except IdentityError as exc:
+            raise CommandFailed(str(exc)) from None
+    for photo in undone.photos:
+        print(f"removed {photo}")
+    print(
+        f"{undone.label} is no longer {undone.name}: {len(undone.photos)} photo(s) removed, "
+        f"{undone.sightings} sighting(s) unknown again "
+        "(a running watcher picks the change up by itself)"
     )
     return EXIT_OK

@@ -22,7 +22,7 @@ from watcher.usecases.strangers import (
     merge_identities,
     naming_candidates,
 )
-from watcher.web.commands import name_by_command
+from watcher.web.commands import name_by_command, run_faces
 from watcher.web.files import file_response, resolve_under
 from watcher.web.site import LABEL, MAX_NAME, Unavailable, WebApp
 
@@ -177,20 +177,13 @@ def routes(web: WebApp) -> list[BaseRoute]:
         _form, label, refused = await identity_change(request)
         if refused is not None:
             return refused
-        # Imported here: undoing removes gallery photos, whose module brings OpenCV.
-        from watcher.faces.manage import GalleryError
-        from watcher.usecases.strangers import undo_naming
-
-        try:
-            engine = web.db.engine()
-            if engine is None:
-                return web.error(request, 404, NO_STRANGER)
-            undone = await web.run_command(undo_naming, engine, label, cfg.known_faces_dir)
-        except Unavailable as exc:
-            return web.error(request, 503, str(exc))
-        except (IdentityError, GalleryError) as exc:
-            return web.error(request, 409, f"Not undone: {exc}.")
-        log.info("web: naming of %s as %s undone from the page", label, undone.name)
+        # By `watcher faces unname` itself, in a process of its own: removing gallery
+        # photos needs the gallery's module, and with it NumPy and OpenCV (40 MB the
+        # page would keep for the rest of its life).
+        outcome = await web.run_command(run_faces, cfg, "unname", label)
+        if not outcome.ok:
+            return web.error(request, 409, f"Not undone: {' '.join(outcome.lines)}")
+        log.info("web: naming of %s undone from the page", label)
         return done(undone=label)
 
     def stranger_crop(request: Request) -> Response:
