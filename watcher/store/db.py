@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, and_, create_engine, event, or_, select, update
+from sqlalchemy import ColumnElement, Engine, and_, create_engine, event, or_, select, update
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool, StaticPool
 
@@ -107,6 +107,20 @@ def make_engine(url: str, *, keep_connections: bool = True) -> Engine:
     return engine
 
 
+def older_than(at: datetime, event_id: str) -> ColumnElement[bool]:
+    """Events that come after (at, event_id) newest first: started earlier, or then with a
+    smaller id (keyset pagination's condition, through the started_at index)."""
+    e = events.c
+    return or_(e.started_at < at, and_(e.started_at == at, e.id < event_id))
+
+
+def newer_than(at: datetime, event_id: str) -> ColumnElement[bool]:
+    """Events that come before (at, event_id) newest first: started later, or then with a
+    greater id."""
+    e = events.c
+    return or_(e.started_at > at, and_(e.started_at == at, e.id > event_id))
+
+
 def init_db(engine: Engine) -> None:
     """Bring the schema up to date with the shipped migrations (see schema.upgrade)."""
     upgrade(engine)
@@ -192,7 +206,7 @@ def list_events(
     if before is not None:
         at, event_id = before
         _require_aware("before", at)
-        query = query.where(or_(e.started_at < at, and_(e.started_at == at, e.id < event_id)))
+        query = query.where(older_than(at, event_id))
     if limit is not None:
         query = query.limit(limit)
     with engine.connect() as conn:

@@ -7,8 +7,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Engine, select
 
+from watcher.store.db import newer_than, older_than
 from watcher.store.tables import events, sightings
 
 
@@ -23,8 +24,7 @@ class Neighbours:
 def neighbours(engine: Engine, started_at: datetime, event_id: str) -> Neighbours:
     """The ids around an event (newest first, ties by id), through the started_at index."""
     e = events.c
-    after = or_(e.started_at > started_at, and_(e.started_at == started_at, e.id > event_id))
-    before = or_(e.started_at < started_at, and_(e.started_at == started_at, e.id < event_id))
+    after, before = newer_than(started_at, event_id), older_than(started_at, event_id)
     with engine.connect() as conn:
         newer = conn.scalar(select(e.id).where(after).order_by(e.started_at, e.id).limit(1))
         older = conn.scalar(
