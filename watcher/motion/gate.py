@@ -59,10 +59,12 @@ _MOSTLY_MOVING = 0.6
 # after they leave, their place is searched as new motion, as without this look.
 _LONG_ALPHA = 0.01
 # Motion is left behind when at most this share of its moving pixels differs from
-# the scene's long look, and at most this share from the previous analysed frame:
-# it shows what was there long before, and nothing in it is moving. A face can be
-# there only if that same face stood in that very place, still, before; it is then
-# found by its track, or by the slow lane. Measured on the bench's scenes and the test
+# the scene's long look, and at most this share from the previous analysed frame (and
+# those pixels are fewer than a region of their own would need: someone new beside
+# the place merges into its region): it shows what was there long before, and nothing
+# in it is moving. A face still in it is one the long look held (who stood there for
+# minutes and is back, still, where they were); it is found by its track, or by the
+# slow lane. Measured on the bench's scenes and the test
 # clips (visitors, empty, both Hamilton scenes, single_face and its 25 plays, the three
 # face/no-face clips): 909 of 5,636 motion regions left behind, 4 of them holding a
 # face, all in single_face_x25 (one man in every frame, whose clip played again brings
@@ -167,12 +169,27 @@ class MotionGate:
                 min(full_h, int((y + h) / scale) + 1),
                 int(x / scale),
             )
-            left = not self.scene_changed and all(
-                float(changed[y : y + h, x : x + w][moving].mean()) <= _LEFT_BEHIND_SHARE
-                for changed in (new_look, moved)
+            left = not self.scene_changed and self._left_behind(
+                moving, new_look[y : y + h, x : x + w], moved[y : y + h, x : x + w], min_px
             )
             out.append(MotionRegion(box, habitual >= _HABITUAL_REGION, left))
         return out
+
+    @staticmethod
+    def _left_behind(
+        moving: npt.NDArray[Any],
+        new_look: npt.NDArray[Any],
+        moved: npt.NDArray[Any],
+        min_px: float,
+    ) -> bool:
+        """Whether a region's motion is the scene's long look coming back (see above)."""
+        if any(float(changed[moving].mean()) > _LEFT_BEHIND_SHARE for changed in (new_look, moved)):
+            return False
+        # Counted in pixels too, not only as a share: someone new beside the place a
+        # person left merges into that region, and is a small share of it. What is new
+        # or moving in it must be less than a region of its own would need to be searched.
+        fresh = moving & (new_look | moved)
+        return int(fresh.sum()) < min_px
 
     def _teaching(
         self, mask: npt.NDArray[Any], people: list[Box], scale: float
