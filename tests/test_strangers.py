@@ -61,6 +61,9 @@ def test_the_same_stranger_in_two_videos_is_one_identity_and_naming_him_makes_hi
 
 def test_naming_refuses_what_does_not_exist(tmp_path: Path) -> None:
     config = write_config(tmp_path)
+    before = watcher("faces", "unname", "unknown-1", "-c", str(config))
+    assert before.returncode == 1 and "no database yet" in before.stderr
+    assert not list(tmp_path.rglob("*.db")), "undoing nothing must not create a database"
     done = watcher("faces", "name", "unknown-99", "bob", "-c", str(config))
     assert done.returncode == 1 and "unknown-99" in done.stderr
     assert "Traceback" not in done.stderr

@@ -464,6 +464,13 @@ def test_strangers_page_shows_each_identity_with_its_best_crops(site: Site, page
     html = request(page.port, f"/?identity={label}")[2].decode()
     assert re.findall(r'data-href="/events/([^"]+)"', html) == [site.event_id]
     assert request(page.port, "/?identity=" + quote("../x"))[0] == 400
+    # Undoing a naming that never was: refused, in the command's own words.
+    status, headers, body = request(page.port, "/strangers")
+    form = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie_of(headers)}
+    token = urlencode({"csrf": csrf_of(body)}).encode()
+    undo = f"/strangers/{label}/undo"
+    status, _, body = request(page.port, undo, method="POST", headers=form, body=token)
+    assert status == 409 and f"Not undone: {label} is not named" in body.decode()
 
 
 def test_deleting_an_event_removes_its_clip_pictures_and_rows(site: Site, page: Page) -> None:

@@ -21,7 +21,10 @@ from watcher.web import bytecode, memory
 PROBE_S = 60.0
 
 
-def test_the_idle_trim_runs_once_the_last_request_in_flight_has_answered() -> None:
+def test_the_idle_trim_runs_once_no_request_has_been_in_flight_for_a_while(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(memory, "TRIM_AFTER_S", 0.05)
     trims: list[int] = []
     gate = asyncio.Event()
 
@@ -39,16 +42,32 @@ def test_the_idle_trim_runs_once_the_last_request_in_flight_has_answered() -> No
     async def sink(_message: Message) -> None:
         return None
 
+    async def ask(path: str) -> None:
+        await middleware({"type": "http", "path": path}, nothing, sink)
+
     async def scenario() -> None:
-        slow = asyncio.create_task(middleware({"type": "http", "path": "/slow"}, nothing, sink))
+        slow = asyncio.create_task(ask("/slow"))
         await asyncio.sleep(0)
-        await middleware({"type": "http", "path": "/quick"}, nothing, sink)
+        await ask("/quick")
+        await asyncio.sleep(0.15)
         assert trims == []  # the slow request is still in flight
         gate.set()
         await asyncio.wait_for(slow, 5)
+        await ask("/quick")  # within the wait: one trim for both
+        assert trims == []
+        await asyncio.sleep(0.15)
+        assert trims == [0]
+        await ask("/quick")  # a scheduled trim that finds a request in flight waits for it
+        slow_again = asyncio.create_task(ask("/slow"))
+        gate.clear()
+        await asyncio.sleep(0.15)
+        assert trims == [0]
+        gate.set()
+        await asyncio.wait_for(slow_again, 5)
+        await asyncio.sleep(0.15)
+        assert trims == [0, 0]
 
     asyncio.run(scenario())
-    assert trims == [0]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")

@@ -62,7 +62,7 @@ def test_the_page_runs_lean_from_bytecode_compiled_into_its_cache_before_each_st
     cache = Path("/var/cache") / web["CacheDirectory"][0]
     assert Path(env["PYTHONPYCACHEPREFIX"]).is_relative_to(cache)
     # Written by the step before the start; its failure must not stop the page.
-    assert web["ExecStartPre"] == [f"-{INSTALLED_BIN}python -m watcher.web.bytecode"]
+    assert web["ExecStartPre"] == [f"-{INSTALLED_BIN}python -P -m watcher.web.bytecode"]
     # A `watcher faces` command the page starts gets neither setting.
     child = bytecode.without_page_settings(env)
     assert set(env) - set(child) == set(bytecode.SETTINGS)

@@ -65,8 +65,9 @@ class Page:
 
     def __init__(self, config: Path, *args: str) -> None:
         self.port = free_port()
-        # Run as systemd/watcher-web.service runs it: no docstrings, no asserts.
-        env = page_env(dict(os.environ, PYTHONUNBUFFERED="1"))
+        # Run as systemd/watcher-web.service runs it: no docstrings, no asserts, and
+        # nothing written into the compiled cache (only the bootstrap fills it).
+        env = page_env(dict(os.environ, PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1"))
         self.proc = subprocess.Popen(
             [
                 sys.executable,

@@ -15,6 +15,7 @@ from watcher.cli.common import (
     face_engine,
     group,
     guard,
+    missing_database,
     print_json,
 )
 from watcher.config import WatcherConfig
@@ -250,9 +251,10 @@ def _unname(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """Undo `faces name LABEL NAME`: the photos it added go, its sightings are unknown again."""
     from watcher.usecases.strangers import IdentityError, undo_naming
 
+    if missing_database(cfg):  # nothing was ever named: do not create one to say so
+        raise CommandFailed(f"no unknown identity {args.label!r}: no database yet")
     with database(cfg, write=True) as engine:
-        if engine is None:
-            raise CommandFailed(f"no unknown identity {args.label!r}: no database yet")
+        assert engine is not None  # write=True opens (or makes) it
         try:
             undone = undo_naming(engine, args.label, cfg.known_faces_dir)
         except IdentityError as exc:

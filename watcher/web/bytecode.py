@@ -14,10 +14,10 @@ runs it before each start, into its cache directory; the test bootstrap into the
 
 from __future__ import annotations
 
+import compileall
 import importlib
 import importlib.util
 import os
-import py_compile
 import sys
 from pathlib import Path
 from typing import Final
@@ -40,8 +40,7 @@ FIRST_REQUEST: Final = (
     "watcher.cli.common",
 )
 # Imported only when asked (deleting, uploading, PostgreSQL): compiled ahead, never
-# loaded by an idle page. (Undoing a naming loads the gallery's module, and with it
-# NumPy and OpenCV: compiled on the spot, that rare time.)
+# loaded by an idle page.
 WHEN_ASKED: Final = (
     "watcher.usecases.events",
     "email.parser",
@@ -84,17 +83,24 @@ def warm() -> int:
     preload()
     for name in WHEN_ASKED:
         importlib.import_module(name)
-    # Modules imported before writing was switched on (this package's own) are written now.
+    # Modules imported before writing was switched on (this package's own) are written
+    # now, and again whenever their source changed (compile_file compares it).
     written = 0
     for module in list(sys.modules.values()):
         source = getattr(module, "__file__", None)
-        if not source or not source.endswith(".py"):
-            continue
-        cached = importlib.util.cache_from_source(source)
-        if not os.path.exists(cached):
-            py_compile.compile(source, cfile=cached, optimize=int(OPTIMIZE), doraise=True)
-            written += 1
+        if source and source.endswith(".py"):
+            before = _stamp(importlib.util.cache_from_source(source))
+            if not compileall.compile_file(source, quiet=2, optimize=int(OPTIMIZE)):
+                raise OSError(f"could not compile {source}")
+            written += _stamp(importlib.util.cache_from_source(source)) != before
     return written
+
+
+def _stamp(path: str) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return None
 
 
 if __name__ == "__main__":

@@ -31,6 +31,11 @@ class Outcome:
     lines: list[str]
     stdout: str = ""
 
+    @property
+    def reason(self) -> str:
+        """Why a command failed, in its own last words (its log lines come before them)."""
+        return " ".join(self.lines[-2:])
+
 
 def _lines(text: str) -> list[str]:
     """The last non-empty lines of a command's output, without the `watcher: ` prefix."""

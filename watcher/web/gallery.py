@@ -162,7 +162,7 @@ def routes(web: WebApp) -> list[BaseRoute]:
         args = [name, photo_name] if photo_name else [name]
         outcome = await web.run_command(run_faces, cfg, "remove", *args)
         if not outcome.ok:
-            return web.error(request, 409, "Not removed: " + " ".join(outcome.lines[-2:]))
+            return web.error(request, 409, f"Not removed: {outcome.reason}")
         log.info("web: %s removed from the gallery from the page", photo_name or name)
         return RedirectResponse(PAGE + "?" + urlencode({"removed": photo_name or name}), 303)
 
@@ -175,7 +175,7 @@ def routes(web: WebApp) -> list[BaseRoute]:
         verb = "watch" if form.get("on") == "1" else "unwatch"
         outcome = await web.run_command(run_faces, cfg, verb, name)
         if not outcome.ok:
-            return web.error(request, 409, "Not changed: " + " ".join(outcome.lines[-2:]))
+            return web.error(request, 409, f"Not changed: {outcome.reason}")
         log.info("web: %s %sed from the page", name, verb)
         return RedirectResponse(PAGE + "#person-" + quote(name), 303)
 

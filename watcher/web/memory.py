@@ -17,6 +17,7 @@ each page takes 2-45 ms with 10,000 events.
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import ctypes.util
 from collections.abc import Callable
@@ -31,6 +32,7 @@ PAGE_THREADS: Final = 2
 # process: they queue on a limiter of their own, one at a time (two changes to the
 # gallery at once would race), and never hold the page's two threads.
 COMMAND_THREADS: Final = 1
+TRIM_AFTER_S: Final = 1.0  # idle this long before the heaps are trimmed
 _M_ARENA_MAX: Final = -8  # glibc's malloc.h
 _LIBC: Final = ctypes.util.find_library("c")
 
@@ -64,13 +66,18 @@ def limit_threads() -> CapacityLimiter:
 
 
 class TrimWhenIdle:
-    """ASGI middleware: once the last request in flight has answered, trim malloc's heaps."""
+    """ASGI middleware: a second after the last request in flight answered, trim malloc's heaps.
+
+    The second: a page is followed by its pictures, a clip by its next ranges; trimming
+    between them would only hand back memory the next request faults in again.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.in_flight = 0
         trim = _glibc("malloc_trim")
         self._trim = None if trim is None else (lambda: trim(ctypes.c_size_t(0)))
+        self._pending: asyncio.TimerHandle | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self._trim is None:
@@ -81,6 +88,12 @@ class TrimWhenIdle:
             await self.app(scope, receive, send)
         finally:
             self.in_flight -= 1
-            if self.in_flight == 0:
-                # About a millisecond on the page's heaps, after the answer has gone.
-                self._trim()
+            if self.in_flight == 0 and self._pending is None:
+                loop = asyncio.get_running_loop()
+                self._pending = loop.call_later(TRIM_AFTER_S, self._trim_if_idle)
+
+    def _trim_if_idle(self) -> None:
+        """About a millisecond on the page's heaps; a request still in flight reschedules it."""
+        self._pending = None
+        if self.in_flight == 0 and self._trim is not None:
+            self._trim()

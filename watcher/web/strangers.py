@@ -182,7 +182,7 @@ def routes(web: WebApp) -> list[BaseRoute]:
         # page would keep for the rest of its life).
         outcome = await web.run_command(run_faces, cfg, "unname", label)
         if not outcome.ok:
-            return web.error(request, 409, f"Not undone: {' '.join(outcome.lines)}")
+            return web.error(request, 409, f"Not undone: {outcome.reason}")
         log.info("web: naming of %s undone from the page", label)
         return done(undone=label)
 
