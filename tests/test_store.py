@@ -130,6 +130,29 @@ def test_sqlite_file_engine_settings(engine: Engine, db_path: Path) -> None:
         raw.close()
 
 
+def test_a_reader_that_keeps_no_connection_closes_it_after_each_use(tmp_path: Path) -> None:
+    """The review page's engine: its connection (and SQLite's page cache) goes each time."""
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    kept, reader = make_engine(url), make_engine(url, keep_connections=False)
+    try:
+        opened: dict[Engine, int] = {kept: 0, reader: 0}
+        for eng in (kept, reader):
+            event.listen(
+                eng, "connect", lambda *_a, eng=eng: opened.__setitem__(eng, opened[eng] + 1)
+            )
+            for _ in range(3):
+                with eng.connect() as conn:
+                    assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+        assert opened[kept] == 1  # the daemon's: pooled for the next use
+        assert opened[reader] == 3  # the page's: closed each time, opened anew
+        # In memory the one shared connection stays whatever is asked: it is the database.
+        memory = make_engine("sqlite://", keep_connections=False)
+        assert type(memory.pool).__name__ == "StaticPool"
+    finally:
+        kept.dispose()
+        reader.dispose()
+
+
 def test_in_memory_database_is_shared_with_the_writer_thread() -> None:
     eng = make_engine("sqlite://")
     init_db(eng)

@@ -44,8 +44,9 @@ _PREROLL_SLACK_S = 5.0
 PRESENCE_EVERY_S = 60.0
 _MIN_FACE_SLACK = 0.8
 # Limited decoding (source/limiter.py): every frame is decoded for this long (media
-# seconds) after analysis last saw new motion, a face or an open event; then, from
-# the next keyframe, keyframes only. Long enough to bridge a still moment of someone
+# seconds) after analysis last saw new motion or a face (an open event holds nothing
+# by itself: its clip is copied from the packets, never decoded); then, from the
+# next keyframe, keyframes only. Long enough to bridge a still moment of someone
 # who is there (a pause at the door), short next to the minutes of an empty scene.
 EVERY_FRAME_HOLD_S = 4.0
 
