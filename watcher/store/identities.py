@@ -78,7 +78,7 @@ def list_unknown(engine: Engine, recent_events: int | None = None) -> list[Ident
         )
     with engine.connect() as conn:
         links: dict[int, list[str]] = {}
-        for identity_id, event_id in conn.execute(query):
+        for identity_id, event_id in conn.execute(query) if recent_events != 0 else ():
             links.setdefault(identity_id, []).append(event_id)
         rows = conn.execute(
             select(
