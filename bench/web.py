@@ -37,6 +37,9 @@ HTTP_S = 30.0
 PAGES = ("/", "/strangers", "/gallery", "/status", "/?page=2", "/?camera=garden")
 BROWSERS = 8
 TOUR = 400
+# Idle before RSS is read: the page trims its heaps a second after its last request
+# (watcher/web/memory.py TRIM_AFTER_S).
+IDLE_S = 1.5
 
 
 def seed(folder: Path, events: int, strangers: int) -> Path:
@@ -154,12 +157,12 @@ def measure(config: Path, env: dict[str, str], events: int) -> dict[str, object]
             path: statistics.median(ask(port, path) for _ in range(5))
             for path in (*PAGES, *event_pages)
         }
-        time.sleep(0.5)
+        time.sleep(IDLE_S)
         rss["every page"] = proc_rss_mb(proc.pid)
         rng = random.Random(2)
         for _ in range(TOUR):
             ask(port, rng.choice([*PAGES, f"/events/ev{rng.randrange(events):08d}"]))
-        time.sleep(0.5)
+        time.sleep(IDLE_S)
         rss[f"{TOUR} pages"] = proc_rss_mb(proc.pid)
         statics = ["/static/app.css", "/static/app.js"]
 
@@ -172,7 +175,7 @@ def measure(config: Path, env: dict[str, str], events: int) -> dict[str, object]
 
         with ThreadPoolExecutor(BROWSERS) as pool:
             list(pool.map(browser, range(BROWSERS)))
-        time.sleep(0.5)
+        time.sleep(IDLE_S)
         rss[f"{BROWSERS} browsers"] = proc_rss_mb(proc.pid)
         threads = len(os.listdir(f"/proc/{proc.pid}/task"))
         return {
