@@ -133,9 +133,7 @@ class MotionGate:
             self._long = current.copy()
             self.scene_changed = True
             return [MotionRegion(Box(0, full_w, full_h, 0), habitual=False)]
-        diff = current - background
-        diff -= float(diff.mean())  # light drift moves everything at once: not motion
-        mask = (np.abs(diff) > self.threshold).astype(np.uint8)
+        mask: npt.NDArray[Any] = _differs(current, background, self.threshold).astype(np.uint8)
         steps = 1.0 if span_s is None else max(1.0, span_s / _ANALYSIS_STEP_S)
         self._steps = steps
         cv2.accumulateWeighted(current, background, _weighted(_BACKGROUND_ALPHA, steps))
@@ -148,8 +146,13 @@ class MotionGate:
             return []
         raw = mask
         mask = cv2.dilate(mask, self._kernel, iterations=2)
-        new_look = _differs(current, self._long, self.threshold)
-        moved = _differs(current, previous, self.threshold)
+        # After a cut nothing is left behind: the comparisons are not made.
+        changed = None
+        if not self.scene_changed:
+            changed = (
+                _differs(current, self._long, self.threshold),
+                _differs(current, previous, self.threshold),
+            )
         self._learn_long(current, mask)
         scale = self.height / full_h
         # Learnt on the dilated mask: leaves wander between cells.
@@ -169,8 +172,8 @@ class MotionGate:
                 min(full_h, int((y + h) / scale) + 1),
                 int(x / scale),
             )
-            left = not self.scene_changed and self._left_behind(
-                moving, new_look[y : y + h, x : x + w], moved[y : y + h, x : x + w], min_px
+            left = changed is not None and self._left_behind(
+                moving, changed[0][y : y + h, x : x + w], changed[1][y : y + h, x : x + w], min_px
             )
             out.append(MotionRegion(box, habitual >= _HABITUAL_REGION, left))
         return out
@@ -244,7 +247,8 @@ def _differs(
     current: npt.NDArray[np.float32], other: npt.NDArray[np.float32] | None, threshold: int
 ) -> npt.NDArray[np.bool_]:
     """Where `current` differs from `other` by more than `threshold`, light drift removed
-    (all of it when there is no `other` of its size: nothing to compare)."""
+    (light drift moves everything at once: not motion), all of it when there is no
+    `other` of its size (nothing to compare)."""
     if other is None or other.shape != current.shape:
         return np.ones(current.shape, dtype=np.bool_)
     diff = current - other
