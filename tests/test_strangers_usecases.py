@@ -185,3 +185,6 @@ def test_a_page_gets_only_each_strangers_newest_events(visits: Visits) -> None:
     assert full["unknown-2"] == ("event0004",)
     recent = {r.label: r.event_ids for r in list_unknown(visits.engine, recent_events=2)}
     assert recent == {"unknown-1": ("event0003", "event0002"), "unknown-2": ("event0004",)}
+    # `faces unknown` as text: the identities with their counts, no event ids at all.
+    bare = {r.label: (r.events, r.event_ids) for r in list_unknown(visits.engine, 0)}
+    assert bare == {"unknown-1": (3, ()), "unknown-2": (1, ())}

@@ -78,8 +78,9 @@ def list_unknown(engine: Engine, recent_events: int | None = None) -> list[Ident
         )
     with engine.connect() as conn:
         links: dict[int, list[str]] = {}
-        for identity_id, event_id in conn.execute(query) if recent_events != 0 else ():
-            links.setdefault(identity_id, []).append(event_id)
+        if recent_events != 0:  # 0: no event ids wanted, none fetched
+            for identity_id, event_id in conn.execute(query):
+                links.setdefault(identity_id, []).append(event_id)
         rows = conn.execute(
             select(
                 u.id,
