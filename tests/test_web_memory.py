@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,7 +17,9 @@ from starlette.types import Message, Receive, Scope, Send
 
 from tests.support.media import ROOT
 from tests.support.web import Page, request, write_config
+from watcher.config import load_config
 from watcher.web import bytecode, memory
+from watcher.web.site import WebApp
 
 PROBE_S = 60.0
 
@@ -68,6 +71,27 @@ def test_the_idle_trim_runs_once_no_request_has_been_in_flight_for_a_while(
         assert trims == [0, 0]
 
     asyncio.run(scenario())
+
+
+def test_gallery_commands_run_one_at_a_time_off_the_pages_threads(tmp_path: Path) -> None:
+    web = WebApp(load_config(write_config(tmp_path)), None)
+    running: list[int] = []
+    most = [0]  # the most commands running at once
+
+    def command(seconds: float) -> float:
+        running.append(1)
+        most[0] = max(most[0], len(running))
+        time.sleep(seconds)
+        running.pop()
+        return seconds
+
+    async def scenario() -> list[float]:
+        memory.limit_threads()
+        calls = [web.run_command(command, 0.05) for _ in range(3)]
+        return list(await asyncio.wait_for(asyncio.gather(*calls), 10))
+
+    assert asyncio.run(scenario()) == [0.05] * 3
+    assert most == [memory.COMMAND_THREADS] == [1]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")

@@ -40,7 +40,7 @@ def create_app(cfg: WatcherConfig, credentials: Credentials | None = None) -> St
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        web.commands = limit_threads()
+        limit_threads()
         yield
         web.db.dispose()
 

@@ -56,12 +56,14 @@ def one_arena() -> bool:
     return mallopt is not None and mallopt(ctypes.c_int(_M_ARENA_MAX), ctypes.c_int(1)) == 1
 
 
-def limit_threads() -> CapacityLimiter:
-    """Cap the page's worker threads; the limiter for `watcher faces` commands.
-
-    Call in the running event loop (the app's lifespan).
-    """
+def limit_threads() -> None:
+    """Cap the page's worker threads (anyio's default limiter is per event loop: call
+    in the running one, the app's lifespan)."""
     anyio.to_thread.current_default_thread_limiter().total_tokens = PAGE_THREADS
+
+
+def commands_limiter() -> CapacityLimiter:
+    """The queue of `watcher faces` commands: COMMAND_THREADS at a time."""
     return CapacityLimiter(COMMAND_THREADS)
 
 

@@ -13,7 +13,6 @@ from typing import Any, Final, TypeVar
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import anyio.to_thread
-from anyio import CapacityLimiter
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -26,6 +25,7 @@ from watcher.constants import EVENT_CLOSED, EVENT_INTERRUPTED, EVENT_NO_CLIP, EV
 from watcher.store import make_engine
 from watcher.store.schema import HEAD_REVISION, current_revision
 from watcher.web.auth import ADMIN, COOKIE, Credentials, LoginLimiter, Session, Signer
+from watcher.web.memory import commands_limiter
 
 T = TypeVar("T")
 HERE: Final = Path(__file__).resolve().parent
@@ -161,8 +161,7 @@ class WebApp:
             lstrip_blocks=True,
         )
         self.templates.globals["status_label"] = STATUS_LABELS
-        # Set by the app's lifespan (memory.limit_threads), in the running event loop.
-        self.commands: CapacityLimiter | None = None
+        self.commands = commands_limiter()
 
     async def run_command(self, function: Callable[..., T], *args: Any) -> T:
         """Run a `watcher faces` command's call on the commands' thread, one at a time."""
