@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import compileall
 import importlib
-import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -25,7 +24,9 @@ from typing import Final
 OPTIMIZE: Final = "2"
 PYCACHE_DIR: Final = "pycache-page"
 # The two settings, as the unit and the tests set them (besides PYTHONDONTWRITEBYTECODE).
-SETTINGS: Final = ("PYTHONOPTIMIZE", "PYTHONPYCACHEPREFIX")
+OPTIMIZE_VAR: Final = "PYTHONOPTIMIZE"
+PREFIX_VAR: Final = "PYTHONPYCACHEPREFIX"
+SETTINGS: Final = (OPTIMIZE_VAR, PREFIX_VAR)
 
 # Imported by the first request (uvicorn's protocol and loop, anyio's worker threads,
 # the SQLite dialect, the database check): loaded before start-up's garbage is frozen
@@ -58,7 +59,7 @@ def venv_prefix(venv: Path | None = None) -> Path:
 def page_env(base: dict[str, str], prefix: Path | None = None) -> dict[str, str]:
     """`base` with the page's two settings (prefix: venv_prefix() unless given)."""
     where = prefix if prefix is not None else venv_prefix()
-    return {**base, SETTINGS[0]: OPTIMIZE, SETTINGS[1]: str(where)}
+    return {**base, OPTIMIZE_VAR: OPTIMIZE, PREFIX_VAR: str(where)}
 
 
 def without_page_settings(base: dict[str, str]) -> dict[str, str]:
@@ -73,39 +74,26 @@ def preload() -> None:
         importlib.import_module(name)
 
 
-def warm() -> int:
-    """Import everything the page may import, writing what is not compiled yet; how many.
-
-    Run with page_env's settings and bytecode writing on (`python -m` this module).
+def warm() -> None:
+    """Import everything the page may import, and compile each module not compiled yet
+    (or whose source changed since) under the page's settings (`python -m` this module).
     """
     for name in ("watcher.cli", "watcher.cli.web", "watcher.web.server", "watcher.web.app"):
         importlib.import_module(name)
     preload()
     for name in WHEN_ASKED:
         importlib.import_module(name)
-    # Modules imported before writing was switched on (this package's own) are written
-    # now, and again whenever their source changed (compile_file compares it).
-    written = 0
+    # Written here, not by the imports: the unit sets PYTHONDONTWRITEBYTECODE, and this
+    # package's own modules were imported before anything could switch it off.
     for module in list(sys.modules.values()):
-        source = getattr(module, "__file__", None)
-        if source and source.endswith(".py"):
-            before = _stamp(importlib.util.cache_from_source(source))
-            if not compileall.compile_file(source, quiet=2, optimize=int(OPTIMIZE)):
-                raise OSError(f"could not compile {source}")
-            written += _stamp(importlib.util.cache_from_source(source)) != before
-    return written
-
-
-def _stamp(path: str) -> int | None:
-    try:
-        return os.stat(path).st_mtime_ns
-    except OSError:
-        return None
+        source = getattr(module, "__file__", None) or ""
+        if source.endswith(".py") and not compileall.compile_file(
+            source, quiet=2, optimize=int(OPTIMIZE)
+        ):
+            raise OSError(f"could not compile {source}")
 
 
 if __name__ == "__main__":
-    # The unit sets PYTHONDONTWRITEBYTECODE for the page; writing is this run's purpose.
-    sys.dont_write_bytecode = False
-    if os.environ.get(SETTINGS[0]) != OPTIMIZE or not os.environ.get(SETTINGS[1]):
-        sys.exit(f"watcher: run with {SETTINGS[0]}={OPTIMIZE} and {SETTINGS[1]} set")
+    if os.environ.get(OPTIMIZE_VAR) != OPTIMIZE or not os.environ.get(PREFIX_VAR):
+        sys.exit(f"watcher: run with {OPTIMIZE_VAR}={OPTIMIZE} and {PREFIX_VAR} set")
     warm()
