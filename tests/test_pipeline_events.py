@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.support.pipeline import FPS, Feed, StubEngine, make_pipeline
 from watcher.config import CameraConfig
 from watcher.faces.gallery import Gallery
@@ -98,7 +100,9 @@ def test_a_face_lost_holds_every_frame_decoding_from_when_it_was_last_seen(
     feed = Feed(pipeline)
     for _ in range(5):  # a face, last seen at 0.4 s
         pipeline.analyse(feed.frame(face=True))
-    seen = 0.4
+    (track,) = pipeline.decider.tracks
+    seen = track.last_t
+    assert seen == pytest.approx(0.4)
     while feed.i / FPS < seen + 1.9:  # then searched for in vain, its track kept
         pipeline.analyse(feed.frame(face=False))
     assert pipeline.decider.tracks, "the lost face's track is still kept"
