@@ -70,6 +70,34 @@ def test_a_stranger_arriving_mid_gop_is_caught_up_and_recorded_as_in_full(
     assert limited["events"][0]["clip_start_s"] == full["events"][0]["clip_start_s"]
 
 
+@pytest.mark.parametrize("bframes", [0, 2])
+def test_once_a_visitor_has_gone_only_keyframes_are_decoded_again_at_once(
+    tmp_path: Path, bframes: int
+) -> None:
+    # Keyframes 4 s apart (a camera's "smart" mode stretches its GOP): in at 3.3 s,
+    # walking out from 8.0 s, gone at 8.8 s, in the middle of the GOP from 8 to 12 s.
+    clip = compose(
+        tmp_path / "visit.mp4", 20.0, enter_s=3.3, leave_s=8.0, gop_s=4.0, bframes=bframes
+    )
+    limited = _replay(tmp_path, "limited", clip.path, LIMITED)
+    full = _replay(tmp_path, "full", clip.path, FULL)
+    assert len(full["events"]) == len(limited["events"]) == 1, (full, limited)
+    (a,), (b,) = limited["events"], full["events"]
+    assert abs(a["start_s"] - b["start_s"]) <= 0.25, (a["start_s"], b["start_s"])
+    # The event ends post_capture_s (2 s) after the stranger was last in view, as in
+    # full decoding (give or take an analysis): not at the next keyframe's analysis
+    # (12 s, or 16 s when that one is thinned).
+    assert a["end_s"] <= b["end_s"] + 0.25, (a["end_s"], b["end_s"])
+    assert a["end_s"] <= a["faces"][-1]["t_s"] + 2.0 + 0.25, a
+    decoding = limited["decoding"]
+    # Every frame from the GOP's keyframe (the catch-up at the visitor's coming decodes
+    # from there) to a second after they are gone (for the gate to see the picture at
+    # rest), then the keyframes: not EVERY_FRAME_HOLD_S (4 s) more, nor the rest of the GOP.
+    assert clip.gone_s is not None
+    every = (clip.gone_s + 1.0) * 25
+    assert limited["decoded_frames"] <= every + 20 / 4, (limited["decoded_frames"], decoding)
+
+
 @pytest.mark.parametrize(
     ("video", "known"),
     [
@@ -147,6 +175,29 @@ def test_a_cue_that_missed_a_person_with_sparse_keyframes_means_every_frame_unti
     # once the hold it asks for is over.
     assert any([limiter.cued(9000, False, t + 1.0) for _ in range(3)])
     assert limiter.wants_every_frame(t + 1.5) and not limiter.wants_every_frame(t + 60.0)
+
+
+def test_analysis_releases_its_own_hold_only_and_a_cue_holds_only_when_it_wakes_decoding() -> None:
+    limiter = DecodeLimiter()
+    noise = random.Random(5)
+    t = 0.0
+    for i in range(100):  # a still scene, keyframes 2 s apart: the cue learns its level
+        t = i * 0.04
+        keyframe = i % 50 == 0
+        if keyframe:
+            limiter.keyframe_at(t)
+        limiter.cued(40_000 if keyframe else noise.randint(700, 1500), keyframe, t)
+    assert not limiter.wants_every_frame(t + 0.04)
+    # Someone comes: the packets jump and the cue wakes decoding for CUE_HOLD_S.
+    assert any([limiter.cued(9000, False, t + 0.04) for _ in range(3)])
+    limiter.hold(t + 6.0)  # analysis saw them
+    limiter.release()  # ... and, at once, no one (say): the cue's own hold stays
+    assert limiter.wants_every_frame(t + 1.0) and not limiter.wants_every_frame(t + 3.0)
+    limiter.switch(DecodingMode.EVERY_FRAME)
+    # While every frame is decoded a cue asks for nothing: analysis sees for itself.
+    later = t + 10.0
+    assert any([limiter.cued(9000, False, later) for _ in range(3)])
+    assert not limiter.wants_every_frame(later + 0.5)
 
 
 def test_a_constant_bitrate_stream_is_known_blind() -> None:

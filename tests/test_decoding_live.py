@@ -32,8 +32,10 @@ def _status(config: Path) -> dict[str, object]:
 def test_a_still_camera_is_watched_on_its_keyframes_and_a_visitor_still_recorded(
     tmp_path: Path,
 ) -> None:
-    # 16 s of a still room, a stranger walks in at 12.3 s (mid-GOP), looped by the server.
-    clip = compose(tmp_path / "room.mp4", 16.0, enter_s=12.3)
+    # 12 s of a still room, a stranger walks in at 12.3 s (mid-GOP) and stays until the
+    # loop's end at 24 s (while they are in view, every frame is decoded; once the room
+    # is empty again, only keyframes: the status must be read while they are there).
+    clip = compose(tmp_path / "room.mp4", 24.0, enter_s=12.3)
     with RtspServer(clip.path, free_port(), loop=True) as server:
         extra = "    faces: {analyse_fps: 5}\nstatus_interval_s: 2\n"
         config = write_config(tmp_path, source=server.url, extra=extra)

@@ -135,6 +135,42 @@ def test_the_wall_where_someone_stood_still_is_left_behind_when_they_go() -> Non
         assert not newcomer.left_behind and not newcomer.routine, i
 
 
+def test_the_scene_is_at_rest_only_once_whoever_stood_there_has_gone() -> None:
+    """At rest: the picture shows the scene's long look again (limited decoding drops
+    its hold then). Someone standing still is not that, even once they are no motion."""
+    gate = MotionGate(height=120, threshold=18, min_area=0.002)
+    for i in range(10):
+        gate.regions(scene(i))
+    assert gate.at_rest, "an empty scene"
+    standing = scene(10)
+    standing[_STANDING] = 20
+    gate.regions(standing)
+    assert not gate.at_rest
+    for i in range(11, 37):
+        frame = scene(i)
+        frame[_STANDING] = 20
+        motion = gate.regions(frame, _BODY)
+        assert not gate.at_rest, i
+    assert motion == [], "they became part of the background: no motion, still not at rest"
+    gate.regions(scene(37), _BODY)  # gone; the wall differs from the background a while
+    assert gate.at_rest
+    # A light switched on (the whole picture brighter) is drift, not someone there.
+    gate.regions(scene(38, brightness=30))
+    assert gate.at_rest
+    # Leaves that always move do not keep the scene from rest; someone new does.
+    rng = np.random.default_rng(5)
+    for i in range(39, 110):
+        frame = scene(i)
+        _flicker(frame, rng, (100, 1100, 300, 900))
+        gate.regions(frame)
+    assert gate.at_rest
+    frame = scene(110)
+    _flicker(frame, rng, (100, 1100, 300, 900))
+    frame[400:600, 200:360] = 250
+    gate.regions(frame)
+    assert not gate.at_rest
+
+
 def test_someone_new_beside_the_place_a_person_left_is_not_left_behind() -> None:
     """Their motion merges with the wall's region, of which they are a small share."""
     gate = MotionGate(height=120, threshold=18, min_area=0.002)

@@ -29,10 +29,11 @@ WALK_S = 0.8  # sliding in from the left edge to where they stand
 
 @dataclass(frozen=True)
 class Clip:
-    """A composed clip and when its visitor (if any) is fully in view."""
+    """A composed clip and when its visitor (if any) is fully in view, and gone."""
 
     path: Path
     arrival_s: float | None
+    gone_s: float | None = None
 
 
 def _background() -> np.ndarray:
@@ -66,12 +67,14 @@ def compose(
     seconds: float,
     enter_s: float | None = None,
     *,
+    leave_s: float | None = None,
     gop_s: float = 2.0,
     bframes: int = 0,
     seed: int = 7,
     cbr_kbps: int | None = None,
 ) -> Clip:
-    """Write a still scene of `seconds` (a visitor walking in at `enter_s`) as H.264 MP4."""
+    """Write a still scene of `seconds` (a visitor walking in at `enter_s`, and out to
+    the right at `leave_s`) as H.264 MP4."""
     rng = np.random.default_rng(seed)
     background = _background().astype(np.float32)
     visitor = _visitor()
@@ -96,6 +99,8 @@ def compose(
             if enter_s is not None and t >= enter_s:
                 walked = min(1.0, (t - enter_s) / WALK_S)
                 x = round(-VISITOR_PX + walked * (stand_x + VISITOR_PX))
+                if leave_s is not None and t >= leave_s:
+                    x = round(stand_x + (t - leave_s) / WALK_S * (W - stand_x))
                 left, right = max(0, x), min(W, x + VISITOR_PX)
                 if right > left:
                     frame[top : top + VISITOR_PX, left:right] = visitor[:, left - x : right - x]
@@ -106,4 +111,4 @@ def compose(
         for packet in stream.encode():
             out.mux(packet)
     arrival = None if enter_s is None else enter_s + WALK_S
-    return Clip(path, arrival)
+    return Clip(path, arrival, None if leave_s is None else leave_s + WALK_S)

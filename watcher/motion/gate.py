@@ -18,6 +18,12 @@ the one a departure paid most for. The gate also keeps the scene's long look,
 learnt only where nothing moves, and marks motion that shows that look again
 and does not move as left behind: no one new is there, what changed is the
 background (searched like habitual motion, in the planner's slow lane).
+
+The long look also tells when the scene is at rest: the picture shows it again
+everywhere but in habitual places. No one is there then who was not there long
+before (someone standing still differs from it, however still), and nothing needs
+every frame decoded: the camera goes back to keyframes at once instead of after
+the hold that bridges a pause of someone who is there (pipeline/camera.py).
 """
 
 from __future__ import annotations
@@ -103,6 +109,8 @@ class MotionGate:
         self.scene_changed = False
         # Whether the latest frame was the first one (after a reset): nothing to compare.
         self.first_frame = False
+        # Whether the latest frame shows the scene's long look but in habitual places.
+        self.at_rest = False
         self._steps = 1.0  # analyses the latest frame stands for (see _ANALYSIS_STEP_S)
 
     def _small(self, grey: GreyImage) -> npt.NDArray[np.float32]:
@@ -127,6 +135,7 @@ class MotionGate:
         previous, self._previous = self._previous, current
         background = self._background
         self.first_frame = background is None
+        self.at_rest = False
         if background is None or background.shape != current.shape:
             self._background = current.copy()  # adapts in place; `current` is kept as is
             self._habit = np.zeros_like(current)
@@ -141,7 +150,9 @@ class MotionGate:
             previous is not None and _correlation(previous, current) < _SCENE_CORRELATION
         )
         if not mask.any():
-            self._learn(mask)
+            habit = self._learn(mask)
+            if not self.scene_changed:
+                self.at_rest = self._rests(_differs(current, self._long, self.threshold), habit)
             self._learn_long(current, None)
             return []
         raw = mask
@@ -157,6 +168,8 @@ class MotionGate:
         scale = self.height / full_h
         # Learnt on the dilated mask: leaves wander between cells.
         habit = self._learn(self._teaching(mask, people or [], scale))
+        if changed is not None:
+            self.at_rest = self._rests(changed[0], habit)
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         min_px = self.min_area * mask.size
         out: list[MotionRegion] = []
@@ -177,6 +190,13 @@ class MotionGate:
             )
             out.append(MotionRegion(box, habitual >= _HABITUAL_REGION, left))
         return out
+
+    def _rests(self, new_look: npt.NDArray[np.bool_], habit: npt.NDArray[np.float32]) -> bool:
+        """Whether what differs from the long look, habitual places aside, is less than
+        a moving region needs to count. Counted over the whole frame, not per region:
+        scattered differences add up, and then the scene is not taken as at rest."""
+        fresh = new_look & (habit <= _HABITUAL_CELL)
+        return int(fresh.sum()) < self.min_area * new_look.size
 
     @staticmethod
     def _left_behind(
@@ -236,6 +256,7 @@ class MotionGate:
         self._long = None
         self.scene_changed = False
         self.first_frame = False
+        self.at_rest = False
 
 
 def _weighted(alpha: float, steps: float) -> float:

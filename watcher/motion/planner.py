@@ -96,6 +96,10 @@ class ScanPlanner:
         seen, searches = self._searched.get(track.id, (track.last_t, 0))
         return searches if seen == track.last_t else 0
 
+    def missed(self, track: Followed) -> bool:
+        """Whether the latest search for this face did not find it."""
+        return self._misses(track) > 0
+
     def _lost(self, track: Followed) -> bool:
         """Searched for repeatedly since it was last seen, and not found."""
         return self._misses(track) >= _LOST_AFTER

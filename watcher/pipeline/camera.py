@@ -45,9 +45,10 @@ PRESENCE_EVERY_S = 60.0
 _MIN_FACE_SLACK = 0.8
 # Limited decoding (source/limiter.py): every frame is decoded for this long (media
 # seconds) after analysis last saw new motion or a face (an open event holds nothing
-# by itself: its clip is copied from the packets, never decoded); then, from the
-# next keyframe, keyframes only. Long enough to bridge a still moment of someone
-# who is there (a pause at the door), short next to the minutes of an empty scene.
+# by itself: its clip is copied from the packets, never decoded); then keyframes
+# only. Long enough to bridge a still moment of someone who is there (a pause at the
+# door), short next to the minutes of an empty scene. Not waited out when the
+# picture shows no one is there (`_nobody_there`).
 EVERY_FRAME_HOLD_S = 4.0
 
 
@@ -177,7 +178,13 @@ class CameraPipeline:
             for packet in packets:
                 self.preroll.push(packet)
             if self.events.event is not None:
-                self.events.packets(packets, self._analysed_t, self._roll_over)
+                analysed = self._analysed_t
+                if self.limiter is not None and self.limiter.seen_all(analysed):
+                    # Nothing newer is decoded for analysis until a keyframe, or a cue
+                    # (which decodes every frame again): the event may end at its deadline
+                    # instead of at the next keyframe's analysis.
+                    analysed = float("inf")
+                self.events.packets(packets, analysed, self._roll_over)
 
     def _roll_over(self, keyframe: Packet) -> None:
         """At max_clip_s: close this clip and continue in a new event from this keyframe."""
@@ -216,7 +223,9 @@ class CameraPipeline:
                 # The crop is kept by the decider only if the face is not known.
                 fresh[i] = Observation(vector, look, crop(picture, box))
         decision = self.decider.judge(t, tracks, fresh, self.rule())
-        if self.limiter is not None and (self._stirring or self.decider.tracks):
+        if self.limiter is not None and self._nobody_there():
+            self.limiter.release()
+        elif self.limiter is not None and (self._stirring or self.decider.tracks):
             # A frame of a connection that has since dropped says nothing of the new one.
             current = generation == self._generation
             if self.decider.tracks and self.limiter.keyframes_only and current:
@@ -261,6 +270,16 @@ class CameraPipeline:
                     shown = picture
                     self.events.snapshot(shown, boxes)
             self.events.add_sightings(decision.sightings)
+
+    def _nobody_there(self) -> bool:
+        """The picture is the scene's long look again, nothing new moves, and each face
+        followed was missed at its latest search: whoever held every-frame decoding has
+        left. (One who turned away and stayed differs from the long look; one who has
+        sat still long enough to be part of it is found by their face's searches.)"""
+        gate = self.gate
+        if gate is None or not gate.at_rest or self._stirring:
+            return False
+        return all(self.planner.missed(tr) for tr in self.decider.tracks)
 
     def _tell_presence(self, tracks: list[Track], t: float) -> None:
         """A known person decided on good looks, at most once per PRESENCE_EVERY_S."""

@@ -69,6 +69,14 @@ class LimitedDecoding:
         limiter.cued(packet.size, keyframe, t)
         wanted = limiter.wants_every_frame(t)
         if limiter.mode is DecodingMode.EVERY_FRAME:
+            if not wanted and not keyframe:
+                # Nothing wants the rest of this GOP: decoding stops now, not at the next
+                # keyframe (a GOP may be 10 s). Its packets are kept for a catch-up; what
+                # the decoder held back for reordering is dropped with its references.
+                limiter.switch(DecodingMode.KEYFRAMES)
+                self._flush()
+                self._synced = False
+                return []
             if keyframe and not wanted:
                 limiter.switch(DecodingMode.KEYFRAMES)
                 frames = self._keyframe(packet)
@@ -91,7 +99,7 @@ class LimitedDecoding:
                 return frames
             # A keyframe that gives no picture (broken, or before a file's edit list):
             # analysis would see nothing for a whole GOP. Decode on until a picture comes.
-            limiter.hold(t + CUE_HOLD_S)
+            limiter.keep(t + CUE_HOLD_S)
         limiter.switch(DecodingMode.EVERY_FRAME)
         if keyframe:
             self._synced = True

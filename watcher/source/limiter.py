@@ -7,13 +7,16 @@ While the scene is still, a camera's source decodes its keyframes only (a
 picture every GOP: the motion gate still sees the scene) and watches the other
 packets' sizes (source/cue.py). Every frame is decoded again from the moment
 the cue fires, or analysis asks for it (motion at a keyframe, a face being
-followed, an event being recorded): first the frames since the last keyframe,
-from the packets kept for that (the catch-up), so analysis gets the newest
-picture at once and no frame it needs is lost. Back to keyframes only at the
-first keyframe after analysis stopped asking.
+followed; an event's clip is copied from its packets, never decoded): first the
+frames since the last keyframe, from the packets kept for that (the catch-up),
+so analysis gets the newest picture at once and no frame it needs is lost. Back
+to keyframes only as soon as neither analysis nor the cue asks (mid-GOP: the GOP's
+packets stay for a catch-up).
 
 The source (capture thread) and analysis (its own thread) share this object:
-analysis moves a deadline forward (`hold`, a float assignment: atomic), may mark the
+analysis moves its deadline forward (`hold`, a float assignment: atomic) or drops it
+when it sees no one is there (`release`); the source keeps a deadline of its own (a
+cue, a keyframe without a picture) that analysis never drops. Analysis may mark the
 cue as having missed a face (`face_at_keyframe`, a flag the next cue clears), and
 reads the mode and the cue's state to pace its slow lane (pipeline/pacing.py); the
 source owns the mode and the counters. The cue's flags that both threads write are
@@ -81,7 +84,10 @@ class DecodeLimiter:
         self.mode = DecodingMode.KEYFRAMES
         self.cue = PacketCue()
         self.stats = DecodingStats()
-        self._full_until = float("-inf")  # media time until which every frame is wanted
+        # Media times until which every frame is wanted: by analysis (its thread alone
+        # writes it) and by the source itself (a cue; the capture thread alone writes it).
+        self._full_until = float("-inf")
+        self._source_until = float("-inf")
         self._last_key_t: float | None = None
         self._decoded_key_t: float | None = None  # the latest keyframe decoded
         # Since when (media time) the cue has known the scene's level and seen, unbroken.
@@ -89,6 +95,8 @@ class DecodeLimiter:
         self.gop_s: float | None = None  # the latest interval between keyframes
         self._cued_this_gop = False
         self._cued_last_gop = False
+        # Media time of the newest picture the source handed on (capture thread only).
+        self.latest_picture_t = float("-inf")
         # Analysis found a face at a keyframe that the packets had not announced.
         self.cue_missed = False
         # Guards the cue flags between the capture thread (a cue, a keyframe) and analysis
@@ -96,13 +104,24 @@ class DecodeLimiter:
         self._flags = threading.Lock()
 
     def hold(self, until_t: float) -> None:
-        """Ask for every frame up to media time `until_t` (never shortens an earlier ask)."""
+        """Analysis asks for every frame up to media time `until_t` (never shortens an
+        earlier ask but by `release`)."""
         if until_t > self._full_until:
             self._full_until = until_t
 
+    def release(self) -> None:
+        """Analysis drops its ask: no one is there (the source's own holds stay)."""
+        self._full_until = float("-inf")
+
+    def keep(self, until_t: float) -> None:
+        """The source asks for every frame up to media time `until_t` (a cue, a keyframe
+        that gave no picture); analysis's `release` does not drop it."""
+        if until_t > self._source_until:
+            self._source_until = until_t
+
     def wants_every_frame(self, t: float) -> bool:
         """Whether the packet at media time `t` should be decoded with all its predecessors."""
-        return t <= self._full_until or self.blind_and_sparse
+        return t <= self._full_until or t <= self._source_until or self.blind_and_sparse
 
     @property
     def blind_and_sparse(self) -> bool:
@@ -157,8 +176,11 @@ class DecodeLimiter:
         with self._flags:
             self._cued_this_gop, self.cue_missed = True, False  # it sees
         if self.mode is DecodingMode.KEYFRAMES:
+            # It wakes decoding. While every frame is decoded, analysis sees the motion
+            # for itself and holds what it needs: a cue then (someone walking out
+            # lifts the packets too) would only delay the return to keyframes.
             self.stats.cues += 1
-        self.hold(t + CUE_HOLD_S)
+            self.keep(t + CUE_HOLD_S)
         return True
 
     def switch(self, mode: DecodingMode) -> None:
@@ -171,8 +193,9 @@ class DecodeLimiter:
         """A new connection: start from keyframes only, with a new scene level."""
         self.mode = DecodingMode.KEYFRAMES
         self.cue.reset()
-        self._full_until = float("-inf")
+        self._full_until = self._source_until = float("-inf")
         self._last_key_t, self.gop_s, self._decoded_key_t = None, None, None
+        self.latest_picture_t = float("-inf")
         self._seeing_since = None
         with self._flags:
             self._cued_this_gop = self._cued_last_gop = self.cue_missed = False
@@ -187,6 +210,12 @@ class DecodeLimiter:
     def keyframes_only(self) -> bool:
         """Only keyframes are decoded now."""
         return self.in_use and self.mode is DecodingMode.KEYFRAMES
+
+    def seen_all(self, analysed_t: float) -> bool:
+        """Whether analysis, having analysed up to `analysed_t`, has seen every picture it
+        will get before the next keyframe: only keyframes are decoded, and it has
+        analysed the newest one handed on."""
+        return self.keyframes_only and analysed_t >= self.latest_picture_t
 
     @property
     def decoded_share(self) -> float:
