@@ -171,6 +171,22 @@ def test_the_scene_is_at_rest_only_once_whoever_stood_there_has_gone() -> None:
     assert not gate.at_rest
 
 
+def test_a_followed_person_never_enters_the_scenes_long_look() -> None:
+    """However long they stand still, the wall behind them is the long look when they go."""
+    gate = MotionGate(height=120, threshold=18, min_area=0.002)
+    for i in range(10):
+        gate.regions(scene(i))
+    for i in range(10, 160):  # thirty seconds standing still, their face followed
+        frame = scene(i)
+        frame[_STANDING] = 20
+        gate.regions(frame, _BODY)
+        assert not gate.at_rest, i
+    gate.regions(scene(160), _BODY)  # gone
+    ghosts = gate.regions(scene(161))
+    assert ghosts and all(r.left_behind for r in ghosts), ghosts
+    assert gate.at_rest
+
+
 def test_someone_new_beside_the_place_a_person_left_is_not_left_behind() -> None:
     """Their motion merges with the wall's region, of which they are a small share."""
     gate = MotionGate(height=120, threshold=18, min_area=0.002)

@@ -15,7 +15,8 @@ Someone who stands still for a few seconds becomes part of the background; when
 they leave, the wall behind them differs from it until it catches up (~2.5 s)
 and would be searched as new motion - the most expensive search there is, and
 the one a departure paid most for. The gate also keeps the scene's long look,
-learnt only where nothing moves, and marks motion that shows that look again
+learnt only where nothing moves and no one is followed (a person standing still is
+not the scene, however long they stand), and marks motion that shows that look again
 and does not move as left behind: no one new is there, what changed is the
 background (searched like habitual motion, in the planner's slow lane).
 
@@ -58,11 +59,14 @@ _SCENE_CORRELATION = 0.25
 # after a cut or the lights changing, as the background catches up), no habit is learnt.
 _MOSTLY_MOVING = 0.6
 # The scene's long look follows the picture this fast, per analysis (~20 s at five
-# analyses a second), and only where the gate sees no motion: a person standing a
-# few seconds enters the background (they stop being motion after ~2 s) but barely
-# this look (measured on the bench's visitors, who stand ~5 s), so the wall behind
-# them still matches it when they leave. Someone staying for minutes enters it too:
-# after they leave, their place is searched as new motion, as without this look.
+# analyses a second), and only where the gate sees no motion and no followed face's
+# body is: a person standing a few seconds enters the background (they stop being
+# motion after ~2 s) but not this look, so the wall behind them matches it when they
+# leave (learnt where only motion was excluded, a visitor standing ~5 s left enough
+# of themselves in it to keep their place from matching for a second or two: on the
+# bench's visitors, four searches at the smallest face size each departure). Someone
+# whose face was never found, staying for minutes, enters it: after they leave, their
+# place is searched as new motion, as without this look.
 _LONG_ALPHA = 0.01
 # Motion is left behind when at most this share of its moving pixels differs from
 # the scene's long look, and at most this share from the previous analysed frame (and
@@ -149,11 +153,12 @@ class MotionGate:
         self.scene_changed = (
             previous is not None and _correlation(previous, current) < _SCENE_CORRELATION
         )
+        scale = self.height / full_h
         if not mask.any():
             habit = self._learn(mask)
             if not self.scene_changed:
                 self.at_rest = self._rests(_differs(current, self._long, self.threshold), habit)
-            self._learn_long(current, None)
+            self._learn_long(current, _bodies(mask, people or [], scale))
             return []
         raw = mask
         mask = cv2.dilate(mask, self._kernel, iterations=2)
@@ -164,8 +169,7 @@ class MotionGate:
                 _differs(current, self._long, self.threshold),
                 _differs(current, previous, self.threshold),
             )
-        self._learn_long(current, mask)
-        scale = self.height / full_h
+        self._learn_long(current, np.maximum(mask, _bodies(mask, people or [], scale)))
         # Learnt on the dilated mask: leaves wander between cells.
         habit = self._learn(self._teaching(mask, people or [], scale))
         if changed is not None:
@@ -222,12 +226,7 @@ class MotionGate:
             return np.zeros_like(mask)
         if not people:
             return mask
-        mask = mask.copy()
-        for top, right, bottom, left in people:
-            y0, y1 = max(0, int(top * scale)), max(0, int(bottom * scale) + 1)
-            x0, x1 = max(0, int(left * scale)), max(0, int(right * scale) + 1)
-            mask[y0:y1, x0:x1] = 0
-        return mask
+        return mask * (1 - _bodies(mask, people, scale))
 
     def _learn(self, mask: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
         """Update each cell's habit of moving; return the habits."""
@@ -237,16 +236,15 @@ class MotionGate:
         cv2.accumulateWeighted(mask.astype(np.float32), habit, alpha)
         return habit
 
-    def _learn_long(
-        self, current: npt.NDArray[np.float32], moving: npt.NDArray[Any] | None
-    ) -> None:
-        """Update the scene's long look where nothing moves (`moving`: the dilated mask)."""
+    def _learn_long(self, current: npt.NDArray[np.float32], skip: npt.NDArray[Any]) -> None:
+        """Update the scene's long look where nothing moves and no one is followed
+        (`skip`: the dilated motion mask and the followed people's bodies)."""
         assert self._long is not None
         alpha = _weighted(_LONG_ALPHA, self._steps)
-        if moving is None:
+        if not skip.any():
             cv2.accumulateWeighted(current, self._long, alpha)
         else:
-            cv2.accumulateWeighted(current, self._long, alpha, mask=1 - moving)
+            cv2.accumulateWeighted(current, self._long, alpha, mask=1 - skip)
 
     def reset(self) -> None:
         """Forget the background (a new connection may show another picture)."""
@@ -257,6 +255,16 @@ class MotionGate:
         self.scene_changed = False
         self.first_frame = False
         self.at_rest = False
+
+
+def _bodies(like: npt.NDArray[Any], people: list[Box], scale: float) -> npt.NDArray[np.uint8]:
+    """A mask (the shape of `like`) of where the followed people's bodies are."""
+    mask = np.zeros(like.shape, np.uint8)
+    for top, right, bottom, left in people:
+        y0, y1 = max(0, int(top * scale)), max(0, int(bottom * scale) + 1)
+        x0, x1 = max(0, int(left * scale)), max(0, int(right * scale) + 1)
+        mask[y0:y1, x0:x1] = 1
+    return mask
 
 
 def _weighted(alpha: float, steps: float) -> float:
