@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.support.pipeline import FPS, Feed, StubEngine, make_pipeline
 from watcher.config import CameraConfig
+from watcher.core import Box
 from watcher.faces.gallery import Gallery
 from watcher.pipeline.camera import EVERY_FRAME_HOLD_S, CameraPipeline
 from watcher.pipeline.events import FinishedEvent
@@ -110,5 +112,42 @@ def test_a_face_lost_holds_every_frame_decoding_from_when_it_was_last_seen(
     # the latest search that missed it.
     assert pipeline.limiter.wants_every_frame(seen + EVERY_FRAME_HOLD_S - 0.05)
     assert not pipeline.limiter.wants_every_frame(seen + EVERY_FRAME_HOLD_S + 0.05)
+    pipeline.end_stream()
+    assert pipeline.close()
+
+
+class _SearchLog(StubEngine):
+    """The stub engine, keeping the (region, smallest face) pairs it was asked to search."""
+
+    def __init__(self) -> None:
+        self.searched: list[tuple[Box, int]] = []
+
+    def detect(self, image: np.ndarray, min_face_px: int, regions: object = None) -> list[Box]:
+        assert isinstance(regions, list)
+        self.searched += regions
+        return super().detect(image, min_face_px, regions)
+
+
+def test_a_face_gone_past_the_tracks_timeout_is_not_searched_for_after_a_gap(
+    tmp_path: Path, writer: StoreWriter
+) -> None:
+    # Analyses seconds apart (only keyframes decoded): the face of the last analysis
+    # but one is past the tracks' timeout and is neither looked for again (at its own
+    # size) nor taken to explain the motion where its body was.
+    camera = CameraConfig(name="cam", source="demo", faces={"embeddings_per_s": FPS})
+    engine = _SearchLog()
+    pipeline = CameraPipeline(camera, tmp_path / "rec", engine, Gallery, writer)
+    feed = Feed(pipeline)
+    for _ in range(5):
+        pipeline.analyse(feed.frame(face=True))
+    (track,) = pipeline.decider.tracks
+    while feed.i / FPS <= track.last_t + pipeline.decider.track_timeout_s + 0.5:
+        feed.frame(face=False)  # not analysed
+    engine.searched.clear()
+    pipeline.analyse(feed.frame(face=False))
+    smallest = camera.faces.min_face_px
+    assert engine.searched, "the place the face left moved: it is searched"
+    assert all(size == smallest for _, size in engine.searched), engine.searched
+    assert pipeline.decider.tracks == []
     pipeline.end_stream()
     assert pipeline.close()

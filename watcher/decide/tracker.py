@@ -129,6 +129,10 @@ class Decider:
         self.tracks: list[Track] = []
         self._ids = itertools.count(1)
 
+    def drop_stale(self, t: float) -> None:
+        """Forget the faces not seen for longer than `track_timeout_s` before `t`."""
+        self.tracks = [tr for tr in self.tracks if t - tr.last_t <= self.track_timeout_s]
+
     def assign(
         self, t: float, boxes: list[Box], frame_size: tuple[int, int] | None = None
     ) -> list[Track]:
@@ -136,7 +140,7 @@ class Decider:
 
         `frame_size` (width, height) tells which faces the frame's edge cuts.
         """
-        self.tracks = [tr for tr in self.tracks if t - tr.last_t <= self.track_timeout_s]
+        self.drop_stale(t)
         free = list(self.tracks)
         out = []
         for box in boxes:

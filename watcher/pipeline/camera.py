@@ -329,6 +329,9 @@ class CameraPipeline:
             regions = [(Box(0, width, height, 0), min_face_px)]
             self._stirring = False  # no gate: only faces hold every-frame decoding
         else:
+            # Faces gone past the tracks' timeout (analyses seconds apart: keyframes only)
+            # are neither searched for nor explain motion where their bodies were.
+            self.decider.drop_stale(t)
             people = [body_area(tr.box) for tr in self.decider.tracks]
             # Only keyframes decoded: analyses seconds apart, the gate weighs them so.
             span = t - self._gated_t if self._gated_t is not None else None
