@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import insert
 
 from tests.support.cli import cli, write_config
-from tests.support.media import ROOT
+from tests.support.media import ROOT, VIDEO
 from watcher import cli as command_line
 from watcher.config import load_config
 from watcher.store import make_engine
@@ -134,9 +134,11 @@ def test_a_read_only_command_loads_no_video_or_face_stack(
 
 @pytest.mark.timeout(120)
 def test_the_probe_sees_a_command_that_does_load_them(config: Path, tmp_path: Path) -> None:
-    """The check above can fail: `replay` loads the pipeline (OpenCV, PyAV) before anything."""
-    code, loaded = loaded_by("replay", str(tmp_path / "missing.mp4"), "-c", str(config))
-    assert code == 1  # no such video file
+    """The check above can fail: `replay` of a file loads the pipeline (OpenCV, PyAV)."""
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video at all" * 100)
+    code, loaded = loaded_by("replay", str(broken), "-c", str(config))
+    assert code == 1  # not a video the pipeline can read
     assert {"cv2", "av", "watcher.pipeline"} <= set(loaded), loaded
 
 
@@ -230,3 +232,42 @@ def test_the_review_page_loads_no_video_face_stack_nor_orm(config: Path) -> None
         **dict.fromkeys(changes, 303),
     }, report["asked"]
     assert report["loaded"] == []
+
+
+# `watcher replay` in a fresh interpreter: the cyclic collector's passes until the
+# pipeline starts on the file (seen by a profile hook, dropped then), and what is frozen.
+_GC_PROBE = """
+import gc, json, sys
+from watcher.cli import main
+passes, started = [], []
+gc.callbacks.append(lambda phase, info: phase == "start" and not started and passes.append(1))
+def starts(frame, event, arg):
+    code = frame.f_code
+    if event == "call" and code.co_name == "replay" and code.co_filename.endswith("replay.py"):
+        if "pipeline" in code.co_filename:
+            started.append(gc.get_freeze_count())
+            sys.setprofile(None)
+sys.setprofile(starts)
+code = main(sys.argv[1:])
+print("gc:" + json.dumps({"code": code, "passes": len(passes), "frozen": started}))
+"""
+
+
+@pytest.mark.timeout(120)
+def test_no_cyclic_collection_runs_while_replay_loads_its_libraries_models_and_database(
+    config: Path, tmp_path: Path
+) -> None:
+    """The collector walked the 100,000s of objects loading makes, for next to no garbage."""
+    done = subprocess.run(
+        [sys.executable, "-c", _GC_PROBE, "replay", str(VIDEO / "no_face.mp4"), "-c", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    (line,) = [x for x in done.stdout.splitlines() if x.startswith("gc:")]
+    doc = json.loads(line[3:])
+    assert doc["code"] == 0, done.stderr[-2000:]
+    assert doc["passes"] == 0, doc
+    (frozen,) = doc["frozen"]
+    assert frozen > 100_000, doc  # left out of every later collection

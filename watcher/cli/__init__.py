@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib
 import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Final
 
 from watcher import __version__
+from watcher.cli.startup import start_up
 from watcher.constants import EXIT_CONFIG, EXIT_FAILURE
 from watcher.log import setup_logging
 
@@ -47,25 +46,6 @@ def private_umask() -> None:
     the user chose (077) is kept.
     """
     os.umask(os.umask(PRIVATE_UMASK) | PRIVATE_UMASK)
-
-
-# Loading SQLAlchemy, pydantic and the config makes some 100,000 objects and next to no
-# garbage (a thousand objects), yet the cyclic collector walked them all again and again,
-# and once more at exit: 30 ms of the 0.3 s `watcher events list` may take. Frozen, they
-# are left out of every later collection (the page and the daemon gain that too); what
-# they free is still freed at once by reference counting.
-@contextmanager
-def _start_up() -> Iterator[None]:
-    """No cyclic collection while the command line and config load; then it skips them."""
-    if not gc.isenabled():  # the caller chose to run without it: leave that be
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.enable()
 
 
 # Libraries that split one call across the cores, each set to one thread (unless the
@@ -113,10 +93,10 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `watcher` console script."""
     single_threaded_libraries()  # before any command module loads numpy or OpenCV
-    with _start_up():
+    with start_up():
         args = _parser(sys.argv[1:] if argv is None else argv).parse_args(argv)
         private_umask()  # before any command creates a file
-        # Here, as the command modules in _parser: pydantic and SQLAlchemy load in _start_up.
+        # Here, as the command modules in _parser: pydantic and SQLAlchemy load in start_up.
         from watcher.config import ConfigError, load_config
 
         try:

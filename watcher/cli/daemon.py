@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import threading
+from contextlib import ExitStack
 from datetime import UTC, datetime
 
 from watcher.cli.common import (
@@ -20,6 +21,7 @@ from watcher.cli.common import (
     print_json,
     store,
 )
+from watcher.cli.startup import start_up
 from watcher.config import WatcherConfig
 from watcher.constants import EXIT_OK
 from watcher.service import runlock
@@ -64,11 +66,13 @@ def run(cfg: WatcherConfig, args: argparse.Namespace) -> int:
 
 
 def _run(cfg: WatcherConfig, stop: threading.Event) -> int:
-    from watcher.housekeeping import recover_open_events
-    from watcher.service.daemon import Daemon
+    with ExitStack() as stack:
+        with start_up():  # the libraries, the models, the gallery, the database
+            from watcher.housekeeping import recover_open_events
+            from watcher.service.daemon import Daemon
 
-    engine, gallery = faces_and_gallery(cfg, cfg.detectors)  # the cameras share a pool
-    with store(cfg) as (writer, db):
+            engine, gallery = faces_and_gallery(cfg, cfg.detectors)  # the cameras share a pool
+            writer, db = stack.enter_context(store(cfg))
         # Events a crash or power cut left open end at their clip's last frame.
         closed = recover_open_events(db, socket.gethostname(), recordings=cfg.recordings_dir)
         if closed:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 from watcher.cli.common import (
@@ -16,6 +17,7 @@ from watcher.cli.common import (
     print_json,
     store,
 )
+from watcher.cli.startup import start_up
 from watcher.config import CameraConfig, WatcherConfig
 from watcher.constants import EXIT_OK
 
@@ -41,16 +43,18 @@ def _pick_camera(cfg: WatcherConfig, name: str | None) -> CameraConfig:
 @guard
 def replay(cfg: WatcherConfig, args: argparse.Namespace) -> int:
     """Run the pipeline over a video file and print one JSON document."""
-    from watcher.pipeline.replay import replay as run_replay
-    from watcher.progress import ProgressBar
-    from watcher.source.base import SourceError
-
     camera = _pick_camera(cfg, args.camera)
     if not args.video.is_file():
         raise CommandFailed(f"{args.video}: no such video file")
-    engine, gallery = faces_and_gallery(cfg)
-    bar = ProgressBar(sys.stderr, label=args.video.name)
-    with store(cfg) as (writer, _db):
+    with ExitStack() as stack:
+        with start_up():  # the pipeline's libraries, the models, the gallery, the database
+            from watcher.pipeline.replay import replay as run_replay
+            from watcher.progress import ProgressBar
+            from watcher.source.base import SourceError
+
+            engine, gallery = faces_and_gallery(cfg)
+            writer, _db = stack.enter_context(store(cfg))
+        bar = ProgressBar(sys.stderr, label=args.video.name)
         try:
             doc = run_replay(cfg, camera, args.video, engine, gallery, writer, progress=bar.update)
         except SourceError as exc:

@@ -49,7 +49,7 @@ def serve(cfg: WatcherConfig, host: str, port: int) -> None:
         timeout_graceful_shutdown=5,
     )
     preload()  # what the first request would import, frozen with the rest below
-    # The command line froze start-up's objects unseen (watcher.cli._start_up), its few
+    # The command line froze start-up's objects unseen (watcher.cli.startup), its few
     # cycles of garbage too (the parser, the YAML loader: 0.8 MB). The page lives long:
     # free them once (40 ms), then keep what stays out of later collections again.
     gc.unfreeze()
