@@ -362,6 +362,20 @@ def test_a_face_speeding_up_is_claimed_where_it_was_expected() -> None:
     assert len(decider.tracks) == 1 and track.id == 1
 
 
+def test_a_face_coming_in_from_the_frames_edge_keeps_its_track() -> None:
+    """Cut by the edge its box is narrow, but a face's size is its height: one face, one
+    track (a second one was searched for in vain for two seconds)."""
+    decider = Decider(confirm_frames=5)
+    decider.assign(0.0, [(100, 60, 300, 0)], (1280, 720))  # 200 px tall, 60 px of it in view
+    (track,) = decider.assign(0.2, [(100, 330, 300, 130)], (1280, 720))  # whole, 170 px on
+    assert len(decider.tracks) == 1 and track.id == 1 and track.hits == 2
+    planner = ScanPlanner(min_face_px=60)
+    decider = Decider(confirm_frames=5)
+    decider.assign(0.0, [(100, 60, 300, 0)], (1280, 720))
+    ((region, _),) = planner.plan(0.2, [], decider.tracks, 1280, 720)
+    assert region[1] >= 330, "searched for as far as a face of its height may have come"
+
+
 def test_a_walking_face_is_expected_further_on() -> None:
     decider = Decider(confirm_frames=2)
     decider.assign(0.0, [(100, 300, 200, 200)])

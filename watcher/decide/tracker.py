@@ -22,7 +22,7 @@ from watcher.motion.following import MAX_PREDICTED_SHIFT, centre_shift, expected
 # Boxes of one face in consecutive analyses overlap at least this much (IoU).
 # Low on purpose: HOG boxes jump between pyramid levels.
 _MIN_IOU = 0.2
-# ...or their centres are this close, in face widths: a person walking past
+# ...or their centres are this close, in face sizes: a person walking past
 # moves more than a face width between two analyses.
 _MAX_CENTRE_SHIFT = 1.5
 # A face cut by the frame's edge (walking in or out) is not embedded: half a
