@@ -228,6 +228,17 @@ def test_search_regions_cover_motion_and_tracked_faces_and_merge() -> None:
     assert everywhere == [((0, 1280, 720, 0), 60)]
 
 
+def test_a_region_inside_one_searched_for_smaller_faces_is_not_searched_again() -> None:
+    still = (100, 500, 300, 300)  # a 200 px face: looked for again down to 130 px
+    inside = search_regions([(0, 900, 720, 0)], [(still, still)], 1280, 720, 60)
+    assert inside == [((0, 960, 720, 0), 60)], "the motion's search finds it anyway"
+    beside = search_regions([(0, 200, 200, 0)], [(still, still)], 1280, 720, 60)
+    assert len(beside) == 2 and sorted(size for _, size in beside) == [60, 130]
+    # Searched for bigger faces only, the larger region does not cover the smaller one's.
+    around = search_regions([], [(still, still)], 1280, 720, 60, [((0, 900, 720, 0), 160)])
+    assert sorted(size for _, size in around) == [130, 160]
+
+
 def test_a_place_that_always_moves_becomes_habitual() -> None:
     gate = MotionGate(height=120, threshold=18, min_area=0.002)
     rng = np.random.default_rng(3)

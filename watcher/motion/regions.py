@@ -118,4 +118,29 @@ def search_regions(
     for smallest in sorted({size for _, size in sized or []}):
         boxes = [box for box, size in sized or [] if size == smallest]
         regions += [(box, smallest) for box in motion_regions(boxes, width, height, smallest)]
-    return regions + face_regions(faces, width, height, min_face_px)
+    return _uncovered(regions + face_regions(faces, width, height, min_face_px))
+
+
+def _inside(inner: Box, outer: Box) -> bool:
+    return (
+        outer[0] <= inner[0]
+        and inner[1] <= outer[1]
+        and inner[2] <= outer[2]
+        and outer[3] <= inner[3]
+    )
+
+
+def _uncovered(regions: list[SearchRegion]) -> list[SearchRegion]:
+    """The regions without those another one covers: a region inside one searched for
+    faces as small or smaller holds no face that search misses (around a face just
+    come in, its own search lies within its body's)."""
+    out: list[SearchRegion] = []
+    for i, (box, smallest) in enumerate(regions):
+        covered = any(
+            size <= smallest and _inside(box, other) and ((other, size) != (box, smallest) or j < i)
+            for j, (other, size) in enumerate(regions)
+            if j != i
+        )  # (of two alike, the first is kept)
+        if not covered:
+            out.append((box, smallest))
+    return out
