@@ -11,6 +11,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+import av
 import pytest
 
 from tests.support.cli import replay, write_config
@@ -20,6 +21,7 @@ from watcher.motion.planner import SLOW_LANE_S
 from watcher.pipeline.pacing import KEYFRAMES_BLIND_S, KEYFRAMES_SEEING_S, slow_lane_interval
 from watcher.source.av_source import AVSource
 from watcher.source.cue import PacketCue
+from watcher.source.limited import LimitedDecoding
 from watcher.source.limiter import DecodeLimiter, DecodingMode
 
 FULL = "    decoding: full\n"
@@ -191,13 +193,48 @@ def test_analysis_releases_its_own_hold_only_and_a_cue_holds_only_when_it_wakes_
     # Someone comes: the packets jump and the cue wakes decoding for CUE_HOLD_S.
     assert any([limiter.cued(9000, False, t + 0.04) for _ in range(3)])
     limiter.hold(t + 6.0)  # analysis saw them
-    limiter.release()  # ... and, at once, no one (say): the cue's own hold stays
+    limiter.release(t + 0.5)  # ... and then no one (say): the cue's own hold stays
     assert limiter.wants_every_frame(t + 1.0) and not limiter.wants_every_frame(t + 3.0)
     limiter.switch(DecodingMode.EVERY_FRAME)
     # While every frame is decoded a cue asks for nothing: analysis sees for itself.
     later = t + 10.0
     assert any([limiter.cued(9000, False, later) for _ in range(3)])
     assert not limiter.wants_every_frame(later + 0.5)
+    # ... but analysis, lagging the capture, releasing at a frame from before that cue
+    # keeps every frame CUE_HOLD_S from it: it has not seen what moved yet.
+    limiter.hold(later + 4.0)
+    limiter.release(later - 0.3)
+    assert limiter.wants_every_frame(later + 1.5) and not limiter.wants_every_frame(later + 2.5)
+    limiter.release(later + 0.2)  # at a frame from after it: nothing held
+    assert not limiter.wants_every_frame(later + 0.3)
+
+
+def test_a_keyframe_without_a_picture_keeps_every_frame_decoded_until_one_comes() -> None:
+    """However long the decoder takes to give a picture (a camera's gradual refresh
+    after a keyframe), analysis is not left without one for the rest of the GOP."""
+    decoded: list[float] = []
+    first_picture_t = 3.5  # well past CUE_HOLD_S after the keyframe
+
+    class Picture:
+        pts = None
+
+    def decode(packet: av.Packet | None) -> list[Any]:
+        if packet is None:
+            return []
+        t = float(packet.pts or 0) / 25
+        decoded.append(t)
+        return [Picture()] if t >= first_picture_t else []
+
+    limiter = DecodeLimiter()
+    limited = LimitedDecoding(limiter, decode, lambda: None)
+    for i in range(150):  # keyframes every 10 s: one at 0 s
+        packet = av.Packet(b"\x00" * (40_000 if i == 0 else 900))
+        packet.pts = i
+        limited.take(packet, i == 0, i / 25, None)
+    # The keyframe alone (no picture), then every packet from it to the first picture;
+    # after that, with nothing asking for more, decoding stopped (mid-GOP).
+    first = next(i for i in range(150) if i / 25 >= first_picture_t)
+    assert [round(t * 25) for t in decoded] == [0, *range(first + 1)]
 
 
 def test_a_constant_bitrate_stream_is_known_blind() -> None:

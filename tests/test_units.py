@@ -171,6 +171,24 @@ def test_the_scene_is_at_rest_only_once_whoever_stood_there_has_gone() -> None:
     assert not gate.at_rest
 
 
+def test_whoever_is_in_the_first_picture_keeps_the_scene_from_rest() -> None:
+    """The long look starts as the first picture (a reconnection while someone waits at
+    the door): until it has learnt each place itself, it is not taken for the empty scene."""
+    gate = MotionGate(height=120, threshold=18, min_area=0.002)
+    for i in range(40):  # they stand there from the first frame, their face followed
+        frame = scene(i)
+        frame[_STANDING] = 20
+        gate.regions(frame, _BODY)
+        assert not gate.at_rest, i
+    for i in range(40, 50):  # gone, their track kept two seconds more
+        gate.regions(scene(i), _BODY)
+        assert not gate.at_rest, i
+    empty = MotionGate(height=120, threshold=18, min_area=0.002)
+    for i in range(3):
+        empty.regions(scene(i))
+    assert empty.at_rest, "an empty first picture is learnt at once"
+
+
 def test_a_followed_person_never_enters_the_scenes_long_look() -> None:
     """However long they stand still, the wall behind them is the long look when they go."""
     gate = MotionGate(height=120, threshold=18, min_area=0.002)

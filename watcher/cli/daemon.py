@@ -67,7 +67,7 @@ def run(cfg: WatcherConfig, args: argparse.Namespace) -> int:
 
 def _run(cfg: WatcherConfig, stop: threading.Event) -> int:
     with ExitStack() as stack:
-        with start_up():  # the libraries, the models, the gallery, the database
+        with start_up(collect=True):  # the libraries, the models, the gallery, the database
             from watcher.housekeeping import recover_open_events
             from watcher.service.daemon import Daemon
 

@@ -18,8 +18,13 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def start_up() -> Iterator[None]:
-    """No cyclic collection while this block loads; then later ones skip what it made."""
+def start_up(collect: bool = False) -> Iterator[None]:
+    """No cyclic collection while this block loads; then later ones skip what it made.
+
+    `collect`: free start-up's cyclic garbage once (the command line's too, frozen
+    before) and then freeze: for a process that runs for months. A command that ends
+    soon need not pay for that walk.
+    """
     if not gc.isenabled():  # the caller chose to run without it (or a start-up is on)
         yield
         return
@@ -27,5 +32,8 @@ def start_up() -> Iterator[None]:
     try:
         yield
     finally:
+        if collect:
+            gc.unfreeze()
+            gc.collect()
         gc.freeze()
         gc.enable()

@@ -21,10 +21,12 @@ and does not move as left behind: no one new is there, what changed is the
 background (searched like habitual motion, in the planner's slow lane).
 
 The long look also tells when the scene is at rest: the picture shows it again
-everywhere but in habitual places. No one is there then who was not there long
-before (someone standing still differs from it, however still), and nothing needs
-every frame decoded: the camera goes back to keyframes at once instead of after
-the hold that bridges a pause of someone who is there (pipeline/camera.py).
+everywhere but in habitual places, and it has learnt every other place since the
+gate started (it starts as the first picture, with whoever is in it). No one is
+there then who was not there long before (someone standing still differs from it,
+however still), and nothing needs every frame decoded: the camera goes back to
+keyframes at once instead of after the hold that bridges a pause of someone who is
+there (pipeline/camera.py).
 """
 
 from __future__ import annotations
@@ -108,6 +110,9 @@ class MotionGate:
         self._habit: npt.NDArray[np.float32] | None = None
         self._previous: npt.NDArray[np.float32] | None = None
         self._long: npt.NDArray[np.float32] | None = None  # the scene's long look
+        # Cells the long look has learnt since the reset (still, no one followed there):
+        # it starts as the first picture, with whoever was in it.
+        self._learnt: npt.NDArray[np.bool_] | None = None
         self._kernel = np.ones((3, 3), np.uint8)
         # Whether the latest frame shows another picture (a cut, the camera turned).
         self.scene_changed = False
@@ -144,6 +149,7 @@ class MotionGate:
             self._background = current.copy()  # adapts in place; `current` is kept as is
             self._habit = np.zeros_like(current)
             self._long = current.copy()
+            self._learnt = np.zeros(current.shape, np.bool_)
             self.scene_changed = True
             return [MotionRegion(Box(0, full_w, full_h, 0), habitual=False)]
         mask: npt.NDArray[Any] = _differs(current, background, self.threshold).astype(np.uint8)
@@ -198,8 +204,14 @@ class MotionGate:
     def _rests(self, new_look: npt.NDArray[np.bool_], habit: npt.NDArray[np.float32]) -> bool:
         """Whether what differs from the long look, habitual places aside, is less than
         a moving region needs to count. Counted over the whole frame, not per region:
-        scattered differences add up, and then the scene is not taken as at rest."""
-        fresh = new_look & (habit <= _HABITUAL_CELL)
+        scattered differences add up, and then the scene is not taken as at rest. Nor
+        is it while the long look has not yet learnt every place but habitual ones since
+        the reset: someone in the first picture (at a reconnection) is in it until then."""
+        assert self._learnt is not None
+        steady = habit <= _HABITUAL_CELL
+        if not bool((self._learnt | ~steady).all()):
+            return False
+        fresh = new_look & steady
         return int(fresh.sum()) < self.min_area * new_look.size
 
     @staticmethod
@@ -239,7 +251,8 @@ class MotionGate:
     def _learn_long(self, current: npt.NDArray[np.float32], skip: npt.NDArray[Any]) -> None:
         """Update the scene's long look where nothing moves and no one is followed
         (`skip`: the dilated motion mask and the followed people's bodies)."""
-        assert self._long is not None
+        assert self._long is not None and self._learnt is not None
+        self._learnt |= skip == 0
         alpha = _weighted(_LONG_ALPHA, self._steps)
         if not skip.any():
             cv2.accumulateWeighted(current, self._long, alpha)
@@ -252,6 +265,7 @@ class MotionGate:
         self._habit = None
         self._previous = None
         self._long = None
+        self._learnt = None
         self.scene_changed = False
         self.first_frame = False
         self.at_rest = False

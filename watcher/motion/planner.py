@@ -96,11 +96,7 @@ class ScanPlanner:
         seen, searches = self._searched.get(track.id, (track.last_t, 0))
         return searches if seen == track.last_t else 0
 
-    def missed(self, track: Followed) -> bool:
-        """Whether the latest search for this face did not find it."""
-        return self._misses(track) > 0
-
-    def _lost(self, track: Followed) -> bool:
+    def lost(self, track: Followed) -> bool:
         """Searched for repeatedly since it was last seen, and not found."""
         return self._misses(track) >= _LOST_AFTER
 
@@ -121,7 +117,7 @@ class ScanPlanner:
         """
         slow_due = t >= self._next_slow
         settled_due = t >= self._next_settled
-        lost = [self._lost(tr) for tr in tracks]
+        lost = [self.lost(tr) for tr in tracks]
         slow_tracks = [tr.settled or gone for tr, gone in zip(tracks, lost, strict=True)]
         searched = [
             tr for tr, slow in zip(tracks, slow_tracks, strict=True) if settled_due or not slow

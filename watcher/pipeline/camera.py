@@ -126,6 +126,10 @@ class CameraPipeline:
         self._generation = 0  # bumped at every connection and loss
         self._reset_pending = False
         self._analysed_t = float("-inf")  # media time of the latest analysed frame
+        # The newest frame handed on toward analysis (the capture's side writes it), and
+        # the newest analysis is done with, analysed or passed over (analysis writes it).
+        self._offered_t = float("-inf")
+        self._consumed_t = float("-inf")
         # Shared with the camera's source: what it decodes (None: every frame).
         self.limiter = DecodeLimiter() if camera.decoding == "limited" else None
         self._stirring = False  # the latest analysed frame showed new motion
@@ -159,6 +163,8 @@ class CameraPipeline:
             if self.main_pictures is not None:
                 self.main_pictures.start(info)
             self._generation += 1
+            # A new connection's media times may start again from zero.
+            self._analysed_t = self._offered_t = self._consumed_t = float("-inf")
             # Tracks and the motion background are the analysis thread's: it
             # resets them itself before its next frame, never under its feet.
             self._reset_pending = True
@@ -178,13 +184,29 @@ class CameraPipeline:
             for packet in packets:
                 self.preroll.push(packet)
             if self.events.event is not None:
-                analysed = self._analysed_t
-                if self.limiter is not None and self.limiter.seen_all(analysed):
-                    # Nothing newer is decoded for analysis until a keyframe, or a cue
-                    # (which decodes every frame again): the event may end at its deadline
-                    # instead of at the next keyframe's analysis.
-                    analysed = float("inf")
+                analysed = float("inf") if self._seen_all(packets) else self._analysed_t
                 self.events.packets(packets, analysed, self._roll_over)
+
+    def _seen_all(self, packets: list[Packet]) -> bool:
+        """Analysis is done with every frame handed on, only keyframes are decoded, and
+        analysis asks for no more: it sees nothing newer until a keyframe, or a cue (which
+        decodes every frame again). An open event may then end at its deadline instead of
+        at the next keyframe's analysis."""
+        limiter = self.limiter
+        if limiter is None or not packets or not limiter.keyframes_only:
+            return False
+        if self._consumed_t < self._offered_t:
+            return False
+        return not limiter.wants_every_frame(packets[-1].t)
+
+    def offered(self, t: float) -> None:
+        """A frame of media time `t` was handed on toward analysis (capture's side)."""
+        self._offered_t = max(self._offered_t, t)
+
+    def passed(self, t: float) -> None:
+        """Analysis took the frame of media time `t` and left it (not due at its pace)."""
+        with self._lock:
+            self._consumed_t = max(self._consumed_t, t)
 
     def _roll_over(self, keyframe: Packet) -> None:
         """At max_clip_s: close this clip and continue in a new event from this keyframe."""
@@ -224,7 +246,7 @@ class CameraPipeline:
                 fresh[i] = Observation(vector, look, crop(picture, box))
         decision = self.decider.judge(t, tracks, fresh, self.rule())
         if self.limiter is not None and self._nobody_there():
-            self.limiter.release()
+            self.limiter.release(t)
         elif self.limiter is not None and (self._stirring or self.decider.tracks):
             # A frame of a connection that has since dropped says nothing of the new one.
             current = generation == self._generation
@@ -245,6 +267,7 @@ class CameraPipeline:
             if generation != self._generation or self.info is None:
                 return  # the stream dropped (or restarted) while this frame was analysed
             self._analysed_t = max(self._analysed_t, t)
+            self._consumed_t = max(self._consumed_t, t)
             # Strangers just confirmed, or (armed again) ones held back while disarmed
             # and still followed (in view, if not searched this very frame).
             held = [tr for tr in self.decider.tracks if tr.confirmed] if self._held_back else []
@@ -273,13 +296,13 @@ class CameraPipeline:
 
     def _nobody_there(self) -> bool:
         """The picture is the scene's long look again, nothing new moves, and each face
-        followed was missed at its latest search: whoever held every-frame decoding has
-        left. (One who turned away and stayed differs from the long look; one who has
-        sat still long enough to be part of it is found by their face's searches.)"""
+        followed is lost (missed at its latest two searches: one miss is a blink of the
+        detector): whoever held every-frame decoding has left. One who turned away and
+        stayed differs from the long look, which never learns a followed person."""
         gate = self.gate
         if gate is None or not gate.at_rest or self._stirring:
             return False
-        return all(self.planner.missed(tr) for tr in self.decider.tracks)
+        return all(self.planner.lost(tr) for tr in self.decider.tracks)
 
     def _tell_presence(self, tracks: list[Track], t: float) -> None:
         """A known person decided on good looks, at most once per PRESENCE_EVERY_S."""

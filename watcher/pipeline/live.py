@@ -251,6 +251,7 @@ class CameraRunner:
 
     def _offer(self, frame: Frame, dropped: int = 0) -> None:
         """Hand the newest frame to analysis; one it had not taken yet is dropped, counted."""
+        self.pipeline.offered(frame.t)
         with self._slot_ready:
             self.counters.frames_skipped += dropped + (self._slot is not None)
             self._slot = frame
@@ -267,7 +268,10 @@ class CameraRunner:
                 if self._slot is None:
                     self._slot_ready.wait(_IDLE_WAIT_S)
                 frame, self._slot = self._slot, None
-            if frame is None or not schedule.due(frame.t):
+            if frame is None:
+                continue
+            if not schedule.due(frame.t):
+                self.pipeline.passed(frame.t)
                 continue
             try:
                 self.pipeline.analyse(frame)

@@ -63,8 +63,11 @@ def replay(
             pipeline.on_packets(chunk.packets)
             frames += len(chunk.packets)  # every frame has a packet; not all are decoded
             for frame in chunk.frames:
+                pipeline.offered(frame.t)
                 if schedule.due(frame.t):
                     pipeline.analyse(frame)
+                else:
+                    pipeline.passed(frame.t)
                 if progress is not None:
                     progress(frame.t, total)
     finally:

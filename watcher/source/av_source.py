@@ -215,8 +215,6 @@ class AVSource(Source):
             if pacer is not None:
                 pacer.wait(ft)
             chunk.frames.append(Frame(image, ft, caught_up=index < caught_up))
-            if self._limited is not None:
-                self._limited.limiter.latest_picture_t = ft
             if self._encoder is not None:
                 chunk.packets.extend(self._encoder.encode(image, ft))
 

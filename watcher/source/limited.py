@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import av
 
-from watcher.source.limiter import CUE_HOLD_S, DecodeLimiter, DecodingMode
+from watcher.source.limiter import DecodeLimiter, DecodingMode
 
 # Packets of one GOP kept for a catch-up (references to the packets the pre-roll
 # holds anyway): 30 s at 25 fps, three times the longest GOP of cameras' "smart"
@@ -49,11 +49,22 @@ class LimitedDecoding:
         # picture a stripe at a time instead, or sent a single keyframe): keyframes cannot
         # be relied on, and this connection is decoded in full from then on.
         self.unlimited = False
+        # A keyframe gave no picture (broken, or before a file's edit list, or a camera's
+        # gradual refresh): every frame is decoded until one comes, however long.
+        self._picture_awaited = False
 
     def take(
         self, packet: av.Packet, keyframe: bool, t: float, last_pts: int | None
     ) -> list[av.VideoFrame]:
         """Decode what the limiter wants of this packet (`last_pts`: the latest picture out)."""
+        frames = self._take(packet, keyframe, t, last_pts)
+        if frames:
+            self._picture_awaited = False
+        return frames
+
+    def _take(
+        self, packet: av.Packet, keyframe: bool, t: float, last_pts: int | None
+    ) -> list[av.VideoFrame]:
         limiter = self.limiter
         limiter.stats.packets += 1
         self.caught_up = 0
@@ -67,7 +78,7 @@ class LimitedDecoding:
             if len(self._gop) > MAX_GOP_PACKETS:
                 return self._give_up(last_pts)
         limiter.cued(packet.size, keyframe, t)
-        wanted = limiter.wants_every_frame(t)
+        wanted = limiter.wants_every_frame(t) or self._picture_awaited
         if limiter.mode is DecodingMode.EVERY_FRAME:
             if not wanted and not keyframe:
                 # Nothing wants the rest of this GOP: decoding stops now, not at the next
@@ -97,9 +108,9 @@ class LimitedDecoding:
             if frames:
                 limiter.keyframe_decoded(t)
                 return frames
-            # A keyframe that gives no picture (broken, or before a file's edit list):
-            # analysis would see nothing for a whole GOP. Decode on until a picture comes.
-            limiter.keep(t + CUE_HOLD_S)
+            # A keyframe that gives no picture: analysis would see nothing for a whole
+            # GOP. Decode on until a picture comes.
+            self._picture_awaited = True
         limiter.switch(DecodingMode.EVERY_FRAME)
         if keyframe:
             self._synced = True

@@ -95,8 +95,8 @@ class DecodeLimiter:
         self.gop_s: float | None = None  # the latest interval between keyframes
         self._cued_this_gop = False
         self._cued_last_gop = False
-        # Media time of the newest picture the source handed on (capture thread only).
-        self.latest_picture_t = float("-inf")
+        # Media time of the latest cue (capture thread only): a release must not drop it.
+        self._cue_t = float("-inf")
         # Analysis found a face at a keyframe that the packets had not announced.
         self.cue_missed = False
         # Guards the cue flags between the capture thread (a cue, a keyframe) and analysis
@@ -109,9 +109,13 @@ class DecodeLimiter:
         if until_t > self._full_until:
             self._full_until = until_t
 
-    def release(self) -> None:
-        """Analysis drops its ask: no one is there (the source's own holds stay)."""
-        self._full_until = float("-inf")
+    def release(self, t: float) -> None:
+        """Analysis, at its frame of media time `t`, drops its ask: no one is there. The
+        source's own holds stay, and so does a cue the capture saw after `t` (analysis
+        lags the capture; while every frame is decoded a cue holds nothing itself):
+        every frame for CUE_HOLD_S from it, for analysis to see what moved."""
+        cue_t = self._cue_t
+        self._full_until = cue_t + CUE_HOLD_S if cue_t > t else float("-inf")
 
     def keep(self, until_t: float) -> None:
         """The source asks for every frame up to media time `until_t` (a cue, a keyframe
@@ -175,6 +179,7 @@ class DecodeLimiter:
             return False
         with self._flags:
             self._cued_this_gop, self.cue_missed = True, False  # it sees
+        self._cue_t = t
         if self.mode is DecodingMode.KEYFRAMES:
             # It wakes decoding. While every frame is decoded, analysis sees the motion
             # for itself and holds what it needs: a cue then (someone walking out
@@ -195,7 +200,7 @@ class DecodeLimiter:
         self.cue.reset()
         self._full_until = self._source_until = float("-inf")
         self._last_key_t, self.gop_s, self._decoded_key_t = None, None, None
-        self.latest_picture_t = float("-inf")
+        self._cue_t = float("-inf")
         self._seeing_since = None
         with self._flags:
             self._cued_this_gop = self._cued_last_gop = self.cue_missed = False
@@ -210,12 +215,6 @@ class DecodeLimiter:
     def keyframes_only(self) -> bool:
         """Only keyframes are decoded now."""
         return self.in_use and self.mode is DecodingMode.KEYFRAMES
-
-    def seen_all(self, analysed_t: float) -> bool:
-        """Whether analysis, having analysed up to `analysed_t`, has seen every picture it
-        will get before the next keyframe: only keyframes are decoded, and it has
-        analysed the newest one handed on."""
-        return self.keyframes_only and analysed_t >= self.latest_picture_t
 
     @property
     def decoded_share(self) -> float:
