@@ -100,6 +100,12 @@ class RecordingPipeline:
     def analyse(self, frame: Frame) -> None:
         self.analysed.append((self.streams, frame))
 
+    def offered(self, t: float) -> None:
+        pass  # when a frame went toward analysis: only the event logic reads it
+
+    def passed(self, t: float) -> None:
+        pass
+
     def analysed_in(self, connection: int) -> int:
         return sum(n == connection for n, _ in self.analysed)
 
