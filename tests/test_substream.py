@@ -19,9 +19,11 @@ from tests.rtsp.substream import frame_number, numbered_clip, two_stream_camera
 from tests.support.cli import write_config
 from tests.support.daemon import EVENT_ENDED, Daemon, events, new_event
 from watcher.buffer.preroll import PrerollBuffer
-from watcher.pipeline.detect import Epoch
+from watcher.pipeline.detect import DetectReader, Epoch
 from watcher.pipeline.main_picture import MainPictures
 from watcher.source.av_source import AVSource
+from watcher.source.base import Frame
+from watcher.source.limiter import DecodeLimiter
 
 pytestmark = pytest.mark.gstreamer
 require_gst_rtsp()
@@ -124,3 +126,60 @@ def test_a_sub_stream_frame_is_matched_with_the_main_picture_of_the_same_moment(
     # Within a frame: the arrival times match the moments to 40 ms on loopback.
     off = [abs(s - m) for s, m in pairs]
     assert sorted(off)[len(off) // 2] <= 1 and max(off) <= 2, pairs
+
+
+@pytest.mark.timeout(60)
+def test_the_sub_streams_limiter_holds_decoding_in_the_main_streams_time(
+    tmp_path: Path,
+) -> None:
+    """Analysis holds every-frame decoding in the main stream's time (its frames' time);
+    the sub-stream's decoding is timed by its own clock. Its reader tells the limiter
+    the offset, which is large once one of the two connections was opened later."""
+    main_clip = numbered_clip(tmp_path / "main.mp4", 250, 960, 540)
+    sub_clip = numbered_clip(tmp_path / "sub.mp4", 250, 640, 360)
+    with TwoStreamCamera(main_clip, sub_clip) as camera:
+        main_epoch = Epoch()
+        main = AVSource(camera.main_url, paced=False, packets_only=True)
+        main.open()
+        stop = threading.Event()
+
+        def read_main() -> None:
+            for chunk in main.chunks():
+                now = time.monotonic()
+                for packet in chunk.packets:
+                    main_epoch.arrived(packet.arrival_t, now)
+                if stop.is_set():
+                    return
+
+        reader = threading.Thread(target=read_main, daemon=True)
+        reader.start()
+        time.sleep(1.5)  # the sub-stream connects later: its clock starts 1.5 s behind
+        limiter = DecodeLimiter()
+        delivered: list[Frame] = []
+        detect = DetectReader(
+            "cam",
+            AVSource(camera.sub_url, paced=False, limiter=limiter),
+            main_epoch,
+            delivered.append,
+            lambda _name: None,
+            limiter,
+        )
+        detect.start()
+        try:
+            deadline = time.monotonic() + 30
+            while len(delivered) < 5 and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            detect.stop(10)
+            stop.set()
+            reader.join(10)
+            main.close()
+    assert len(delivered) >= 5
+    offset = limiter.analysis_offset
+    assert 1.0 < offset < 3.0, offset
+    # Analysis, at a frame of main-stream time T, holds for 4 s: the sub-stream's
+    # packets up to T + 4 - offset of its own time are wanted, no later ones.
+    t = delivered[-1].t
+    limiter.hold(t + 4.0)
+    assert limiter.wants_every_frame(t + 3.9 - offset)
+    assert not limiter.wants_every_frame(t + 4.1 - offset)

@@ -197,7 +197,8 @@ class CameraPipeline:
             return False
         if self._consumed_t < self._offered_t:
             return False
-        return not limiter.wants_every_frame(packets[-1].t)
+        # The main stream's time is analysis time; the limiter may be a sub-stream's.
+        return not limiter.wants_every_frame(packets[-1].t - limiter.analysis_offset)
 
     def offered(self, t: float) -> None:
         """A frame of media time `t` was handed on toward analysis (capture's side)."""

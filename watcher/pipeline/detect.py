@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 
 from watcher.source.base import Frame, Source, SourceError
+from watcher.source.limiter import DecodeLimiter
 
 RETRY_FIRST_S = 1.0
 RETRY_MAX_S = 30.0
@@ -48,8 +49,12 @@ class DetectReader:
         main_epoch: Epoch,
         deliver: Callable[[Frame], None],
         beat: Callable[[str], None],
+        limiter: DecodeLimiter | None = None,
     ) -> None:
+        """`limiter`: the one `source` decodes by; it is told the offset between the
+        two clocks (analysis holds decoding in the main stream's time)."""
         self.source = source
+        self.limiter = limiter
         self.main_epoch = main_epoch
         self.deliver = deliver
         self.thread_name = f"watcher.detect.{name}"
@@ -114,6 +119,8 @@ class DetectReader:
                 continue  # the main stream is not there: nothing to record, or to time by
             self.frames_in += len(chunk.frames)
             offset = mine - main
+            if self.limiter is not None:
+                self.limiter.analysis_offset = offset
             latest = chunk.frames[-1]  # analysis takes the newest picture only
             self.deliver(Frame(latest.image, latest.t + offset))
 

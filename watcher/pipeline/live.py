@@ -83,7 +83,9 @@ class CameraRunner:
         self.detect = (
             None
             if detect is None
-            else DetectReader(self.name, detect, self._main_epoch, self._offer, self._beat)
+            else DetectReader(
+                self.name, detect, self._main_epoch, self._offer, self._beat, pipeline.limiter
+            )
         )
 
     def start(self) -> None:

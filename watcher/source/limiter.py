@@ -85,9 +85,14 @@ class DecodeLimiter:
         self.cue = PacketCue()
         self.stats = DecodingStats()
         # Media times until which every frame is wanted: by analysis (its thread alone
-        # writes it) and by the source itself (a cue; the capture thread alone writes it).
+        # writes it; in analysis time) and by the source itself (a cue; the capture
+        # thread alone writes it; in the stream's time).
         self._full_until = float("-inf")
         self._source_until = float("-inf")
+        # Analysis time minus this stream's time: 0, but for a sub-stream (a camera's
+        # `detect_source`), whose frames analysis sees on the main stream's clock; its
+        # reader sets it (pipeline/detect.py). The two clocks part when one reconnects.
+        self.analysis_offset = 0.0
         self._last_key_t: float | None = None
         self._decoded_key_t: float | None = None  # the latest keyframe decoded
         # Since when (media time) the cue has known the scene's level and seen, unbroken.
@@ -104,8 +109,8 @@ class DecodeLimiter:
         self._flags = threading.Lock()
 
     def hold(self, until_t: float) -> None:
-        """Analysis asks for every frame up to media time `until_t` (never shortens an
-        earlier ask but by `release`)."""
+        """Analysis asks for every frame up to `until_t` (analysis time; never shortens
+        an earlier ask but by `release`)."""
         if until_t > self._full_until:
             self._full_until = until_t
 
@@ -114,7 +119,7 @@ class DecodeLimiter:
         source's own holds stay, and so does a cue the capture saw after `t` (analysis
         lags the capture; while every frame is decoded a cue holds nothing itself):
         every frame for CUE_HOLD_S from it, for analysis to see what moved."""
-        cue_t = self._cue_t
+        cue_t = self._cue_t + self.analysis_offset
         self._full_until = cue_t + CUE_HOLD_S if cue_t > t else float("-inf")
 
     def keep(self, until_t: float) -> None:
@@ -124,8 +129,10 @@ class DecodeLimiter:
             self._source_until = until_t
 
     def wants_every_frame(self, t: float) -> bool:
-        """Whether the packet at media time `t` should be decoded with all its predecessors."""
-        return t <= self._full_until or t <= self._source_until or self.blind_and_sparse
+        """Whether the packet at media time `t` (this stream's) should be decoded with all
+        its predecessors."""
+        analysis_t = t + self.analysis_offset
+        return analysis_t <= self._full_until or t <= self._source_until or self.blind_and_sparse
 
     @property
     def blind_and_sparse(self) -> bool:
