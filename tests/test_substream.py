@@ -176,7 +176,7 @@ def test_the_sub_streams_limiter_holds_decoding_in_the_main_streams_time(
             main.close()
     assert len(delivered) >= 5
     offset = limiter.analysis_offset
-    assert 1.0 < offset < 3.0, offset
+    assert offset > 1.0, offset  # 1.5 s, less what the main stream's set-up took
     # Analysis, at a frame of main-stream time T, holds for 4 s: the sub-stream's
     # packets up to T + 4 - offset of its own time are wanted, no later ones.
     t = delivered[-1].t
