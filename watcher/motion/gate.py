@@ -160,26 +160,24 @@ class MotionGate:
             previous is not None and _correlation(previous, current) < _SCENE_CORRELATION
         )
         scale = self.height / full_h
+        bodies = _bodies(mask, people or [], scale)
+        # After a cut the long look is of another picture: nothing is left behind, nor
+        # is the scene at rest, and the comparisons are not made.
+        new_look = None if self.scene_changed else _differs(current, self._long, self.threshold)
         if not mask.any():
             habit = self._learn(mask)
-            if not self.scene_changed:
-                self.at_rest = self._rests(_differs(current, self._long, self.threshold), habit)
-            self._learn_long(current, _bodies(mask, people or [], scale))
+            if new_look is not None:
+                self.at_rest = self._rests(new_look, habit)
+            self._learn_long(current, bodies)
             return []
         raw = mask
         mask = cv2.dilate(mask, self._kernel, iterations=2)
-        # After a cut nothing is left behind: the comparisons are not made.
-        changed = None
-        if not self.scene_changed:
-            changed = (
-                _differs(current, self._long, self.threshold),
-                _differs(current, previous, self.threshold),
-            )
-        self._learn_long(current, np.maximum(mask, _bodies(mask, people or [], scale)))
+        moved = None if new_look is None else _differs(current, previous, self.threshold)
+        self._learn_long(current, np.maximum(mask, bodies))
         # Learnt on the dilated mask: leaves wander between cells.
-        habit = self._learn(self._teaching(mask, people or [], scale))
-        if changed is not None:
-            self.at_rest = self._rests(changed[0], habit)
+        habit = self._learn(self._teaching(mask, bodies))
+        if new_look is not None:
+            self.at_rest = self._rests(new_look, habit)
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         min_px = self.min_area * mask.size
         out: list[MotionRegion] = []
@@ -195,8 +193,12 @@ class MotionGate:
                 min(full_h, int((y + h) / scale) + 1),
                 int(x / scale),
             )
-            left = changed is not None and self._left_behind(
-                moving, changed[0][y : y + h, x : x + w], changed[1][y : y + h, x : x + w], min_px
+            left = (
+                new_look is not None
+                and moved is not None
+                and self._left_behind(
+                    moving, new_look[y : y + h, x : x + w], moved[y : y + h, x : x + w], min_px
+                )
             )
             out.append(MotionRegion(box, habitual >= _HABITUAL_REGION, left))
         return out
@@ -230,15 +232,12 @@ class MotionGate:
         fresh = moving & (new_look | moved)
         return int(fresh.sum()) < min_px
 
-    def _teaching(
-        self, mask: npt.NDArray[Any], people: list[Box], scale: float
-    ) -> npt.NDArray[Any]:
-        """The part of the motion habits are learnt from (see the module's docstring)."""
+    def _teaching(self, mask: npt.NDArray[Any], bodies: npt.NDArray[np.uint8]) -> npt.NDArray[Any]:
+        """The part of the motion habits are learnt from (see the module's docstring):
+        not where followed people's `bodies` are."""
         if self.scene_changed or float(mask.mean()) >= _MOSTLY_MOVING:
             return np.zeros_like(mask)
-        if not people:
-            return mask
-        return mask * (1 - _bodies(mask, people, scale))
+        return mask * (1 - bodies)
 
     def _learn(self, mask: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
         """Update each cell's habit of moving; return the habits."""
