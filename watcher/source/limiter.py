@@ -15,8 +15,8 @@ packets stay for a catch-up).
 
 The source (capture thread) and analysis (its own thread) share this object:
 analysis moves its deadline forward (`hold`, a float assignment: atomic) or drops it
-when it sees no one is there (`release`); the source keeps a deadline of its own (a
-cue, a keyframe without a picture) that analysis never drops. Analysis may mark the
+when it sees no one is there (`release`); a cue that woke decoding keeps a deadline
+of its own that analysis never drops. Analysis may mark the
 cue as having missed a face (`face_at_keyframe`, a flag the next cue clears), and
 reads the mode and the cue's state to pace its slow lane (pipeline/pacing.py); the
 source owns the mode and the counters. The cue's flags that both threads write are
@@ -85,10 +85,10 @@ class DecodeLimiter:
         self.cue = PacketCue()
         self.stats = DecodingStats()
         # Media times until which every frame is wanted: by analysis (its thread alone
-        # writes it; in analysis time) and by the source itself (a cue; the capture
+        # writes it; in analysis time) and by a cue that woke decoding (the capture
         # thread alone writes it; in the stream's time).
         self._full_until = float("-inf")
-        self._source_until = float("-inf")
+        self._cue_until = float("-inf")
         # Analysis time minus this stream's time: 0, but for a sub-stream (a camera's
         # `detect_source`), whose frames analysis sees on the main stream's clock; its
         # reader sets it (pipeline/detect.py). The two clocks part when one reconnects.
@@ -116,23 +116,17 @@ class DecodeLimiter:
 
     def release(self, t: float) -> None:
         """Analysis, at its frame of media time `t`, drops its ask: no one is there. The
-        source's own holds stay, and so does a cue the capture saw after `t` (analysis
+        cue's hold stays, and so does a cue the capture saw after `t` (analysis
         lags the capture; while every frame is decoded a cue holds nothing itself):
         every frame for CUE_HOLD_S from it, for analysis to see what moved."""
         cue_t = self._cue_t + self.analysis_offset
         self._full_until = cue_t + CUE_HOLD_S if cue_t > t else float("-inf")
 
-    def keep(self, until_t: float) -> None:
-        """The source asks for every frame up to media time `until_t` (a cue, a keyframe
-        that gave no picture); analysis's `release` does not drop it."""
-        if until_t > self._source_until:
-            self._source_until = until_t
-
     def wants_every_frame(self, t: float) -> bool:
         """Whether the packet at media time `t` (this stream's) should be decoded with all
         its predecessors."""
         analysis_t = t + self.analysis_offset
-        return analysis_t <= self._full_until or t <= self._source_until or self.blind_and_sparse
+        return analysis_t <= self._full_until or t <= self._cue_until or self.blind_and_sparse
 
     @property
     def blind_and_sparse(self) -> bool:
@@ -192,7 +186,7 @@ class DecodeLimiter:
             # for itself and holds what it needs: a cue then (someone walking out
             # lifts the packets too) would only delay the return to keyframes.
             self.stats.cues += 1
-            self.keep(t + CUE_HOLD_S)
+            self._cue_until = max(self._cue_until, t + CUE_HOLD_S)
         return True
 
     def switch(self, mode: DecodingMode) -> None:
@@ -205,7 +199,7 @@ class DecodeLimiter:
         """A new connection: start from keyframes only, with a new scene level."""
         self.mode = DecodingMode.KEYFRAMES
         self.cue.reset()
-        self._full_until = self._source_until = float("-inf")
+        self._full_until = self._cue_until = float("-inf")
         self._last_key_t, self.gop_s, self._decoded_key_t = None, None, None
         self._cue_t = float("-inf")
         self._seeing_since = None
